@@ -1,0 +1,190 @@
+import type { DocumentSnapshot, Register } from '../crdt/types.js'
+import type {
+  AwarenessEntry,
+  ErrorCode,
+  JsonObject,
+  Permissions,
+  ServerMessage,
+  WireFormat,
+} from '../protocol/types.js'
+
+/** Opaque connection id chosen by the runtime. */
+export type ConnectionId = string
+
+/** Who a connection acts as once authenticated. */
+export interface Principal {
+  userId: string
+  permissions: Permissions
+  /** ms epoch; the engine closes (or asks for re-auth) once `now` passes it. */
+  expiresAt?: number
+  /** How the principal was established, for logs and metrics. */
+  via?: 'anonymous' | 'token' | 'apiKey' | 'custom'
+}
+
+export type DocumentAction = 'read' | 'write'
+
+export interface AuthorizeRequest {
+  principal: Principal
+  action: DocumentAction
+  documentId: string
+  /** Set for field-level write checks. */
+  field?: string
+}
+
+/** Pure policy: may `principal` do `action` on `documentId` (and `field`)? */
+export type AuthorizePolicy = (request: AuthorizeRequest) => boolean
+
+/** What the runtime knows about a connection when it opens. */
+export interface ConnectionInfo {
+  /** Remote address (after trusted-proxy resolution), for logs and per-IP limits. */
+  ip?: string
+  /** A principal already established by the transport (e.g. from an upgrade header). */
+  principal?: Principal
+}
+
+export interface EngineLimits {
+  /** Largest accepted frame, measured on the raw bytes received. */
+  maxFrameBytes: number
+  /** Requests parked per connection while waiting for auth, beyond which the socket is closed. */
+  maxPreAuthFrames: number
+  maxPreAuthBytes: number
+  /** How long a connection may stay unauthenticated (ms). */
+  authTimeoutMs: number
+  /** Requests parked per document while it loads. */
+  maxParkedPerDocument: number
+  maxDocumentsPerConnection: number
+  maxFieldsPerDocument: number
+  /** Bytes of one field value's JSON. */
+  maxFieldValueBytes: number
+  maxAwarenessStateBytes: number
+  /** Awareness entries expire after this long without an update (ms). */
+  awarenessTimeoutMs: number
+  maxAwarenessClientsPerDocument: number
+  /** Kept `text-state` ops per document (one per client). */
+  maxTextStatesPerDocument: number
+  /** Documents kept in memory with no subscriber and nothing pending; older ones are evicted. */
+  maxIdleDocuments: number
+  /** Chunk reassembly bounds (PROTOCOL.md §1.7). */
+  maxChunksPerSet: number
+  maxChunkSetBytes: number
+  maxChunkSetsPerConnection: number
+  chunkSetTimeoutMs: number
+}
+
+export interface EngineOptions {
+  /** Identity of this node in stamps, dots and vector clocks. Unique per process in a cluster. */
+  nodeId: string
+  /** Anonymous mode: every connection is authenticated on open with `anonymousPermissions`. */
+  anonymous: boolean
+  anonymousPermissions?: Permissions
+  /** Policy; defaults to RBAC on the principal's permissions (`*`, exact ids, `prefix*`). */
+  authorize?: AuthorizePolicy
+  /** `true`: acks for writes are released once the `persist` effect is resolved. */
+  durableAcks: boolean
+  /** SDK 0.1.1 ignores `sync_response.state`: re-send current fields as `delta` frames on `subscribe`. */
+  resendFieldsOnSubscribe: boolean
+  limits?: Partial<EngineLimits>
+  /** Id generator for outgoing message ids (injected: the core never calls Math.random). */
+  newId: () => string
+}
+
+// ---------------------------------------------------------------- effects (engine -> runtime)
+
+/** One message to one or more connections: the runtime encodes it once per wire format. */
+export interface SendEffect {
+  kind: 'send'
+  to: readonly ConnectionId[]
+  message: ServerMessage
+}
+export interface CloseEffect {
+  kind: 'close'
+  conn: ConnectionId
+  code: number
+  reason: string
+}
+export interface Credentials {
+  token?: string
+  apiKey?: string
+}
+/** Verify credentials; answer with `resolve({kind:'authenticated' | 'authentication-failed'})`. */
+export interface AuthenticateEffect {
+  kind: 'authenticate'
+  conn: ConnectionId
+  credentials: Credentials
+}
+/** Load a document from the store; answer with `loaded` or `load-failed`. */
+export interface LoadEffect {
+  kind: 'load'
+  documentId: string
+}
+/** Store these registers (idempotent upsert); answer with `persisted` or `persist-failed`. */
+export interface PersistEffect {
+  kind: 'persist'
+  batchId: number
+  documents: DocumentSnapshot[]
+}
+/** Publish registers this node applied to the cluster topic of the document. */
+export interface PublishEffect {
+  kind: 'publish'
+  documentId: string
+  registers: Register[]
+}
+export interface PublishAwarenessEffect {
+  kind: 'publish-awareness'
+  documentId: string
+  entry: AwarenessEntry
+}
+export interface TopicEffect {
+  kind: 'subscribe-topic' | 'unsubscribe-topic'
+  documentId: string
+}
+export interface EmitEffect {
+  kind: 'emit'
+  event: EngineEvent
+}
+
+export type Effect =
+  | SendEffect
+  | CloseEffect
+  | AuthenticateEffect
+  | LoadEffect
+  | PersistEffect
+  | PublishEffect
+  | PublishAwarenessEffect
+  | TopicEffect
+  | EmitEffect
+
+/** Observability events: the runtime turns them into typed events, metrics and logs. */
+export type EngineEvent =
+  | { type: 'message-in'; conn: ConnectionId; messageType: string; bytes: number }
+  | { type: 'protocol-error'; conn: ConnectionId; code: ErrorCode; message: string; documentId?: string }
+  | { type: 'authenticated'; conn: ConnectionId; principal: Principal }
+  | { type: 'document-change'; documentId: string; registers: Register[]; origin: 'local' | 'remote' }
+  | { type: 'document-loaded'; documentId: string; fields: number }
+  | { type: 'document-evicted'; documentId: string }
+  | { type: 'subscribed'; conn: ConnectionId; documentId: string }
+  | { type: 'unsubscribed'; conn: ConnectionId; documentId: string }
+  | { type: 'awareness-change'; documentId: string; clientId: string; state: JsonObject | null }
+
+// ---------------------------------------------------------------- resolutions (runtime -> engine)
+
+export type Resolution =
+  | { kind: 'authenticated'; conn: ConnectionId; principal: Principal }
+  | { kind: 'authentication-failed'; conn: ConnectionId; reason: string }
+  | { kind: 'loaded'; snapshot: DocumentSnapshot }
+  | { kind: 'load-failed'; documentId: string; error: string }
+  | { kind: 'persisted'; batchId: number }
+  | { kind: 'persist-failed'; batchId: number; error: string }
+  | { kind: 'remote-registers'; documentId: string; registers: Register[] }
+  | { kind: 'remote-awareness'; documentId: string; entry: AwarenessEntry }
+
+export interface EngineStats {
+  connections: number
+  authenticatedConnections: number
+  documents: number
+  subscriptions: number
+  awarenessClients: number
+  pendingPersistBatches: number
+}
+
+export type { WireFormat }
