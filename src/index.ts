@@ -1,3 +1,3 @@
-export * from './protocol/types.js'
-export * from './crdt/types.js'
-export * from './engine/types.js'
+export * from './crdt/index.js'
+export * from './engine/index.js'
+export * from './protocol/index.js'

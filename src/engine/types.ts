@@ -45,6 +45,8 @@ export interface ConnectionInfo {
 export interface EngineLimits {
   /** Largest accepted frame, measured on the raw bytes received. */
   maxFrameBytes: number
+  /** Token bucket per connection: this many messages per minute, bursts up to the same number. */
+  maxMessagesPerMinute: number
   /** Requests parked per connection while waiting for auth, beyond which the socket is closed. */
   maxPreAuthFrames: number
   maxPreAuthBytes: number
@@ -156,7 +158,6 @@ export type Effect =
 
 /** Observability events: the runtime turns them into typed events, metrics and logs. */
 export type EngineEvent =
-  | { type: 'message-in'; conn: ConnectionId; messageType: string; bytes: number }
   | { type: 'protocol-error'; conn: ConnectionId; code: ErrorCode; message: string; documentId?: string }
   | { type: 'authenticated'; conn: ConnectionId; principal: Principal }
   | { type: 'document-change'; documentId: string; registers: Register[]; origin: 'local' | 'remote' }

@@ -46,6 +46,8 @@ export type ErrorCode =
   | 'RATE_LIMIT_EXCEEDED'
   | 'AUTH_REQUIRED'
   | 'AUTH_FAILED'
+  | 'TOKEN_EXPIRED'
+  | 'AUTH_TIMEOUT'
   | 'NOT_AUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'INVALID_DOCUMENT_ID'
@@ -310,3 +312,40 @@ export interface ProtocolError {
 export type DecodeResult =
   | { ok: true; message: ClientMessage; format: WireFormat; bytes: number }
   | { ok: false; error: ProtocolError; format: WireFormat; bytes: number }
+
+// ---------------------------------------------------------------- codec results (protocol layer)
+
+/** A frame split into type, fields and timestamp, before any per-type validation. */
+export type ParsedFrame =
+  | {
+      ok: true
+      type: string
+      /** Payload keys minus `type` and `timestamp` (so `id` is included). Own data properties only. */
+      fields: Record<string, unknown>
+      timestamp: number
+      format: WireFormat
+      bytes: number
+    }
+  | { ok: false; error: ProtocolError; format: WireFormat; bytes: number }
+
+export type ValidationResult = { ok: true; message: ClientMessage } | { ok: false; error: ProtocolError }
+
+export type ServerDecodeResult =
+  | { ok: true; message: ServerMessage; format: WireFormat }
+  | { ok: false; error: ProtocolError }
+
+/** Bounds of the `delta_batch_chunk` reassembler (PROTOCOL.md §1.7; the reference has none). */
+export interface ChunkLimits {
+  maxChunksPerSet: number
+  /** Decoded bytes of one set. */
+  maxSetBytes: number
+  /** Sets pending at once. */
+  maxSets: number
+  /** A set is dropped this long after its first chunk (ms). */
+  timeoutMs: number
+}
+
+export type ChunkAddResult =
+  | { status: 'pending' }
+  | { status: 'complete'; frame: Uint8Array | string }
+  | { status: 'error'; error: ProtocolError }

@@ -1,0 +1,102 @@
+/**
+ * Engine micro-benchmark: a decoded-and-validated single-field `delta` in, broadcast effects out,
+ * with 10 subscribers. Pure engine work (decode, validate, authorize, LWW apply, echo, persist
+ * batch, ack); no sockets. Run: `npm run bench:engine`.
+ */
+import { Bench } from 'tinybench'
+import { SyncEngine } from '../src/engine/index.js'
+import type { Effect } from '../src/engine/types.js'
+import { encodeFrame, encodeServerMessage } from '../src/protocol/index.js'
+
+const SUBSCRIBERS = 10
+const FIELDS = 100
+
+function setup(): { engine: SyncEngine; frames: Uint8Array[]; now: () => number } {
+  let id = 0
+  let time = 1_700_000_000_000
+  const engine = new SyncEngine({
+    nodeId: 'bench',
+    anonymous: true,
+    durableAcks: true,
+    resendFieldsOnSubscribe: false,
+    newId: () => `m${++id}`,
+    limits: { maxMessagesPerMinute: 1e12 },
+  })
+  const complete = (effects: Effect[]) => {
+    for (const effect of effects) {
+      if (effect.kind === 'load') {
+        engine.resolve(
+          { kind: 'loaded', snapshot: { documentId: effect.documentId, registers: [], clock: {} } },
+          time,
+        )
+      }
+    }
+  }
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    engine.open(`c${i}`, time)
+    complete(engine.receive(`c${i}`, encodeFrame('subscribe', { documentId: 'doc' }, time, 'binary'), time))
+    engine.flush(time)
+  }
+  const frames: Uint8Array[] = []
+  for (let i = 0; i < 1000; i++) {
+    const frame = encodeFrame(
+      'delta',
+      { documentId: 'doc', field: `f${i % FIELDS}`, value: i, clock: { 'client-0': i }, messageId: `w${i}` },
+      time,
+      'binary',
+    )
+    if (typeof frame === 'string') throw new Error('binary expected')
+    frames.push(frame)
+  }
+  return { engine, frames, now: () => ++time }
+}
+
+function settle(engine: SyncEngine, effects: Effect[], now: number): number {
+  let sends = 0
+  for (const effect of effects) {
+    if (effect.kind === 'send') sends++
+    if (effect.kind === 'persist') engine.resolve({ kind: 'persisted', batchId: effect.batchId }, now)
+  }
+  return sends
+}
+
+const flushEach = setup()
+let i = 0
+const batched = setup()
+let j = 0
+const encoded = setup()
+let k = 0
+
+const bench = new Bench({ time: 2_000, warmup: true, warmupTime: 500 })
+bench
+  .add('delta -> echo effects, flush per delta (10 subscribers)', () => {
+    const { engine, frames, now } = flushEach
+    const t = now()
+    engine.receive('c0', frames[i++ % frames.length] as Uint8Array, t)
+    settle(engine, engine.flush(t), t)
+  })
+  .add('100 deltas per flush (10 subscribers), per delta', () => {
+    const { engine, frames, now } = batched
+    const t = now()
+    for (let n = 0; n < 100; n++) engine.receive('c0', frames[j++ % frames.length] as Uint8Array, t)
+    settle(engine, engine.flush(t), t)
+  })
+  .add('delta -> echo effects + binary encode once (10 subscribers)', () => {
+    const { engine, frames, now } = encoded
+    const t = now()
+    engine.receive('c0', frames[k++ % frames.length] as Uint8Array, t)
+    for (const effect of engine.flush(t)) {
+      if (effect.kind === 'send') encodeServerMessage(effect.message, 'binary')
+      if (effect.kind === 'persist') engine.resolve({ kind: 'persisted', batchId: effect.batchId }, t)
+    }
+  })
+
+await bench.run()
+
+const rows = bench.tasks.map((task) => {
+  const result = task.result
+  const hz = result && 'throughput' in result ? result.throughput.mean : 0
+  const perDelta = task.name.startsWith('100 deltas') ? hz * 100 : hz
+  return { task: task.name, 'deltas/s': Math.round(perDelta).toLocaleString('en-US') }
+})
+console.table(rows)

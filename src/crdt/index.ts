@@ -1,0 +1,7 @@
+export * from './awareness.js'
+export * from './hlc.js'
+export * from './lww-document.js'
+export * from './register.js'
+export * from './stamp.js'
+export type * from './types.js'
+export * from './vector-clock.js'

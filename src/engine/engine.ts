@@ -1,0 +1,123 @@
+import type { WireFormat } from '../protocol/types.js'
+import { EngineCore } from './core.js'
+import { flushTurn } from './flush.js'
+import { closeConnection, openConnection, tickEngine } from './lifecycle.js'
+import { receiveFrame } from './receive.js'
+import { applyResolution } from './resolve.js'
+import type { ConnectionId, ConnectionInfo, Effect, EngineOptions, EngineStats, Resolution } from './types.js'
+
+/**
+ * The sans-I/O sync engine: every input is a call with the current time, every output a list of
+ * effects for the runtime to perform, in order. It never touches a socket, a timer or a clock.
+ */
+export class SyncEngine {
+  readonly #core: EngineCore
+
+  constructor(options: EngineOptions) {
+    this.#core = new EngineCore(options)
+  }
+
+  get nodeId(): string {
+    return this.#core.nodeId
+  }
+
+  /** A transport accepted a connection. */
+  open(conn: ConnectionId, now: number, info?: ConnectionInfo): Effect[] {
+    return this.#run(now, (core) => openConnection(core, conn, info))
+  }
+
+  /** A frame arrived: a text frame as a string, a binary frame as bytes. */
+  receive(conn: ConnectionId, frame: string | Uint8Array, now: number): Effect[] {
+    return this.#run(now, (core) => {
+      const connection = core.connections.get(conn)
+      if (connection && !connection.closed) receiveFrame(core, connection, frame)
+    })
+  }
+
+  /** The transport closed the connection (either side). Idempotent. */
+  close(conn: ConnectionId, now: number): Effect[] {
+    return this.#run(now, (core) => closeConnection(core, conn))
+  }
+
+  /** Periodic: deadlines, presence expiry, chunk expiry, idle document eviction. */
+  tick(now: number): Effect[] {
+    return this.#run(now, (core) => tickEngine(core))
+  }
+
+  /** End of an I/O turn: coalesced echoes, cluster publication, one persist batch, acks. */
+  flush(now: number): Effect[] {
+    return this.#run(now, (core) => flushTurn(core))
+  }
+
+  /** Completion of an effect the runtime performed (auth, load, persist, remote update). */
+  resolve(result: Resolution, now: number): Effect[] {
+    return this.#run(now, (core) => applyResolution(core, result))
+  }
+
+  /** The encoding replies to this connection use (binary until its first frame says otherwise). */
+  wireFormat(conn: ConnectionId): WireFormat {
+    return this.#core.connections.get(conn)?.format ?? 'binary'
+  }
+
+  /** True while flush has work (echoes, persistence, acks) queued. */
+  get hasPendingFlush(): boolean {
+    return this.#core.touched.size > 0 || this.#core.acksThisTurn.length > 0
+  }
+
+  stats(): EngineStats {
+    const core = this.#core
+    let authenticated = 0
+    let subscriptions = 0
+    for (const connection of core.connections.values()) {
+      if (connection.authState === 'authenticated') authenticated++
+      subscriptions += connection.subscriptions.size
+    }
+    let awarenessClients = 0
+    for (const room of core.rooms.values()) awarenessClients += room.awareness.size
+    return {
+      connections: core.connections.size,
+      authenticatedConnections: authenticated,
+      documents: core.documents.size,
+      subscriptions,
+      awarenessClients,
+      pendingPersistBatches: core.batches.size,
+    }
+  }
+
+  documentIds(): string[] {
+    return [...this.#core.documents.keys()]
+  }
+
+  documentInfo(documentId: string): { subscribers: number; fields: number } | undefined {
+    const entry = this.#core.documents.get(documentId)
+    if (!entry) return undefined
+    return { subscribers: entry.subscribers.size, fields: entry.doc?.liveFieldCount ?? 0 }
+  }
+
+  /** The document's current visible state, or undefined when it is not in memory. */
+  documentState(documentId: string): Record<string, unknown> | undefined {
+    return this.#core.documents.get(documentId)?.doc?.state()
+  }
+
+  /** A copy of the document's registers and clock (for tests, snapshots and debugging). */
+  documentSnapshot(documentId: string) {
+    return this.#core.documents.get(documentId)?.doc?.snapshot()
+  }
+
+  #run(now: number, step: (core: EngineCore) => void): Effect[] {
+    const core = this.#core
+    core.now = now
+    try {
+      step(core)
+    } catch (error) {
+      // A bug must not take the node down or leave a half-applied turn unreported.
+      core.emit({
+        type: 'protocol-error',
+        conn: '',
+        code: 'INTERNAL',
+        message: error instanceof Error ? error.message : String(error),
+      })
+    }
+    return core.drain()
+  }
+}

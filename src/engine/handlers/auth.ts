@@ -1,0 +1,53 @@
+import type { AuthMessage } from '../../protocol/types.js'
+import type { EngineCore } from '../core.js'
+import type { Connection } from '../state.js'
+import type { Credentials } from '../types.js'
+
+/**
+ * `auth` (PROTOCOL.md §2.3). Without credentials: anonymous mode answers `auth_success` (the
+ * second dialect waits for it); otherwise `Authentication required` and close. With credentials:
+ * an `authenticate` effect; the runtime's answer comes back through `resolve`. Re-sending `auth`
+ * on an authenticated connection refreshes its principal (in-band re-auth before expiry).
+ */
+export function handleAuth(core: EngineCore, connection: Connection, message: AuthMessage): void {
+  const credentials: Credentials = {}
+  if (message.token) credentials.token = message.token
+  if (message.apiKey) credentials.apiKey = message.apiKey
+  if (!credentials.token && !credentials.apiKey) {
+    if (core.options.anonymous) {
+      const principal =
+        connection.principal && connection.expiredAt === undefined
+          ? connection.principal
+          : core.anonymousPrincipal()
+      completeAuthentication(core, connection, principal)
+      return
+    }
+    core.sendError(connection.id, 'Authentication required', 'AUTH_REQUIRED')
+    core.closeConnection(connection.id, 1008, 'Authentication required')
+    return
+  }
+  if (connection.authState !== 'authenticated') connection.authState = 'authenticating'
+  core.out.push({ kind: 'authenticate', conn: connection.id, credentials })
+}
+
+/** Marks the connection authenticated and answers `auth_success`; buffered frames are replayed by the caller. */
+export function completeAuthentication(
+  core: EngineCore,
+  connection: Connection,
+  principal: NonNullable<Connection['principal']>,
+): void {
+  connection.principal = principal
+  connection.authState = 'authenticated'
+  connection.authDeadline = undefined
+  connection.expiredAt = undefined
+  core.sendTo(connection.id, {
+    type: 'auth_success',
+    userId: principal.userId,
+    permissions: {
+      canRead: [...principal.permissions.canRead],
+      canWrite: [...principal.permissions.canWrite],
+      isAdmin: principal.permissions.isAdmin,
+    },
+  })
+  core.emit({ type: 'authenticated', conn: connection.id, principal })
+}

@@ -1,0 +1,22 @@
+import type { DeltaMessage } from '../../protocol/types.js'
+import type { EngineCore } from '../core.js'
+import type { Connection } from '../state.js'
+import { applyWrites } from '../writes.js'
+
+/**
+ * `delta` in both shapes (the validator normalised them into `writes`): write access,
+ * auto-subscription, LWW apply, echo at flush, `ack {messageId ?? id}` (SDK 0.1.1 waits for it).
+ */
+export function handleDelta(
+  core: EngineCore,
+  connection: Connection,
+  message: DeltaMessage,
+  bytes: number,
+): void {
+  if (!core.checkAccess(connection, 'write', message.documentId)) return
+  const entry = core.readyDocument(connection, message, message.documentId, bytes)
+  if (!entry?.doc) return
+  if (!core.subscribe(connection, entry)) return
+  if (!applyWrites(core, connection, entry, message.writes, message.clock, bytes)) return
+  core.queueAck(connection, message.messageId ?? message.id, entry.id)
+}

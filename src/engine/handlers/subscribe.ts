@@ -1,0 +1,73 @@
+import type { SubscribeMessage } from '../../protocol/types.js'
+import type { EngineCore } from '../core.js'
+import type { Connection, DocumentEntry } from '../state.js'
+
+/**
+ * `subscribe` (PROTOCOL.md §2.4, §10): read access, subscription (document and awareness), then
+ * `sync_response` with the full state and a never-empty clock, the other clients' text states,
+ * and for SDK 0.1.1 (which ignores `state`) every live field again as a `delta` echo.
+ */
+export function handleSubscribe(core: EngineCore, connection: Connection, message: SubscribeMessage): void {
+  if (!core.checkAccess(connection, 'read', message.documentId)) return
+  const entry = core.readyDocument(connection, message, message.documentId)
+  if (!entry?.doc) return
+  if (!core.subscribe(connection, entry)) return
+  sendSyncResponse(core, connection, entry, message.id ?? core.options.newId(), undefined)
+  sendTextStates(core, connection, entry)
+  if (core.options.resendFieldsOnSubscribe) resendFields(core, connection, entry)
+}
+
+export function sendSyncResponse(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  requestId: string,
+  since: Record<string, number> | undefined,
+): void {
+  const doc = entry.doc
+  if (!doc) return
+  const latestText = lastValue(entry.textStates)
+  core.sendTo(connection.id, {
+    type: 'sync_response',
+    requestId,
+    documentId: entry.id,
+    state: doc.state(),
+    clock: core.wireClock(entry),
+    deltas: since ? core.deltasSince(entry, since) : [],
+    ...(latestText && typeof latestText.state === 'string' ? { textState: latestText.state } : {}),
+  })
+}
+
+/** Kept Fugue states: merging all of them is a join, so a late joiner reaches the converged text. */
+function sendTextStates(core: EngineCore, connection: Connection, entry: DocumentEntry): void {
+  if (entry.textStates.size === 0) return
+  core.sendTo(connection.id, {
+    type: 'delta_batch',
+    documentId: entry.id,
+    deltas: [...entry.textStates.values()],
+    isTextOperation: true,
+  })
+}
+
+function resendFields(core: EngineCore, connection: Connection, entry: DocumentEntry): void {
+  const doc = entry.doc
+  if (!doc || doc.liveFieldCount === 0) return
+  const clock = core.wireClock(entry)
+  for (const register of doc.registers()) {
+    if (register.deleted) continue
+    core.sendTo(connection.id, {
+      type: 'delta',
+      documentId: entry.id,
+      field: register.field,
+      value: register.value,
+      clock,
+      clientId: 'server',
+    })
+  }
+}
+
+function lastValue<V>(map: Map<string, V>): V | undefined {
+  let last: V | undefined
+  for (const value of map.values()) last = value
+  return last
+}

@@ -1,0 +1,132 @@
+import type { EngineCore } from './core.js'
+import { broadcastAwareness } from './handlers/awareness.js'
+import { unsubscribeConnection } from './handlers/unsubscribe.js'
+import type { Connection } from './state.js'
+import type { ConnectionId, ConnectionInfo } from './types.js'
+
+/** A transport accepted a connection. Anonymous mode authenticates it at once, sending nothing. */
+export function openConnection(core: EngineCore, id: ConnectionId, info: ConnectionInfo | undefined): void {
+  const existing = core.connections.get(id)
+  if (existing && !existing.closed) return
+  const principal = info?.principal ?? (core.options.anonymous ? core.anonymousPrincipal() : undefined)
+  const connection: Connection = {
+    id,
+    ip: info?.ip,
+    openedAt: core.now,
+    format: undefined,
+    authState: principal ? 'authenticated' : 'pending',
+    principal,
+    preAuth: [],
+    preAuthBytes: 0,
+    authDeadline: principal ? undefined : core.now + core.limits.authTimeoutMs,
+    expiredAt: undefined,
+    subscriptions: new Set(),
+    awarenessRooms: new Set(),
+    awarenessClients: new Map(),
+    chunks: undefined,
+    tokens: core.limits.maxMessagesPerMinute,
+    tokensAt: core.now,
+    closed: false,
+  }
+  core.connections.set(id, connection)
+  if (principal) core.emit({ type: 'authenticated', conn: id, principal })
+}
+
+/**
+ * The transport closed. Subscriptions end, the presence this connection announced leaves at once
+ * (not after a 30-60 s sweep), and nothing pending for other clients is discarded.
+ */
+export function closeConnection(core: EngineCore, id: ConnectionId): void {
+  const connection = core.connections.get(id)
+  if (!connection || connection.closed) return
+  connection.closed = true
+  core.connections.delete(id)
+  for (const [documentId, clientIds] of connection.awarenessClients) {
+    const room = core.rooms.get(documentId)
+    if (!room) continue
+    room.subscribers.delete(id)
+    for (const clientId of clientIds) {
+      if (room.owners.get(clientId) !== id) continue
+      room.owners.delete(clientId)
+      const removed = room.awareness.remove(clientId)
+      if (!removed) continue
+      const clock = removed.clock + 1
+      broadcastAwareness(core, room, clientId, null, clock)
+      core.out.push({ kind: 'publish-awareness', documentId, entry: { clientId, state: null, clock } })
+    }
+  }
+  for (const documentId of [...connection.subscriptions, ...connection.awarenessRooms]) {
+    unsubscribeConnection(core, connection, documentId)
+  }
+  for (const entry of core.documents.values()) {
+    // Parked requests of a closed connection would only produce sends nobody can receive.
+    if (entry.status === 'loading') {
+      const kept = entry.parked.filter((item) => item.kind !== 'message' || item.conn !== id)
+      entry.parked.splice(0, entry.parked.length, ...kept)
+    }
+  }
+  connection.chunks?.clear()
+}
+
+/** Time-driven work: auth deadlines, token expiry, presence expiry, chunk expiry, idle documents. */
+export function tickEngine(core: EngineCore): void {
+  for (const connection of core.connections.values()) checkDeadlines(core, connection)
+  expireAwareness(core)
+  evictIdleDocuments(core)
+}
+
+function checkDeadlines(core: EngineCore, connection: Connection): void {
+  const now = core.now
+  if (connection.authDeadline !== undefined && now >= connection.authDeadline) {
+    const expired = connection.expiredAt !== undefined
+    const reason = expired ? 'Token expired' : 'Authentication timeout'
+    core.sendError(connection.id, reason, expired ? 'TOKEN_EXPIRED' : 'AUTH_TIMEOUT')
+    core.closeConnection(connection.id, 1008, reason)
+    connection.authDeadline = undefined
+    return
+  }
+  const expiresAt = connection.principal?.expiresAt
+  if (connection.expiredAt === undefined && expiresAt !== undefined && now >= expiresAt) {
+    // Tell the client and give it the auth window to send a fresh token without reconnecting.
+    connection.expiredAt = now
+    connection.authDeadline = now + core.limits.authTimeoutMs
+    core.sendTo(connection.id, {
+      type: 'auth_error',
+      error: 'Token expired',
+      details: { code: 'TOKEN_EXPIRED' },
+    })
+  }
+  connection.chunks?.sweep(now)
+}
+
+function expireAwareness(core: EngineCore): void {
+  for (const room of core.rooms.values()) {
+    for (const entry of room.awareness.expire(core.now, core.limits.awarenessTimeoutMs)) {
+      const owner = room.owners.get(entry.clientId)
+      room.owners.delete(entry.clientId)
+      if (owner) core.connections.get(owner)?.awarenessClients.get(room.documentId)?.delete(entry.clientId)
+      broadcastAwareness(core, room, entry.clientId, null, entry.clock + 1)
+    }
+    core.pruneRoom(room)
+  }
+}
+
+/** Keeps at most `maxIdleDocuments` documents nobody uses in memory, least recently active first. */
+function evictIdleDocuments(core: EngineCore): void {
+  const idle = [...core.documents.values()].filter(
+    (entry) =>
+      entry.status === 'ready' &&
+      entry.subscribers.size === 0 &&
+      entry.inFlight === 0 &&
+      entry.dirty.size === 0 &&
+      !core.touched.has(entry.id),
+  )
+  const excess = idle.length - core.limits.maxIdleDocuments
+  if (excess <= 0) return
+  idle.sort((a, b) => a.lastActive - b.lastActive)
+  for (const entry of idle.slice(0, excess)) {
+    core.documents.delete(entry.id)
+    core.out.push({ kind: 'unsubscribe-topic', documentId: entry.id })
+    core.emit({ type: 'document-evicted', documentId: entry.id })
+  }
+}

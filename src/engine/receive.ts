@@ -1,0 +1,114 @@
+import { ChunkAssembler, decodeClientFrame, detectFormat } from '../protocol/index.js'
+import type { ClientMessage, DeltaBatchChunkMessage } from '../protocol/types.js'
+import type { EngineCore } from './core.js'
+import { dispatch } from './dispatch.js'
+import { handleAuth } from './handlers/auth.js'
+import { handlePing } from './handlers/misc.js'
+import type { Connection } from './state.js'
+
+/** Decode, answer malformed frames precisely, then run the per-message pipeline. */
+export function receiveFrame(core: EngineCore, connection: Connection, frame: string | Uint8Array): void {
+  if (connection.format === undefined) connection.format = detectFormat(frame)
+  const result = decodeClientFrame(frame, { maxFrameBytes: core.limits.maxFrameBytes })
+  const messageType = result.ok ? result.message.type : 'invalid'
+  core.messagesIn.set(messageType, (core.messagesIn.get(messageType) ?? 0) + 1)
+  core.bytesIn += result.bytes
+  if (!result.ok) {
+    const { message, code, documentId } = result.error
+    core.sendError(connection.id, message, code, documentId ? { documentId } : undefined)
+    return
+  }
+  processMessage(core, connection, result.message, result.bytes)
+}
+
+/**
+ * The pipeline of PROTOCOL.md §2.2 with the FIXes: `ping` is answered first (even when rate
+ * limited or unauthenticated), chunks are reassembled before rate limiting, then the token
+ * bucket, then authentication gating (frames before auth are buffered, bounded, and replayed).
+ */
+export function processMessage(
+  core: EngineCore,
+  connection: Connection,
+  message: ClientMessage,
+  bytes: number,
+): void {
+  if (message.type === 'ping') return handlePing(core, connection, message)
+  if (message.type === 'delta_batch_chunk') return receiveChunk(core, connection, message)
+  if (!takeToken(core, connection)) {
+    core.sendError(connection.id, 'Too many messages. Please slow down.', 'RATE_LIMIT_EXCEEDED')
+    return
+  }
+  if (message.type === 'auth') return handleAuth(core, connection, message)
+  if (message.type === 'pong' || message.type === 'connect') return
+  if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
+    bufferUntilAuthenticated(core, connection, message, bytes)
+    return
+  }
+  dispatch(core, connection, message, bytes)
+}
+
+function takeToken(core: EngineCore, connection: Connection): boolean {
+  const capacity = core.limits.maxMessagesPerMinute
+  const elapsed = Math.max(0, core.now - connection.tokensAt)
+  connection.tokens = Math.min(capacity, connection.tokens + (elapsed * capacity) / 60_000)
+  connection.tokensAt = core.now
+  if (connection.tokens < 1) return false
+  connection.tokens -= 1
+  return true
+}
+
+function bufferUntilAuthenticated(
+  core: EngineCore,
+  connection: Connection,
+  message: ClientMessage,
+  bytes: number,
+) {
+  const { maxPreAuthFrames, maxPreAuthBytes } = core.limits
+  if (connection.preAuth.length >= maxPreAuthFrames || connection.preAuthBytes + bytes > maxPreAuthBytes) {
+    core.sendError(connection.id, 'Too many messages before authentication', 'AUTH_REQUIRED')
+    core.closeConnection(connection.id, 1008, 'Authentication required')
+    return
+  }
+  connection.preAuth.push({ message, bytes })
+  connection.preAuthBytes += bytes
+}
+
+function receiveChunk(core: EngineCore, connection: Connection, chunk: DeltaBatchChunkMessage): void {
+  if (!connection.chunks) {
+    const { maxChunksPerSet, maxChunkSetBytes, maxChunkSetsPerConnection, chunkSetTimeoutMs } = core.limits
+    connection.chunks = new ChunkAssembler({
+      maxChunksPerSet,
+      maxSetBytes: maxChunkSetBytes,
+      maxSets: maxChunkSetsPerConnection,
+      timeoutMs: chunkSetTimeoutMs,
+    })
+  }
+  const outcome = connection.chunks.add(chunk, core.now)
+  if (outcome.status === 'pending') return
+  if (outcome.status === 'error') {
+    core.sendError(connection.id, outcome.error.message, outcome.error.code)
+    return
+  }
+  // The reassembled frame may be as large as the chunk-set cap, not the single-frame cap.
+  const result = decodeClientFrame(outcome.frame, { maxFrameBytes: core.limits.maxChunkSetBytes })
+  if (!result.ok) {
+    core.sendError(connection.id, result.error.message, result.error.code)
+    return
+  }
+  if (result.message.type === 'delta_batch_chunk') {
+    core.sendError(connection.id, 'Invalid message format: nested chunk', 'INVALID_MESSAGE')
+    return
+  }
+  processMessage(core, connection, result.message, result.bytes)
+}
+
+/** Replays buffered frames in arrival order once authentication succeeded. */
+export function replayBuffered(core: EngineCore, connection: Connection): void {
+  const buffered = connection.preAuth
+  connection.preAuth = []
+  connection.preAuthBytes = 0
+  for (const { message, bytes } of buffered) {
+    if (connection.closed) return
+    dispatch(core, connection, message, bytes)
+  }
+}

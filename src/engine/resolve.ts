@@ -1,0 +1,117 @@
+import { LwwDocument } from '../crdt/index.js'
+import type { DocumentSnapshot, Register } from '../crdt/types.js'
+import type { EngineCore } from './core.js'
+import { dispatch } from './dispatch.js'
+import { persisted, persistFailed } from './flush.js'
+import { completeAuthentication } from './handlers/auth.js'
+import { broadcastAwareness } from './handlers/awareness.js'
+import { replayBuffered } from './receive.js'
+import type { DocumentEntry } from './state.js'
+import type { Resolution } from './types.js'
+
+/** Feeds the completion of an effect the runtime ran back into the engine. */
+export function applyResolution(core: EngineCore, result: Resolution): void {
+  switch (result.kind) {
+    case 'authenticated': {
+      const connection = core.connections.get(result.conn)
+      if (!connection || connection.closed) return
+      completeAuthentication(core, connection, result.principal)
+      replayBuffered(core, connection)
+      return
+    }
+    case 'authentication-failed': {
+      const connection = core.connections.get(result.conn)
+      if (!connection || connection.closed) return
+      core.sendTo(connection.id, {
+        type: 'auth_error',
+        error: 'Authentication failed',
+        details: { code: 'AUTH_FAILED' },
+      })
+      core.emit({ type: 'protocol-error', conn: connection.id, code: 'AUTH_FAILED', message: result.reason })
+      core.closeConnection(connection.id, 1008, 'Authentication failed')
+      return
+    }
+    case 'loaded':
+      return documentLoaded(core, result.snapshot)
+    case 'load-failed':
+      return documentLoadFailed(core, result.documentId, result.error)
+    case 'persisted':
+      return persisted(core, result.batchId)
+    case 'persist-failed':
+      return persistFailed(core, result.batchId, result.error)
+    case 'remote-registers':
+      return remoteRegisters(core, result.documentId, result.registers)
+    case 'remote-awareness': {
+      const room = core.rooms.get(result.documentId)
+      if (!room) return
+      const { clientId, state, clock } = result.entry
+      const outcome = room.awareness.apply(clientId, state, clock, core.now)
+      if (outcome === 'updated' || outcome === 'left') broadcastAwareness(core, room, clientId, state, clock)
+      return
+    }
+  }
+}
+
+/** The document arrived: parked requests and remote updates run in arrival order. */
+function documentLoaded(core: EngineCore, snapshot: DocumentSnapshot): void {
+  const entry = core.documents.get(snapshot.documentId)
+  if (!entry || entry.status === 'ready') return
+  entry.doc = new LwwDocument(snapshot.documentId, snapshot)
+  for (const register of snapshot.registers) core.hlc.observe(register.stamp)
+  entry.status = 'ready'
+  core.emit({ type: 'document-loaded', documentId: entry.id, fields: entry.doc.liveFieldCount })
+  const parked = entry.parked.splice(0)
+  for (const item of parked) {
+    if (item.kind === 'remote') {
+      applyRemote(core, entry, item.registers)
+      continue
+    }
+    const connection = core.connections.get(item.conn)
+    if (connection && !connection.closed) dispatch(core, connection, item.message, item.bytes)
+  }
+}
+
+/** Waiting requests get an error, never an empty document (which clients would adopt). */
+function documentLoadFailed(core: EngineCore, documentId: string, error: string): void {
+  const entry = core.documents.get(documentId)
+  if (!entry || entry.status === 'ready') return
+  core.documents.delete(documentId)
+  core.out.push({ kind: 'unsubscribe-topic', documentId })
+  for (const item of entry.parked) {
+    if (item.kind !== 'message') continue
+    const connection = core.connections.get(item.conn)
+    if (!connection || connection.closed) continue
+    core.sendError(connection.id, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
+  }
+}
+
+function remoteRegisters(core: EngineCore, documentId: string, registers: Register[]): void {
+  const entry = core.documents.get(documentId)
+  // Not in memory: the store is the source of truth when it is next loaded.
+  if (!entry) return
+  if (entry.status === 'loading') {
+    entry.parked.push({ kind: 'remote', registers })
+    return
+  }
+  applyRemote(core, entry, registers)
+}
+
+/** Registers another node applied: same LWW rule, echoed to local subscribers. */
+function applyRemote(core: EngineCore, entry: DocumentEntry, registers: Register[]): void {
+  const doc = entry.doc
+  if (!doc) return
+  const changed: Register[] = []
+  for (const register of registers) {
+    core.hlc.observe(register.stamp)
+    if (doc.applyRemote(register)) {
+      const winner = doc.get(register.field)
+      if (!winner) continue
+      entry.pendingEcho.add(register.field)
+      changed.push(winner)
+    }
+  }
+  if (changed.length === 0) return
+  entry.lastActive = core.now
+  core.touch(entry)
+  core.emit({ type: 'document-change', documentId: entry.id, registers: changed, origin: 'remote' })
+}

@@ -1,0 +1,83 @@
+import type { AwarenessDocument, LwwDocument } from '../crdt/index.js'
+import type { Register } from '../crdt/types.js'
+import type { ChunkAssembler } from '../protocol/index.js'
+import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
+import type { ConnectionId, Principal } from './types.js'
+
+export type AuthState = 'pending' | 'authenticating' | 'authenticated'
+
+/** A decoded message waiting for authentication, with its size for the pre-auth byte cap. */
+export interface BufferedMessage {
+  message: ClientMessage
+  bytes: number
+}
+
+export interface Connection {
+  readonly id: ConnectionId
+  readonly ip: string | undefined
+  readonly openedAt: number
+  /** Decided by the first frame; replies go out in this encoding. */
+  format: WireFormat | undefined
+  authState: AuthState
+  principal: Principal | undefined
+  /** Messages received before authentication completed, replayed in order afterwards. */
+  preAuth: BufferedMessage[]
+  preAuthBytes: number
+  /** Unauthenticated connections are closed at this time (ms). */
+  authDeadline: number | undefined
+  /** Set once the token expired and the client was asked to re-authenticate. */
+  expiredAt: number | undefined
+  readonly subscriptions: Set<string>
+  readonly awarenessRooms: Set<string>
+  /** Awareness client ids this connection announced, per document: they leave when it closes. */
+  readonly awarenessClients: Map<string, Set<string>>
+  chunks: ChunkAssembler | undefined
+  /** Token bucket for the message rate limit. */
+  tokens: number
+  tokensAt: number
+  closed: boolean
+}
+
+/** A request that needs the document and arrived while it was loading. */
+export type ParkedItem =
+  | { kind: 'message'; conn: ConnectionId; message: ClientMessage; bytes: number }
+  | { kind: 'remote'; registers: Register[] }
+
+export interface DocumentEntry {
+  readonly id: string
+  status: 'loading' | 'ready'
+  doc: LwwDocument | undefined
+  readonly parked: ParkedItem[]
+  readonly subscribers: Set<ConnectionId>
+  /** Fields to echo at the next flush. */
+  readonly pendingEcho: Set<string>
+  /** Registers applied locally and not yet handed to a `persist` effect. */
+  readonly dirty: Map<string, Register>
+  /** Registers applied locally and not yet published to the cluster. */
+  readonly unpublished: Map<string, Register>
+  /** Latest `text-state` op per client id (insertion order = age, for the cap). */
+  readonly textStates: Map<string, JsonObject>
+  /** Persist batches in flight that hold registers of this document. */
+  inFlight: number
+  lastActive: number
+}
+
+export interface AwarenessRoom {
+  readonly documentId: string
+  readonly awareness: AwarenessDocument
+  readonly subscribers: Set<ConnectionId>
+  /** clientId -> owning connection, so a leave can be broadcast when the connection closes. */
+  readonly owners: Map<string, ConnectionId>
+}
+
+/** An `ack` waiting for its writes to be durable. */
+export interface PendingAck {
+  conn: ConnectionId
+  messageId: string
+  documentId: string
+}
+
+export interface PersistBatch {
+  readonly acks: PendingAck[]
+  readonly documents: Map<string, Register[]>
+}

@@ -1,0 +1,118 @@
+import { clockMax } from '../crdt/index.js'
+import type { Register } from '../crdt/types.js'
+import { utf8Length } from '../protocol/index.js'
+import type { FieldWrite, VectorClock } from '../protocol/types.js'
+import type { EngineCore } from './core.js'
+import { rbacPolicy } from './rbac.js'
+import type { Connection, DocumentEntry } from './state.js'
+
+export interface IncomingWrite extends FieldWrite {
+  /** The client's clock for this write (op clock or message clock). */
+  clock?: VectorClock
+}
+
+/** Quotas are checked for the whole message before anything is applied: a write is all or nothing. */
+function exceedsQuota(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  writes: readonly IncomingWrite[],
+  messageBytes: number,
+): boolean {
+  const { maxFieldValueBytes, maxFieldsPerDocument } = core.limits
+  const doc = entry.doc
+  // A value cannot be larger than the frame that carried it: small frames skip the measuring.
+  const measureValues = messageBytes <= 0 || messageBytes > maxFieldValueBytes
+  let newFields = 0
+  const seen = writes.length > 1 ? new Set<string>() : undefined
+  for (const write of writes) {
+    if (measureValues && !write.deleted) {
+      const bytes = utf8Length(JSON.stringify(write.value))
+      if (bytes > maxFieldValueBytes) {
+        core.sendError(
+          connection.id,
+          `Field value too large: ${write.field} (${bytes} bytes, max ${maxFieldValueBytes})`,
+          'LIMIT_EXCEEDED',
+          { documentId: entry.id, field: write.field },
+        )
+        return true
+      }
+    }
+    if (seen?.has(write.field)) continue
+    seen?.add(write.field)
+    if (!doc?.get(write.field)) newFields++
+  }
+  if (newFields > 0 && (doc?.size ?? 0) + newFields > maxFieldsPerDocument) {
+    core.sendError(
+      connection.id,
+      `Document field limit reached (max ${maxFieldsPerDocument} fields)`,
+      'LIMIT_EXCEEDED',
+      { documentId: entry.id },
+    )
+    return true
+  }
+  return false
+}
+
+/**
+ * A field the policy refuses is not applied; the writer gets an error and the authoritative value,
+ * so its optimistic replica rolls back.
+ */
+function refuseField(core: EngineCore, connection: Connection, entry: DocumentEntry, field: string): void {
+  core.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', { documentId: entry.id, field })
+  const register = entry.doc?.get(field)
+  core.sendTo(connection.id, {
+    type: 'delta',
+    documentId: entry.id,
+    field,
+    value: register ? core.wireValue(register) : { __deleted: true },
+    clock: core.wireClock(entry),
+    clientId: 'server',
+  })
+}
+
+/**
+ * Applies client writes to a ready document by LWW with a fresh stamp each, queues the echo of
+ * every touched field (winning or not, so a losing writer adopts the winner), and marks the
+ * applied registers for persistence and cluster publication. Returns false when refused whole.
+ */
+export function applyWrites(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  writes: readonly IncomingWrite[],
+  messageClock: VectorClock | undefined,
+  messageBytes: number,
+): boolean {
+  const doc = entry.doc
+  if (!doc) return false
+  if (exceedsQuota(core, connection, entry, writes, messageBytes)) return false
+  const fieldLevel = core.policy !== rbacPolicy
+  for (const write of writes) {
+    if (fieldLevel && !core.authorize(connection, 'write', entry.id, write.field)) {
+      refuseField(core, connection, entry, write.field)
+      continue
+    }
+    const stamp = core.hlc.now(core.now)
+    // SDK clients adopt an echo only if its largest clock entry reaches their own counter (§8.5).
+    const clientClock = write.clock ?? messageClock
+    const minSeq = clientClock ? clockMax(clientClock) : 0
+    const { register, applied } = doc.localWrite({
+      field: write.field,
+      value: write.deleted ? null : write.value,
+      deleted: write.deleted,
+      stamp,
+      minSeq,
+    })
+    entry.pendingEcho.add(write.field)
+    if (applied) markApplied(entry, register)
+  }
+  entry.lastActive = core.now
+  core.touch(entry)
+  return true
+}
+
+export function markApplied(entry: DocumentEntry, register: Register): void {
+  entry.dirty.set(register.field, register)
+  entry.unpublished.set(register.field, register)
+}

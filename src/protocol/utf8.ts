@@ -1,0 +1,27 @@
+export const utf8Encoder = new TextEncoder()
+/** `fatal`: invalid UTF-8 is a malformed frame, not text to repair with U+FFFD. */
+export const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** Bytes `TextEncoder` would produce for `s` (lone surrogates become 3-byte U+FFFD), without allocating. */
+export function utf8Length(s: string): number {
+  const n = s.length
+  let bytes = n
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) {
+      bytes += 1
+      continue
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        bytes += 2 // a surrogate pair: 2 units, 4 bytes
+        i++
+        continue
+      }
+    }
+    bytes += 2
+  }
+  return bytes
+}
