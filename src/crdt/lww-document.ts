@@ -122,6 +122,15 @@ export class LwwDocument {
     return this.#clockMax
   }
 
+  /**
+   * Lifts `node`'s entry to at least `seq` without a write. Sound for dots: that node's later
+   * writes take higher sequences, so no register can hide below the lifted entry. Used to make an
+   * echo's clock exceed every clock sent before (SyncKit clients compare `max(clock)`).
+   */
+  advanceClock(node: string, seq: number): void {
+    this.#advance(node, Math.floor(seq))
+  }
+
   snapshot(): DocumentSnapshot {
     return {
       documentId: this.documentId,

@@ -47,6 +47,8 @@ export class EngineCore {
   /** Documents touched since the last flush (echo, persist, publish). */
   readonly touched = new Set<string>()
   nextBatchId = 1
+  /** Per-user token buckets, dropped when the user's last connection closes. */
+  readonly userBuckets = new Map<string, { tokens: number; at: number; connections: number }>()
   /** Messages received per type and bytes, read by the runtime for metrics (no effect per frame). */
   readonly messagesIn = new Map<string, number>()
   bytesIn = 0
@@ -155,7 +157,7 @@ export class EngineCore {
       )
       return undefined
     }
-    entry.parked.push({ kind: 'message', conn: connection.id, message, bytes })
+    entry.parked.push({ kind: 'message', connection, message, bytes })
     return undefined
   }
 
@@ -168,7 +170,7 @@ export class EngineCore {
       subscribers: new Set(),
       pendingEcho: new Set(),
       dirty: new Map(),
-      unpublished: new Map(),
+      announce: new Map(),
       textStates: new Map(),
       inFlight: 0,
       lastActive: this.now,
@@ -181,6 +183,8 @@ export class EngineCore {
 
   /** Adds a document subscription (and the awareness one, which SDK reconnects rely on). */
   subscribe(connection: Connection, entry: DocumentEntry): boolean {
+    // A write parked while loading still applies after its connection closed; nobody to subscribe.
+    if (connection.closed) return true
     if (!connection.subscriptions.has(entry.id)) {
       if (connection.subscriptions.size >= this.limits.maxDocumentsPerConnection) {
         this.sendError(
@@ -209,6 +213,8 @@ export class EngineCore {
         owners: new Map(),
       }
       this.rooms.set(documentId, room)
+      // Presence crosses nodes on the document's topic, even for watchers of presence only.
+      if (!this.documents.has(documentId)) this.out.push({ kind: 'subscribe-topic', documentId })
     }
     return room
   }
@@ -222,7 +228,17 @@ export class EngineCore {
 
   /** Drops an awareness room nobody watches and nobody is present in. */
   pruneRoom(room: AwarenessRoom): void {
-    if (room.subscribers.size === 0 && room.awareness.size === 0) this.rooms.delete(room.documentId)
+    if (room.subscribers.size > 0 || room.awareness.size > 0) return
+    this.rooms.delete(room.documentId)
+    if (!this.documents.has(room.documentId))
+      this.out.push({ kind: 'unsubscribe-topic', documentId: room.documentId })
+  }
+
+  /** The document's cluster topic is no longer needed once neither it nor its presence is held. */
+  releaseTopic(documentId: string): void {
+    if (!this.documents.has(documentId) && !this.rooms.has(documentId)) {
+      this.out.push({ kind: 'unsubscribe-topic', documentId })
+    }
   }
 
   /** A register as the wire shows it: tombstones become `{__deleted: true}`. */

@@ -1,10 +1,19 @@
-import type { WireFormat } from '../protocol/types.js'
+import type { AwarenessEntry, WireFormat } from '../protocol/types.js'
 import { EngineCore } from './core.js'
 import { flushTurn } from './flush.js'
 import { closeConnection, openConnection, tickEngine } from './lifecycle.js'
 import { receiveFrame } from './receive.js'
 import { applyResolution } from './resolve.js'
-import type { ConnectionId, ConnectionInfo, Effect, EngineOptions, EngineStats, Resolution } from './types.js'
+import { revoke } from './revoke.js'
+import type {
+  ConnectionId,
+  ConnectionInfo,
+  Effect,
+  EngineOptions,
+  EngineStats,
+  Resolution,
+  RevokeTarget,
+} from './types.js'
 
 /**
  * The sans-I/O sync engine: every input is a call with the current time, every output a list of
@@ -54,6 +63,11 @@ export class SyncEngine {
     return this.#run(now, (core) => applyResolution(core, result))
   }
 
+  /** Live revocation of a user's connections or of access to a document (see `revoke.ts`). */
+  revoke(target: RevokeTarget, now: number): Effect[] {
+    return this.#run(now, (core) => revoke(core, target))
+  }
+
   /** The encoding replies to this connection use (binary until its first frame says otherwise). */
   wireFormat(conn: ConnectionId): WireFormat {
     return this.#core.connections.get(conn)?.format ?? 'binary'
@@ -82,6 +96,18 @@ export class SyncEngine {
       awarenessClients,
       pendingPersistBatches: core.batches.size,
     }
+  }
+
+  /** Messages received per type (`invalid` for undecodable frames) and bytes, since start. */
+  inboundCounters(): { messages: Record<string, number>; bytes: number } {
+    return { messages: Object.fromEntries(this.#core.messagesIn), bytes: this.#core.bytesIn }
+  }
+
+  /** Present clients of a document (for answering a cluster peer's presence query). */
+  awarenessEntries(documentId: string): AwarenessEntry[] {
+    const room = this.#core.rooms.get(documentId)
+    if (!room) return []
+    return room.awareness.entries().map(({ clientId, state, clock }) => ({ clientId, state, clock }))
   }
 
   documentIds(): string[] {

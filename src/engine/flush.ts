@@ -4,8 +4,8 @@ import type { DocumentEntry, PendingAck } from './state.js'
 
 /**
  * End of an I/O turn: one echo per touched field to every subscriber (the writer included, with
- * the document clock), one `publish` per document, and one `persist` effect for everything
- * applied in the turn (group commit) carrying the turn's acks.
+ * the document clock) and one `persist` effect for everything applied in the turn (group commit)
+ * carrying the turn's acks. Cluster `publish` waits for the commit (see `persisted`).
  */
 export function flushTurn(core: EngineCore): void {
   const persistDocs = new Map<string, Register[]>()
@@ -13,10 +13,19 @@ export function flushTurn(core: EngineCore): void {
     const entry = core.documents.get(documentId)
     if (!entry?.doc) continue
     echoFields(core, entry)
-    publishApplied(core, entry)
     if (entry.dirty.size > 0) {
-      persistDocs.set(documentId, [...entry.dirty.values()])
+      const registers = [...entry.dirty.values()]
       entry.dirty.clear()
+      persistDocs.set(documentId, registers)
+      if (entry.announce.size > 0) {
+        core.emit({
+          type: 'document-change',
+          documentId,
+          registers: [...entry.announce.values()],
+          origin: 'local',
+        })
+        entry.announce.clear()
+      }
     }
   }
   core.touched.clear()
@@ -51,14 +60,6 @@ function echoFields(core: EngineCore, entry: DocumentEntry): void {
   entry.pendingEcho.clear()
 }
 
-function publishApplied(core: EngineCore, entry: DocumentEntry): void {
-  if (entry.unpublished.size === 0) return
-  const registers = [...entry.unpublished.values()]
-  entry.unpublished.clear()
-  core.out.push({ kind: 'publish', documentId: entry.id, registers })
-  core.emit({ type: 'document-change', documentId: entry.id, registers, origin: 'local' })
-}
-
 function startPersist(core: EngineCore, documents: Map<string, Register[]>, acks: PendingAck[]): void {
   const batchId = core.nextBatchId++
   core.batches.set(batchId, { acks, documents })
@@ -79,13 +80,19 @@ export function releaseAcks(core: EngineCore, acks: PendingAck[]): void {
   }
 }
 
-/** The batch is durable: release its acks. */
+/**
+ * The batch is durable: release its acks, then publish its registers to the cluster. Publishing
+ * only after the commit closes the window in which a node that subscribes to the document and
+ * loads it from the store would miss a register that is neither in the store nor on the topic.
+ */
 export function persisted(core: EngineCore, batchId: number): void {
   const batch = core.batches.get(batchId)
   if (!batch) return
   core.batches.delete(batchId)
   settleInFlight(core, batch.documents)
   releaseAcks(core, batch.acks)
+  for (const [documentId, registers] of batch.documents)
+    core.out.push({ kind: 'publish', documentId, registers })
 }
 
 /**

@@ -3,6 +3,7 @@ import { broadcastAwareness } from './handlers/awareness.js'
 import { unsubscribeConnection } from './handlers/unsubscribe.js'
 import type { Connection } from './state.js'
 import type { ConnectionId, ConnectionInfo } from './types.js'
+import { assignPrincipal, releasePrincipal } from './users.js'
 
 /** A transport accepted a connection. Anonymous mode authenticates it at once, sending nothing. */
 export function openConnection(core: EngineCore, id: ConnectionId, info: ConnectionInfo | undefined): void {
@@ -15,7 +16,7 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     openedAt: core.now,
     format: undefined,
     authState: principal ? 'authenticated' : 'pending',
-    principal,
+    principal: undefined,
     preAuth: [],
     preAuthBytes: 0,
     authDeadline: principal ? undefined : core.now + core.limits.authTimeoutMs,
@@ -29,7 +30,10 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     closed: false,
   }
   core.connections.set(id, connection)
-  if (principal) core.emit({ type: 'authenticated', conn: id, principal })
+  if (principal) {
+    assignPrincipal(core, connection, principal)
+    core.emit({ type: 'authenticated', conn: id, principal })
+  }
 }
 
 /**
@@ -41,6 +45,7 @@ export function closeConnection(core: EngineCore, id: ConnectionId): void {
   if (!connection || connection.closed) return
   connection.closed = true
   core.connections.delete(id)
+  releasePrincipal(core, connection)
   for (const [documentId, clientIds] of connection.awarenessClients) {
     const room = core.rooms.get(documentId)
     if (!room) continue
@@ -59,9 +64,11 @@ export function closeConnection(core: EngineCore, id: ConnectionId): void {
     unsubscribeConnection(core, connection, documentId)
   }
   for (const entry of core.documents.values()) {
-    // Parked requests of a closed connection would only produce sends nobody can receive.
+    // Parked reads of a closed connection would only answer nobody; its parked writes still apply.
     if (entry.status === 'loading') {
-      const kept = entry.parked.filter((item) => item.kind !== 'message' || item.conn !== id)
+      const kept = entry.parked.filter(
+        (item) => item.kind !== 'message' || item.connection.id !== id || isWrite(item.message.type),
+      )
       entry.parked.splice(0, entry.parked.length, ...kept)
     }
   }
@@ -126,7 +133,11 @@ function evictIdleDocuments(core: EngineCore): void {
   idle.sort((a, b) => a.lastActive - b.lastActive)
   for (const entry of idle.slice(0, excess)) {
     core.documents.delete(entry.id)
-    core.out.push({ kind: 'unsubscribe-topic', documentId: entry.id })
+    core.releaseTopic(entry.id)
     core.emit({ type: 'document-evicted', documentId: entry.id })
   }
+}
+
+function isWrite(type: string): boolean {
+  return type === 'delta' || type === 'delta_batch'
 }

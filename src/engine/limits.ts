@@ -5,6 +5,7 @@ import type { EngineLimits } from './types.js'
 export const DEFAULT_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxFrameBytes: 1_048_576,
   maxMessagesPerMinute: 500,
+  maxMessagesPerMinutePerUser: 2_000,
   maxPreAuthFrames: 100,
   maxPreAuthBytes: 1_048_576,
   authTimeoutMs: 10_000,

@@ -47,14 +47,30 @@ export function processMessage(
   dispatch(core, connection, message, bytes)
 }
 
+/** Token buckets refilled continuously: per connection, and per user across their connections. */
 function takeToken(core: EngineCore, connection: Connection): boolean {
   const capacity = core.limits.maxMessagesPerMinute
   const elapsed = Math.max(0, core.now - connection.tokensAt)
   connection.tokens = Math.min(capacity, connection.tokens + (elapsed * capacity) / 60_000)
   connection.tokensAt = core.now
   if (connection.tokens < 1) return false
+  const bucket = userBucket(core, connection)
+  if (bucket) {
+    const perUser = core.limits.maxMessagesPerMinutePerUser
+    bucket.tokens = Math.min(perUser, bucket.tokens + (Math.max(0, core.now - bucket.at) * perUser) / 60_000)
+    bucket.at = core.now
+    if (bucket.tokens < 1) return false
+    bucket.tokens -= 1
+  }
   connection.tokens -= 1
   return true
+}
+
+/** Anonymous connections all share one user id, so they are limited per connection only. */
+function userBucket(core: EngineCore, connection: Connection) {
+  const principal = connection.principal
+  if (!principal || principal.via === 'anonymous') return undefined
+  return core.userBuckets.get(principal.userId)
 }
 
 function bufferUntilAuthenticated(

@@ -42,8 +42,10 @@ export function applyResolution(core: EngineCore, result: Resolution): void {
     case 'remote-registers':
       return remoteRegisters(core, result.documentId, result.registers)
     case 'remote-awareness': {
-      const room = core.rooms.get(result.documentId)
-      if (!room) return
+      // Kept while this node holds the document or its presence, so late local watchers see it.
+      const held = core.rooms.has(result.documentId) || core.documents.has(result.documentId)
+      if (!held) return
+      const room = core.room(result.documentId)
       const { clientId, state, clock } = result.entry
       const outcome = room.awareness.apply(clientId, state, clock, core.now)
       if (outcome === 'updated' || outcome === 'left') broadcastAwareness(core, room, clientId, state, clock)
@@ -66,8 +68,8 @@ function documentLoaded(core: EngineCore, snapshot: DocumentSnapshot): void {
       applyRemote(core, entry, item.registers)
       continue
     }
-    const connection = core.connections.get(item.conn)
-    if (connection && !connection.closed) dispatch(core, connection, item.message, item.bytes)
+    // Writes received before the connection closed still apply: the client sent them.
+    dispatch(core, item.connection, item.message, item.bytes)
   }
 }
 
@@ -76,12 +78,10 @@ function documentLoadFailed(core: EngineCore, documentId: string, error: string)
   const entry = core.documents.get(documentId)
   if (!entry || entry.status === 'ready') return
   core.documents.delete(documentId)
-  core.out.push({ kind: 'unsubscribe-topic', documentId })
+  core.releaseTopic(documentId)
   for (const item of entry.parked) {
-    if (item.kind !== 'message') continue
-    const connection = core.connections.get(item.conn)
-    if (!connection || connection.closed) continue
-    core.sendError(connection.id, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
+    if (item.kind !== 'message' || item.connection.closed) continue
+    core.sendError(item.connection.id, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
   }
 }
 
@@ -96,22 +96,27 @@ function remoteRegisters(core: EngineCore, documentId: string, registers: Regist
   applyRemote(core, entry, registers)
 }
 
-/** Registers another node applied: same LWW rule, echoed to local subscribers. */
+/**
+ * Registers another node applied: same LWW rule. Every field they touch is echoed, won or lost,
+ * with this node's clock entry lifted above every clock sent before: a local SDK client that
+ * wrote the losing value compares `max(clock)` and must see the echo win to roll back.
+ */
 function applyRemote(core: EngineCore, entry: DocumentEntry, registers: Register[]): void {
   const doc = entry.doc
-  if (!doc) return
+  if (!doc || registers.length === 0) return
   const changed: Register[] = []
   for (const register of registers) {
     core.hlc.observe(register.stamp)
+    entry.pendingEcho.add(register.field)
     if (doc.applyRemote(register)) {
       const winner = doc.get(register.field)
-      if (!winner) continue
-      entry.pendingEcho.add(register.field)
-      changed.push(winner)
+      if (winner) changed.push(winner)
     }
   }
-  if (changed.length === 0) return
+  doc.advanceClock(core.nodeId, doc.clockMax() + 1)
   entry.lastActive = core.now
   core.touch(entry)
-  core.emit({ type: 'document-change', documentId: entry.id, registers: changed, origin: 'remote' })
+  if (changed.length > 0) {
+    core.emit({ type: 'document-change', documentId: entry.id, registers: changed, origin: 'remote' })
+  }
 }

@@ -40,7 +40,7 @@ export interface Connection {
 
 /** A request that needs the document and arrived while it was loading. */
 export type ParkedItem =
-  | { kind: 'message'; conn: ConnectionId; message: ClientMessage; bytes: number }
+  | { kind: 'message'; connection: Connection; message: ClientMessage; bytes: number }
   | { kind: 'remote'; registers: Register[] }
 
 export interface DocumentEntry {
@@ -53,8 +53,8 @@ export interface DocumentEntry {
   readonly pendingEcho: Set<string>
   /** Registers applied locally and not yet handed to a `persist` effect. */
   readonly dirty: Map<string, Register>
-  /** Registers applied locally and not yet published to the cluster. */
-  readonly unpublished: Map<string, Register>
+  /** Registers applied locally since the last flush, for the `document-change` event. */
+  readonly announce: Map<string, Register>
   /** Latest `text-state` op per client id (insertion order = age, for the cap). */
   readonly textStates: Map<string, JsonObject>
   /** Persist batches in flight that hold registers of this document. */

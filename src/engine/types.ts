@@ -34,6 +34,12 @@ export interface AuthorizeRequest {
 /** Pure policy: may `principal` do `action` on `documentId` (and `field`)? */
 export type AuthorizePolicy = (request: AuthorizeRequest) => boolean
 
+/** What `revoke` targets: a user's connections, or the subscriptions of a document. */
+export interface RevokeTarget {
+  userId?: string
+  documentId?: string
+}
+
 /** What the runtime knows about a connection when it opens. */
 export interface ConnectionInfo {
   /** Remote address (after trusted-proxy resolution), for logs and per-IP limits. */
@@ -47,6 +53,8 @@ export interface EngineLimits {
   maxFrameBytes: number
   /** Token bucket per connection: this many messages per minute, bursts up to the same number. */
   maxMessagesPerMinute: number
+  /** Token bucket shared by all connections of one authenticated (non-anonymous) user. */
+  maxMessagesPerMinutePerUser: number
   /** Requests parked per connection while waiting for auth, beyond which the socket is closed. */
   maxPreAuthFrames: number
   maxPreAuthBytes: number

@@ -94,9 +94,10 @@ export function applyWrites(
       continue
     }
     const stamp = core.hlc.now(core.now)
-    // SDK clients adopt an echo only if its largest clock entry reaches their own counter (§8.5).
+    // SDK clients adopt an echo only if its largest clock entry reaches their own counter (§8.5)
+    // and exceeds the largest clock sent before, else (max, 'server') ties with a stale value (D5).
     const clientClock = write.clock ?? messageClock
-    const minSeq = clientClock ? clockMax(clientClock) : 0
+    const minSeq = Math.max(doc.clockMax() + 1, clientClock ? clockMax(clientClock) : 0)
     const { register, applied } = doc.localWrite({
       field: write.field,
       value: write.deleted ? null : write.value,
@@ -114,5 +115,5 @@ export function applyWrites(
 
 export function markApplied(entry: DocumentEntry, register: Register): void {
   entry.dirty.set(register.field, register)
-  entry.unpublished.set(register.field, register)
+  entry.announce.set(register.field, register)
 }

@@ -33,3 +33,30 @@ export function isJsonObject(value: unknown): value is JsonObject {
 export function isTombstone(value: unknown): boolean {
   return isPlainObject(value) && getOwn(value, '__deleted') === true
 }
+
+/**
+ * Deepest accepted nesting of a frame's JSON. `JSON.parse` copes with any depth, but
+ * `JSON.stringify` and `structuredClone` recurse, so a hostile 500k-deep array would overflow
+ * the stack later, when the value is echoed or stored.
+ */
+export const MAX_JSON_DEPTH = 64
+
+/** Iterative, so that checking a hostile value cannot itself overflow the stack. */
+export function exceedsDepth(value: unknown, maxDepth: number): boolean {
+  const pending: unknown[] = [value]
+  const depths: number[] = [1]
+  while (pending.length > 0) {
+    const current = pending.pop()
+    const depth = depths.pop() ?? 0
+    if (typeof current !== 'object' || current === null) continue
+    if (depth > maxDepth) return true
+    const children = Array.isArray(current) ? current : Object.values(current)
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return false
+}

@@ -2,7 +2,7 @@ import { HEADER_BYTES, readPayloadLength, readTimestamp } from './binary-header.
 import { typeFromCode } from './codes.js'
 import { detectFormat } from './detect.js'
 import { ERRORS, messageTooLarge, protocolError } from './errors.js'
-import { isPlainObject } from './guards.js'
+import { exceedsDepth, isPlainObject, MAX_JSON_DEPTH } from './guards.js'
 import { getOwn, setOwn } from './own.js'
 import type { ParsedFrame, WireFormat } from './types.js'
 import { utf8Decoder, utf8Length } from './utf8.js'
@@ -49,6 +49,7 @@ function parseBinary(frame: Uint8Array, bytes: number): ParsedFrame {
   // Bytes after 13+N are ignored, as in the reference.
   const payload = parseJsonBytes(frame.subarray(HEADER_BYTES, end))
   if (!isPlainObject(payload)) return malformed('binary', bytes, type)
+  if (tooDeep(payload, bytes)) return malformed('binary', bytes, type)
   const fields: Record<string, unknown> = {}
   // The header code decides the type; a payload `type` (SDK 0.1.1 `'set'`, C# names) is discarded.
   const timestamp = copyFields(payload, fields, readTimestamp(view))
@@ -66,7 +67,7 @@ function parseJsonBytes(bytes: Uint8Array): unknown {
 
 function parseJsonText(text: string, bytes: number): ParsedFrame {
   const object: unknown = JSON.parse(text)
-  if (!isPlainObject(object)) return malformed('json', bytes)
+  if (!isPlainObject(object) || tooDeep(object, bytes)) return malformed('json', bytes)
   const type = getOwn(object, 'type')
   if (typeof type !== 'string' || type.length === 0) return malformed('json', bytes)
   const nested = getOwn(object, 'payload')
@@ -99,4 +100,9 @@ function copyFields(
     setOwn(fields, key, value)
   }
   return timestamp
+}
+
+/** Nesting deeper than MAX_JSON_DEPTH needs at least that many bytes: small frames skip the walk. */
+function tooDeep(payload: unknown, bytes: number): boolean {
+  return bytes > MAX_JSON_DEPTH && exceedsDepth(payload, MAX_JSON_DEPTH)
 }

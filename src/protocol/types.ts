@@ -56,6 +56,7 @@ export type ErrorCode =
   | 'LOAD_FAILED'
   | 'PERSIST_FAILED'
   | 'LIMIT_EXCEEDED'
+  | 'ACCESS_REVOKED'
   | 'INTERNAL'
 
 /** Fields every decoded client message carries. `id` is absent when the client sent none (SDK). */

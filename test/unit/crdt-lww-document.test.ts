@@ -219,3 +219,22 @@ describe('LwwDocument __proto__ safety', () => {
     expect(new LwwDocument('d', doc.snapshot()).state()).toEqual(state)
   })
 })
+
+describe('LwwDocument.advanceClock', () => {
+  it('lifts one entry without a write and never lowers it', () => {
+    const doc = new LwwDocument('d')
+    doc.advanceClock('n', 5)
+    expect(doc.clock()).toEqual({ n: 5 })
+    expect(doc.clockMax()).toBe(5)
+    doc.advanceClock('n', 3)
+    expect(doc.clock()).toEqual({ n: 5 })
+    const { register } = doc.localWrite({
+      field: 'f',
+      value: 1,
+      deleted: false,
+      stamp: { ms: 1, counter: 0, node: 'n' },
+    })
+    expect(register.dot).toEqual({ node: 'n', seq: 6 })
+    expect(doc.missing({ n: 5 }).map((r) => r.field)).toEqual(['f'])
+  })
+})

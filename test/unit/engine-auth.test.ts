@@ -189,3 +189,59 @@ describe('engine: rate limit', () => {
     expect(h.ofType('c', 'sync_response').map((r) => r.documentId)).toContain('later')
   })
 })
+
+describe('engine: revocation', () => {
+  it('revoke({userId}) closes every connection of that user with 1008', () => {
+    const h = authHarness()
+    for (const conn of ['c1', 'c2']) {
+      h.open(conn)
+      h.send(conn, 'auth', { token: 'good' })
+    }
+    h.open('other')
+    h.send('other', 'auth', { token: 'good' })
+    h.closed.clear()
+    const effects = h.engine.revoke({ userId: 'alice' }, h.now)
+    const closes = effects.filter((e) => e.kind === 'close').map((e) => (e.kind === 'close' ? e.conn : ''))
+    expect(closes.sort()).toEqual(['c1', 'c2', 'other'])
+  })
+
+  it('revoke({documentId}) re-asks the policy and drops subscribers no longer allowed', () => {
+    const allowed = new Set(['a', 'b'])
+    const h = new EngineHarness({
+      anonymous: false,
+      authenticate: (token) => ({
+        userId: token ?? '',
+        permissions: { canRead: [], canWrite: [], isAdmin: false },
+      }),
+      authorize: ({ principal }) => allowed.has(principal.userId),
+    })
+    for (const user of ['a', 'b']) {
+      h.open(user)
+      h.send(user, 'auth', { token: user })
+      h.send(user, 'subscribe', { documentId: 'doc' })
+    }
+    allowed.delete('b')
+    h.resolve({ kind: 'persisted', batchId: -1 })
+    const effects = h.engine.revoke({ documentId: 'doc' }, h.now)
+    const errors = effects.filter((e) => e.kind === 'send' && e.message.type === 'error')
+    expect(errors).toHaveLength(1)
+    expect(h.engine.documentInfo('doc')?.subscribers).toBe(1)
+    h.send('a', 'delta', { documentId: 'doc', field: 'f', value: 1 })
+    expect(h.ofType('b', 'delta')).toHaveLength(0)
+  })
+})
+
+describe('engine: per-user rate limit', () => {
+  it('shares one budget across the connections of an authenticated user', () => {
+    const h = authHarness({ limits: { maxMessagesPerMinute: 100, maxMessagesPerMinutePerUser: 4 } })
+    for (const conn of ['c1', 'c2']) {
+      h.open(conn)
+      h.send(conn, 'auth', { token: 'good' })
+    }
+    for (let i = 0; i < 3; i++) h.send('c1', 'subscribe', { documentId: `room:${i}` })
+    h.send('c2', 'subscribe', { documentId: 'room:x' })
+    expect(h.ofType('c2', 'error')).toHaveLength(0)
+    h.send('c2', 'subscribe', { documentId: 'room:y' })
+    expect(h.ofType('c2', 'error').at(-1)?.details).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' })
+  })
+})

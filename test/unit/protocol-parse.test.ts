@@ -216,3 +216,24 @@ describe('parseFrame never throws on non-frames', () => {
     }
   })
 })
+
+describe('hostile nesting', () => {
+  it('refuses JSON nested deeper than MAX_JSON_DEPTH without throwing, in both formats', async () => {
+    const { decodeClientFrame, encodeFrame, MAX_JSON_DEPTH } = await import('../../src/protocol/index.js')
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`
+    const json = `{"type":"delta","documentId":"d","field":"f","value":${deep}}`
+    const result = decodeClientFrame(json)
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.error.message).toBe('Invalid message format')
+    let value: unknown = 1
+    for (let i = 0; i < MAX_JSON_DEPTH; i++) value = [value]
+    const binary = encodeFrame('delta', { documentId: 'd', field: 'f', value }, 1, 'binary')
+    expect(decodeClientFrame(binary).ok).toBe(false)
+    let shallow: unknown = 1
+    for (let i = 0; i < MAX_JSON_DEPTH - 2; i++) shallow = [shallow]
+    expect(
+      decodeClientFrame(encodeFrame('delta', { documentId: 'd', field: 'f', value: shallow }, 1, 'binary'))
+        .ok,
+    ).toBe(true)
+  })
+})

@@ -2,6 +2,7 @@ import type { AuthMessage } from '../../protocol/types.js'
 import type { EngineCore } from '../core.js'
 import type { Connection } from '../state.js'
 import type { Credentials } from '../types.js'
+import { assignPrincipal } from '../users.js'
 
 /**
  * `auth` (PROTOCOL.md §2.3). Without credentials: anonymous mode answers `auth_success` (the
@@ -36,7 +37,7 @@ export function completeAuthentication(
   connection: Connection,
   principal: NonNullable<Connection['principal']>,
 ): void {
-  connection.principal = principal
+  assignPrincipal(core, connection, principal)
   connection.authState = 'authenticated'
   connection.authDeadline = undefined
   connection.expiredAt = undefined

@@ -2,6 +2,7 @@ import type { DeltaBatchMessage, JsonObject } from '../../protocol/types.js'
 import type { EngineCore } from '../core.js'
 import type { Connection, DocumentEntry } from '../state.js'
 import { applyWrites, type IncomingWrite } from '../writes.js'
+import { subscribeForWrite } from './subscribe.js'
 
 /**
  * `delta_batch` (PROTOCOL.md §2.9): field ops are applied like `delta`; `text-state` ops are kept
@@ -17,7 +18,7 @@ export function handleDeltaBatch(
   if (!core.checkAccess(connection, 'write', message.documentId)) return
   const entry = core.readyDocument(connection, message, message.documentId, bytes)
   if (!entry?.doc) return
-  if (!core.subscribe(connection, entry)) return
+  if (!subscribeForWrite(core, connection, entry, message.id)) return
   const writes: IncomingWrite[] = []
   const textOps: JsonObject[] = []
   const relayOps: JsonObject[] = []

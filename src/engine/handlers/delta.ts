@@ -2,6 +2,7 @@ import type { DeltaMessage } from '../../protocol/types.js'
 import type { EngineCore } from '../core.js'
 import type { Connection } from '../state.js'
 import { applyWrites } from '../writes.js'
+import { subscribeForWrite } from './subscribe.js'
 
 /**
  * `delta` in both shapes (the validator normalised them into `writes`): write access,
@@ -16,7 +17,7 @@ export function handleDelta(
   if (!core.checkAccess(connection, 'write', message.documentId)) return
   const entry = core.readyDocument(connection, message, message.documentId, bytes)
   if (!entry?.doc) return
-  if (!core.subscribe(connection, entry)) return
+  if (!subscribeForWrite(core, connection, entry, message.id)) return
   if (!applyWrites(core, connection, entry, message.writes, message.clock, bytes)) return
   core.queueAck(connection, message.messageId ?? message.id, entry.id)
 }

@@ -12,9 +12,36 @@ export function handleSubscribe(core: EngineCore, connection: Connection, messag
   const entry = core.readyDocument(connection, message, message.documentId)
   if (!entry?.doc) return
   if (!core.subscribe(connection, entry)) return
-  sendSyncResponse(core, connection, entry, message.id ?? core.options.newId(), undefined)
+  sendInitialSync(core, connection, entry, message.id ?? core.options.newId())
+}
+
+/** `sync_response`, the kept text states, and (SDK 0.1.1) every field again as a `delta`. */
+export function sendInitialSync(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  requestId: string,
+) {
+  sendSyncResponse(core, connection, entry, requestId, undefined)
   sendTextStates(core, connection, entry)
   if (core.options.resendFieldsOnSubscribe) resendFields(core, connection, entry)
+}
+
+/**
+ * A write from a connection that never subscribed subscribes it (as SyncKit does), and it gets
+ * the document first: echoes carry the whole document clock, so a client that adopted them
+ * without the state would later resync by a clock that claims fields it never received.
+ */
+export function subscribeForWrite(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  requestId: string | undefined,
+): boolean {
+  if (connection.closed || connection.subscriptions.has(entry.id)) return true
+  if (!core.subscribe(connection, entry)) return false
+  sendInitialSync(core, connection, entry, requestId ?? core.options.newId())
+  return true
 }
 
 export function sendSyncResponse(
@@ -51,15 +78,15 @@ function sendTextStates(core: EngineCore, connection: Connection, entry: Documen
 
 function resendFields(core: EngineCore, connection: Connection, entry: DocumentEntry): void {
   const doc = entry.doc
-  if (!doc || doc.liveFieldCount === 0) return
+  if (!doc || doc.size === 0) return
   const clock = core.wireClock(entry)
+  // Tombstones too: a client that was away during a delete learns it only this way.
   for (const register of doc.registers()) {
-    if (register.deleted) continue
     core.sendTo(connection.id, {
       type: 'delta',
       documentId: entry.id,
       field: register.field,
-      value: register.value,
+      value: core.wireValue(register),
       clock,
       clientId: 'server',
     })

@@ -1,0 +1,76 @@
+import type { ConnectionHandle, UpgradeRequest } from '../src/server/options.js'
+import {
+  DEFAULT_WS_PATH,
+  isUpgradeRequest,
+  type SyncServerTransport,
+  toBytes,
+  upgradeRequestOf,
+} from './transport.js'
+
+/** The parts of Bun's `ServerWebSocket` the adapter uses (typed here: no bun-types needed). */
+interface BunSocket {
+  data: BunSocketData
+  send(data: string | Uint8Array): number
+  close(code?: number, reason?: string): void
+  ping(): number
+  getBufferedAmount?(): number
+}
+interface BunSocketData {
+  request: UpgradeRequest
+  handle?: ConnectionHandle
+}
+interface BunServer {
+  upgrade(request: Request, options: { data: BunSocketData }): boolean
+  requestIP?(request: Request): { address: string } | null
+}
+
+export interface BunAdapterOptions {
+  /** WebSocket path. Default `/ws`. */
+  path?: string
+}
+
+/**
+ * `{ fetch, websocket }` for `Bun.serve`: upgrades on `/ws`, every other request goes to the
+ * server's HTTP routes. Bun's `send` already returns bytes / -1 (backpressure) / 0 (dropped),
+ * which is exactly the socket contract.
+ */
+export function createBunHandler(server: SyncServerTransport, options: BunAdapterOptions = {}) {
+  const path = options.path ?? DEFAULT_WS_PATH
+  return {
+    fetch(request: Request, bun: BunServer): Response | Promise<Response> | undefined {
+      if (!isUpgradeRequest(request, path)) return server.fetch(request)
+      const remoteAddress = bun.requestIP?.(request)?.address
+      if (bun.upgrade(request, { data: { request: upgradeRequestOf(request, remoteAddress) } }))
+        return undefined
+      return new Response('WebSocket upgrade failed', { status: 400 })
+    },
+    websocket: {
+      perMessageDeflate: false,
+      open(ws: BunSocket) {
+        ws.data.handle = server.handleConnection(
+          {
+            send: (data) => ws.send(data),
+            close: (code, reason) => ws.close(code, reason),
+            ping: () => {
+              ws.ping()
+            },
+            bufferedAmount: () => ws.getBufferedAmount?.() ?? 0,
+          },
+          ws.data.request,
+        )
+      },
+      message(ws: BunSocket, message: string | ArrayBuffer | Uint8Array) {
+        ws.data.handle?.receive(typeof message === 'string' ? message : toBytes(message))
+      },
+      close(ws: BunSocket) {
+        ws.data.handle?.closed()
+      },
+      drain(ws: BunSocket) {
+        ws.data.handle?.drained()
+      },
+      pong(ws: BunSocket) {
+        ws.data.handle?.pong()
+      },
+    },
+  }
+}

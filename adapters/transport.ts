@@ -1,0 +1,32 @@
+import type { ConnectionHandle, SyncSocket, UpgradeRequest } from '../src/server/options.js'
+
+/** What a transport adapter needs from the server handle (structural, so adapters stay small). */
+export interface SyncServerTransport {
+  handleConnection(socket: SyncSocket, request?: UpgradeRequest): ConnectionHandle
+  fetch(request: Request): Promise<Response>
+}
+
+export const DEFAULT_WS_PATH = '/ws'
+
+/** True for a WebSocket upgrade request on `path`. */
+export function isUpgradeRequest(request: Request, path: string): boolean {
+  if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return false
+  return new URL(request.url).pathname === path
+}
+
+/** The upgrade request as the server sees it (path + query, headers, peer address). */
+export function upgradeRequestOf(request: Request, remoteAddress: string | undefined): UpgradeRequest {
+  const url = new URL(request.url)
+  return {
+    url: url.pathname + url.search,
+    headers: request.headers,
+    ...(remoteAddress ? { remoteAddress } : {}),
+  }
+}
+
+/** A binary frame as a Uint8Array view, whatever the runtime hands over. */
+export function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (data instanceof Uint8Array) return data
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  return new Uint8Array(data)
+}

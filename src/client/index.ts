@@ -1,0 +1,22 @@
+/** `synckit-engine/client`: a small typed SyncKit protocol client for Node and browsers. */
+export { reconnectDelay } from './backoff.js'
+export { createSyncClient } from './client.js'
+export type {
+  AwarenessEvent,
+  AwarenessHandle,
+  ChangeEvent,
+  ChangeOrigin,
+  ClientDialect,
+  CloseEvent,
+  DeltaEvent,
+  DocumentReplica,
+  OpenEvent,
+  ReconnectOptions,
+  SocketEventLike,
+  SyncClient,
+  SyncClientEvents,
+  SyncClientOptions,
+  WebSocketConstructorLike,
+  WebSocketLike,
+} from './types.js'
+export { SyncServerError } from './types.js'

@@ -1,0 +1,160 @@
+import type { EventEmitter } from 'eventemitter3'
+import type { JsonObject, JsonValue, ServerMessage, VectorClock } from '../protocol/types.js'
+
+/** The WebSocket event shapes the client reads (browser `Event`s and `ws` events both fit). */
+export interface SocketEventLike {
+  /** Not read; present so DOM/`ws` events share a property with this otherwise all-optional type. */
+  type?: string
+  data?: unknown
+  code?: number
+  reason?: string
+  message?: string
+}
+
+/**
+ * The subset of the WHATWG WebSocket the client uses. Method syntax on purpose: it keeps both the
+ * DOM `WebSocket` and `ws`'s class assignable despite their differently typed event objects.
+ */
+export interface WebSocketLike {
+  readonly readyState: number
+  binaryType: string
+  send(data: string | Uint8Array): void
+  close(code?: number, reason?: string): void
+  addEventListener(
+    type: 'open' | 'message' | 'close' | 'error',
+    listener: (event: SocketEventLike) => void,
+  ): void
+}
+
+export type WebSocketConstructorLike = new (url: string) => WebSocketLike
+
+export interface ReconnectOptions {
+  /** First retry delay (ms). Default 1000. */
+  initialDelayMs?: number
+  /** Upper bound of the delay before jitter (ms). Default 30000. */
+  maxDelayMs?: number
+  /** Growth per attempt. Default 1.5 (the SyncKit SDK's). */
+  factor?: number
+}
+
+export type ClientDialect = 'sdk' | 'legacy'
+
+export interface SyncClientOptions {
+  url: string
+  /** `sdk`: the SyncKit SDK's frames (§8); `legacy`: the SyncKit test client's (§9). Default `sdk`. */
+  dialect?: ClientDialect
+  /** Default `binary`, as every SyncKit client. */
+  format?: 'binary' | 'json'
+  token?: string
+  apiKey?: string
+  /** Needed where there is no global `WebSocket` (Node 20: pass `ws`'s `WebSocket`). */
+  WebSocket?: WebSocketConstructorLike
+  /** Own id in write ops and awareness. Default random `client-…`. */
+  clientId?: string
+  /** `false` disables automatic reconnection. */
+  reconnect?: ReconnectOptions | false
+  /** Deadline of every request once sent (connect, subscribe, write, ping). Default 10000 ms. */
+  requestTimeoutMs?: number
+  /** Unacknowledged writes kept for resending; further writes reject. Default 1000. */
+  maxQueuedWrites?: number
+  /** Own awareness state is re-sent this often so the server does not expire it. Default 15000 ms. */
+  awarenessRefreshMs?: number
+}
+
+/** Read-only view of one document as the client knows it. */
+export interface DocumentReplica {
+  readonly documentId: string
+  /** Fields with pending local writes applied on top of the last server state. */
+  toJSON(): Record<string, JsonValue>
+  get(field: string): JsonValue | undefined
+  /** Max-merge of every clock the server sent for this document. */
+  readonly clock: Readonly<VectorClock>
+  /** True once a `sync_response` was applied. */
+  readonly synced: boolean
+}
+
+export interface AwarenessHandle {
+  /** Publish own state; `null` announces leaving. */
+  set(state: JsonObject | null): void
+  states(): Map<string, { state: JsonObject; clock: number }>
+}
+
+export type ChangeOrigin = 'local' | 'remote' | 'sync' | 'rollback'
+
+export interface ChangeEvent {
+  documentId: string
+  fields: string[]
+  origin: ChangeOrigin
+}
+
+export interface DeltaEvent {
+  documentId: string
+  field: string
+  /** The value adopted; `undefined` when the field was deleted. */
+  value: JsonValue | undefined
+  deleted: boolean
+  clock: VectorClock
+}
+
+export interface AwarenessEvent {
+  documentId: string
+  clientId: string
+  state: JsonObject | null
+  clock: number
+}
+
+export interface OpenEvent {
+  reconnected: boolean
+}
+
+export interface CloseEvent {
+  code: number
+  reason: string
+  willReconnect: boolean
+}
+
+export interface SyncClientEvents {
+  change: (event: ChangeEvent) => void
+  delta: (event: DeltaEvent) => void
+  error: (error: Error) => void
+  open: (event: OpenEvent) => void
+  close: (event: CloseEvent) => void
+  awareness: (event: AwarenessEvent) => void
+  /** Every decoded server message, including `delta_batch` relays (text, counter, set ops). */
+  message: (message: ServerMessage) => void
+}
+
+/** eventemitter3's listener type for `E` (what `on` accepts). */
+export type Listener<E extends keyof SyncClientEvents> = EventEmitter.EventListener<SyncClientEvents, E>
+
+export interface SyncClient {
+  connect(): Promise<void>
+  subscribe(documentId: string): Promise<DocumentReplica>
+  set(documentId: string, field: string, value: JsonValue): Promise<void>
+  delete(documentId: string, field: string): Promise<void>
+  setMany(documentId: string, fields: Record<string, JsonValue>): Promise<void>
+  get(documentId: string): Record<string, JsonValue> | undefined
+  awareness(documentId: string): AwarenessHandle
+  ping(): Promise<number>
+  /** Close the socket; state and unacknowledged writes are kept for a later `connect()`. */
+  disconnect(): void
+  /** Terminal: closes and rejects everything pending. */
+  close(): void
+  on<E extends keyof SyncClientEvents>(event: E, listener: Listener<E>): this
+  once<E extends keyof SyncClientEvents>(event: E, listener: Listener<E>): this
+  off<E extends keyof SyncClientEvents>(event: E, listener?: Listener<E>): this
+  readonly clientId: string
+  readonly connected: boolean
+}
+
+/** A server `error` frame surfaced as an Error (also the rejection reason of the request it names). */
+export class SyncServerError extends Error {
+  override readonly name = 'SyncServerError'
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly details: JsonObject | undefined,
+  ) {
+    super(message)
+  }
+}

@@ -1,0 +1,18 @@
+// The Redis broker lives in `synckit-engine/redis` so that the main entry does not pull in ioredis.
+
+export { ClusterBridge, type ClusterBridgeOptions, type RemoteResolution } from './bridge.js'
+export {
+  type Broker,
+  BrokerClosedError,
+  type BrokerHandler,
+  BrokerUnavailableError,
+  NoopBroker,
+} from './broker.js'
+export { MemoryBroker, MemoryBrokerHub, type MemoryBrokerHubOptions } from './memory-broker.js'
+export {
+  CLUSTER_MESSAGE_VERSION,
+  type ClusterMessage,
+  decodeClusterMessage,
+  encodeClusterMessage,
+} from './messages.js'
+export { CONTROL_TOPIC, documentTopic, nodeTopic } from './topics.js'

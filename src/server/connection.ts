@@ -1,0 +1,81 @@
+import type { SyncSocket, UpgradeRequest } from './options.js'
+import { Outbound, type OutboundLimits } from './outbound.js'
+
+/** What the runtime keeps per open socket (the engine keeps the protocol state). */
+export class ServerConnection {
+  readonly outbound: Outbound
+  /** Last sign of life (a frame or a protocol pong), ms. */
+  lastSeen: number
+  /** When the last protocol ping went out, ms. */
+  lastPingAt: number | undefined
+  /** Consecutive heartbeat sweeps with no sign of life since the previous ping. */
+  missedPings = 0
+  /** Set once authenticated, for `/health` user counts. */
+  userId: string | undefined
+  closed = false
+
+  constructor(
+    readonly id: string,
+    readonly socket: SyncSocket,
+    readonly ip: string | undefined,
+    readonly request: UpgradeRequest,
+    limits: OutboundLimits,
+    now: number,
+  ) {
+    this.outbound = new Outbound(socket, limits)
+    this.lastSeen = now
+    this.lastPingAt = undefined
+  }
+
+  /**
+   * One heartbeat sweep: false when the peer let two pings in a row go unanswered. Counted in
+   * sweeps rather than wall time, so an event-loop stall (GC, CPU) never disconnects everyone:
+   * a pong that arrived during the stall is read before the sweep after next.
+   */
+  heartbeat(now: number): boolean {
+    if (this.lastPingAt !== undefined) {
+      this.missedPings = this.lastSeen >= this.lastPingAt ? 0 : this.missedPings + 1
+      if (this.missedPings >= 2) return false
+    }
+    this.lastPingAt = now
+    return true
+  }
+
+  /** Closes the transport, never throwing (custom sockets might). */
+  closeSocket(code: number, reason: string): void {
+    try {
+      this.socket.close(code, reason)
+    } catch {
+      // Already closed: nothing to do.
+    }
+  }
+
+  /** Dead peers are aborted where the transport can, so no close handshake is awaited. */
+  abort(code: number, reason: string): void {
+    if (!this.socket.terminate) return this.closeSocket(code, reason)
+    try {
+      this.socket.terminate()
+    } catch {
+      this.closeSocket(code, reason)
+    }
+  }
+}
+
+/** Connections per client address, for the per-IP limit. Entries at zero are removed. */
+export class IpCounter {
+  readonly #counts = new Map<string, number>()
+
+  count(ip: string): number {
+    return this.#counts.get(ip) ?? 0
+  }
+
+  add(ip: string): void {
+    this.#counts.set(ip, this.count(ip) + 1)
+  }
+
+  remove(ip: string): void {
+    const next = this.count(ip) - 1
+    if (next > 0) this.#counts.set(ip, next)
+    else this.#counts.delete(ip)
+  }
+}

@@ -1,0 +1,84 @@
+import type { DocumentSnapshot } from '../crdt/types.js'
+import type { AuthenticateEffect, PersistEffect, Resolution } from '../engine/types.js'
+import type { ErrorContext } from './events.js'
+import { toError } from './events.js'
+import type { AuthenticateHook, DocumentStore, UpgradeRequest } from './options.js'
+import { delay } from './scheduler.js'
+
+/** Reports a failure the engine only sees as a resolution (for the `error` event and metrics). */
+export type ErrorSink = (error: Error, context: ErrorContext) => void
+
+const AUTH_FAILED = 'Authentication failed'
+
+/** Runs the app's hook; without one, credentials cannot be verified (built-in JWT comes later). */
+export async function authenticateTask(
+  hook: AuthenticateHook | undefined,
+  effect: AuthenticateEffect,
+  request: UpgradeRequest,
+  onError: ErrorSink,
+): Promise<Resolution> {
+  const { conn } = effect
+  if (!hook) return { kind: 'authentication-failed', conn, reason: AUTH_FAILED }
+  try {
+    const principal = await hook(effect.credentials, request)
+    if (principal) return { kind: 'authenticated', conn, principal }
+    return { kind: 'authentication-failed', conn, reason: AUTH_FAILED }
+  } catch (error) {
+    onError(toError(error), { operation: 'authenticate', connectionId: conn })
+    return { kind: 'authentication-failed', conn, reason: AUTH_FAILED }
+  }
+}
+
+/** A document the store does not have starts empty. */
+export async function loadTask(
+  store: DocumentStore,
+  documentId: string,
+  onError: ErrorSink,
+): Promise<Resolution> {
+  try {
+    const snapshot = await store.load(documentId)
+    return { kind: 'loaded', snapshot: snapshot ?? emptySnapshot(documentId) }
+  } catch (error) {
+    const err = toError(error)
+    onError(err, { operation: 'load', documentId })
+    return { kind: 'load-failed', documentId, error: err.message }
+  }
+}
+
+export function emptySnapshot(documentId: string): DocumentSnapshot {
+  return { documentId, registers: [], clock: {} }
+}
+
+export interface PersistPolicy {
+  attempts: number
+  retryDelayMs: number
+}
+
+/**
+ * Saves one batch, retrying with doubling backoff (saves are idempotent LWW upserts, so a retry
+ * after an ambiguous failure is safe). After the last attempt the engine is told, and it keeps
+ * the registers dirty for the next flush: nothing is dropped, acks are simply not released.
+ */
+export async function persistTask(
+  store: DocumentStore,
+  effect: PersistEffect,
+  policy: PersistPolicy,
+  onError: ErrorSink,
+  onLatency: (seconds: number) => void,
+): Promise<Resolution> {
+  let lastError: Error = new Error('Store save failed')
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+    const started = performance.now()
+    try {
+      await store.save(effect.documents)
+      onLatency((performance.now() - started) / 1000)
+      return { kind: 'persisted', batchId: effect.batchId }
+    } catch (error) {
+      lastError = toError(error)
+      const documentId = effect.documents.length === 1 ? effect.documents[0]?.documentId : undefined
+      onError(lastError, { operation: 'persist', ...(documentId ? { documentId } : {}) })
+      if (attempt < policy.attempts) await delay(policy.retryDelayMs * 2 ** (attempt - 1))
+    }
+  }
+  return { kind: 'persist-failed', batchId: effect.batchId, error: lastError.message }
+}

@@ -1,0 +1,110 @@
+import { PROMETHEUS_CONTENT_TYPE } from './metrics.js'
+import { SERVER_NAME, VERSION } from './version.js'
+
+/** PROTOCOL.md §4.6: on every response. The API serves JSON only, so the CSP allows nothing. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'X-XSS-Protection': '1; mode=block',
+  'Referrer-Policy': 'strict-origin-when-cross-origin',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+})
+
+export interface DocumentSummary {
+  id: string
+  subscribers: number
+  /** ms of the last change this node saw, or null. */
+  lastModified: number | null
+}
+
+export interface HealthReport {
+  uptimeSeconds: number
+  totalConnections: number
+  totalUsers: number
+  totalClients: number
+  totalDocuments: number
+  documents: DocumentSummary[]
+}
+
+export interface Readiness {
+  ready: boolean
+  checks: { store: 'ok' | 'failing'; server: 'ok' | 'closing' }
+}
+
+/** What the routes read from the running server. */
+export interface HttpSource {
+  readonly exposeDocumentIds: boolean
+  health(includeDocuments: boolean): HealthReport
+  readiness(): Promise<Readiness>
+  metricsText(): string
+}
+
+const WS_ONLY = 'Upgrade Required: /ws accepts WebSocket connections only'
+
+/** The SyncKit HTTP routes (PROTOCOL.md §5.1) plus liveness, readiness and Prometheus metrics. */
+export async function handleHttpRequest(request: Request, source: HttpSource): Promise<Response> {
+  let path: string
+  try {
+    path = new URL(request.url).pathname
+  } catch {
+    return json(400, { error: 'Bad request' })
+  }
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
+  const route = ROUTES.get(path)
+  if (!route) return json(404, { error: 'Not found' })
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return json(405, { error: 'Method not allowed' }, { Allow: 'GET, HEAD' })
+  }
+  const response = await route(source)
+  return request.method === 'HEAD' ? new Response(null, response) : response
+}
+
+type Route = (source: HttpSource) => Response | Promise<Response>
+
+const ROUTES = new Map<string, Route>(
+  Object.entries({
+    '/': () =>
+      json(200, {
+        name: SERVER_NAME,
+        version: VERSION,
+        description: 'Embeddable real-time sync server speaking the SyncKit wire protocol',
+        endpoints: { health: '/health', ws: '/ws', auth: '/auth' },
+        features: { websocket: true, auth: true, sync: true, crdt: true },
+      }),
+    '/health': (source) => {
+      const report = source.health(source.exposeDocumentIds)
+      return json(200, {
+        status: 'healthy',
+        timestamp: new Date().toISOString(),
+        version: VERSION,
+        uptime: report.uptimeSeconds,
+        connections: {
+          totalConnections: report.totalConnections,
+          totalUsers: report.totalUsers,
+          totalClients: report.totalClients,
+        },
+        documents: { totalDocuments: report.totalDocuments, documents: report.documents },
+      })
+    },
+    '/health/live': () => json(200, { status: 'healthy' }),
+    '/health/ready': async (source) => {
+      const { ready, checks } = await source.readiness()
+      return json(ready ? 200 : 503, { status: ready ? 'healthy' : 'unhealthy', checks })
+    },
+    '/metrics': (source) => text(200, source.metricsText(), PROMETHEUS_CONTENT_TYPE),
+    '/ws': () =>
+      text(426, WS_ONLY, 'text/plain; charset=utf-8', { Upgrade: 'websocket', Connection: 'Upgrade' }),
+  } satisfies Record<string, Route>),
+)
+
+function json(status: number, body: unknown, extra?: Record<string, string>): Response {
+  return text(status, JSON.stringify(body), 'application/json; charset=utf-8', extra)
+}
+
+function text(status: number, body: string, contentType: string, extra?: Record<string, string>): Response {
+  const headers = new Headers(SECURITY_HEADERS)
+  headers.set('Content-Type', contentType)
+  headers.set('Cache-Control', 'no-store')
+  if (extra) for (const [name, value] of Object.entries(extra)) headers.set(name, value)
+  return new Response(body, { status, headers })
+}

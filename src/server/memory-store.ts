@@ -1,0 +1,59 @@
+import { mergeClockInto, registerWins } from '../crdt/index.js'
+import type { DocumentSnapshot, Register, VectorClock } from '../crdt/types.js'
+import type { DocumentStore } from './options.js'
+
+interface StoredDocument {
+  registers: Map<string, Register>
+  clock: VectorClock
+}
+
+/**
+ * The default store: documents in process memory, merged by the same LWW rule as the engine and
+ * the Postgres upsert, so saving a batch twice, or two nodes' batches in any order, converges.
+ * Everything crossing the boundary is deep-copied: neither side can alias the other's objects.
+ * `close()` keeps the data, so one instance can outlive a server (e.g. to simulate a restart).
+ */
+export class MemoryStore implements DocumentStore {
+  readonly #documents = new Map<string, StoredDocument>()
+
+  async load(documentId: string): Promise<DocumentSnapshot | undefined> {
+    const stored = this.#documents.get(documentId)
+    if (!stored) return undefined
+    return structuredClone({ documentId, registers: [...stored.registers.values()], clock: stored.clock })
+  }
+
+  async save(documents: DocumentSnapshot[]): Promise<void> {
+    for (const snapshot of structuredClone(documents)) {
+      let stored = this.#documents.get(snapshot.documentId)
+      if (!stored) {
+        stored = { registers: new Map(), clock: {} }
+        this.#documents.set(snapshot.documentId, stored)
+      }
+      for (const register of snapshot.registers) {
+        if (registerWins(register, stored.registers.get(register.field))) {
+          stored.registers.set(register.field, register)
+        }
+      }
+      mergeClockInto(stored.clock, snapshot.clock)
+    }
+  }
+
+  async health(): Promise<boolean> {
+    return true
+  }
+
+  async close(): Promise<void> {}
+
+  /** Ids of stored documents (tests, tooling). */
+  documentIds(): string[] {
+    return [...this.#documents.keys()]
+  }
+
+  get size(): number {
+    return this.#documents.size
+  }
+
+  clear(): void {
+    this.#documents.clear()
+  }
+}

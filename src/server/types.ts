@@ -1,0 +1,56 @@
+import type EventEmitter from 'eventemitter3'
+import type { EngineStats, RevokeTarget } from '../engine/types.js'
+import type { SyncServerEvents } from './events.js'
+import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
+
+/** Effective transport-facing limits, for adapters (e.g. the `ws` `maxPayload`). */
+export interface RuntimeLimits {
+  /** Largest frame the engine accepts; larger ones get a protocol error. */
+  maxFrameBytes: number
+  /** What a transport should refuse outright (close 1009): twice `maxFrameBytes`. */
+  maxPayloadBytes: number
+  highWaterMark: number
+  hardLimit: number
+  maxQueuedMessages: number
+  maxConnections: number
+  maxConnectionsPerIp: number
+  heartbeatIntervalMs: number
+  tickIntervalMs: number
+}
+
+export interface ServerStats extends EngineStats {
+  messagesIn: number
+  messagesOut: number
+  bytesIn: number
+  bytesOut: number
+  /** Messages waiting in backpressure queues, over all connections. */
+  queuedMessages: number
+  queuedBytes: number
+  rejectedConnections: number
+  /** Store and auth operations not yet settled. */
+  inFlight: number
+  startedAt: number
+  uptimeSeconds: number
+}
+
+/** The runtime handle returned by `createSyncServer`. */
+export interface SyncServer extends EventEmitter<SyncServerEvents> {
+  readonly nodeId: string
+  readonly limits: Readonly<RuntimeLimits>
+  /** True once `close()` was called. */
+  readonly closing: boolean
+  /** A transport accepted a socket. Limits are enforced here (close 1008 / 1001). */
+  handleConnection(socket: SyncSocket, request?: UpgradeRequest): ConnectionHandle
+  /** The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426). */
+  fetch(request: Request): Promise<Response>
+  stats(): ServerStats
+  /** Prometheus text of `GET /metrics`. */
+  metrics(): string
+  /**
+   * Live revocation: `{userId}` closes that user's connections (1008, they must authenticate
+   * again); `{documentId}` re-checks access and unsubscribes connections no longer allowed.
+   */
+  revoke(target: RevokeTarget): void
+  /** Graceful and idempotent: stop accepting, flush, wait for the store, close sockets 1001. */
+  close(): Promise<void>
+}

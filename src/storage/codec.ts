@@ -1,0 +1,105 @@
+import { setOwn } from '../crdt/own.js'
+import type { JsonValue, Register, VectorClock } from '../crdt/types.js'
+import { StoreError } from './errors.js'
+
+/**
+ * Node ids (stamp and dot nodes, clock keys) must be printable ASCII from this set: the SQL LWW
+ * comparison orders `stamp_node` with collation "C" (byte order), which equals JS `<` on strings
+ * only when both are ASCII. Validate `nodeId` with `isValidNodeId` at startup.
+ */
+export const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export function isValidNodeId(id: unknown): id is string {
+  return typeof id === 'string' && NODE_ID.test(id)
+}
+
+const invalid = (message: string): StoreError => new StoreError('QUERY_ERROR', message)
+
+// Postgres text cannot hold NUL, and UTF-8 cannot encode lone surrogates: such keys are stored as
+// ESC + their JSON text (pure ASCII escapes). Keys already starting with ESC are escaped too, so the
+// mapping is injective and every string round-trips exactly.
+const ESC = '\u0001'
+const UNSTORABLE_KEY = /\0|\p{Cs}/u
+// The same two cases as they appear in JSON.stringify output (it escapes both, lowercase hex).
+const UNSTORABLE_JSON = /\\u0000|\\ud[89a-f]/
+
+/** Document id or field name -> the text stored in the database. */
+export function encodeKey(key: string): string {
+  return UNSTORABLE_KEY.test(key) || key.startsWith(ESC) ? ESC + JSON.stringify(key) : key
+}
+
+export function decodeKey(stored: string): string {
+  if (!stored.startsWith(ESC)) return stored
+  const key: unknown = JSON.parse(stored.slice(1))
+  if (typeof key !== 'string') throw invalid(`corrupt encoded key ${JSON.stringify(stored)}`)
+  return key
+}
+
+/**
+ * A value as JSON text for the `value` jsonb column. Values jsonb rejects (strings with NUL or
+ * lone surrogates) are stored as a jsonb string holding their JSON text, flagged `encoded`.
+ */
+export function encodeValue(value: JsonValue): { json: string; encoded: boolean } {
+  const json: unknown = JSON.stringify(value)
+  if (typeof json !== 'string') throw invalid('register value is not JSON')
+  return UNSTORABLE_JSON.test(json) ? { json: JSON.stringify(json), encoded: true } : { json, encoded: false }
+}
+
+export function decodeValue(value: unknown, encoded: boolean): JsonValue {
+  if (!encoded) return value as JsonValue // came out of JSON.parse: JSON by construction
+  if (typeof value !== 'string') throw invalid('corrupt encoded value')
+  return JSON.parse(value) as JsonValue
+}
+
+const isUint = (n: unknown, max: number): n is number =>
+  typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max
+
+/** Throws a QUERY_ERROR unless `r` fits the columns (stamp_counter is int4). */
+export function validateRegister(r: Register): void {
+  if (typeof r.field !== 'string') throw invalid('register field must be a string')
+  if (!isValidNodeId(r.stamp.node)) throw invalid(`invalid stamp node id ${JSON.stringify(r.stamp.node)}`)
+  if (!isValidNodeId(r.dot.node)) throw invalid(`invalid dot node id ${JSON.stringify(r.dot.node)}`)
+  if (!isUint(r.stamp.ms, Number.MAX_SAFE_INTEGER)) throw invalid('stamp.ms must be a safe integer ≥ 0')
+  if (!isUint(r.stamp.counter, 2 ** 31 - 1)) throw invalid('stamp.counter must be an int32 ≥ 0')
+  if (!isUint(r.dot.seq, Number.MAX_SAFE_INTEGER)) throw invalid('dot.seq must be a safe integer ≥ 0')
+}
+
+export function validateClock(clock: VectorClock): void {
+  for (const [node, seq] of Object.entries(clock)) {
+    if (!isValidNodeId(node)) throw invalid(`invalid clock node id ${JSON.stringify(node)}`)
+    if (!isUint(seq, Number.MAX_SAFE_INTEGER)) throw invalid(`clock entry ${node} must be a safe integer ≥ 0`)
+  }
+}
+
+/** bigint columns arrive as strings (postgres), numbers or bigints (PGlite): parse strictly. */
+export function toSafeInt(x: unknown, what: string): number {
+  const n = typeof x === 'string' && /^-?\d+$/.test(x) ? Number(x) : typeof x === 'bigint' ? Number(x) : x
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw invalid(`corrupt ${what}: ${String(x)}`)
+  return n
+}
+
+/** Parses the stored clock (JSON text) into a fresh object; `__proto__` stays an own key. */
+export function decodeClock(text: unknown): VectorClock {
+  const parsed: unknown = typeof text === 'string' ? JSON.parse(text) : undefined
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('corrupt clock')
+  const clock: VectorClock = {}
+  for (const [node, seq] of Object.entries(parsed)) setOwn(clock, node, toSafeInt(seq, 'clock entry'))
+  return clock
+}
+
+/** One register as the load query aggregates it: `[field, value, encoded, deleted, ms, counter, node, dotNode, dotSeq]`. */
+export function decodeRegister(row: unknown): Register {
+  if (!Array.isArray(row) || row.length !== 9) throw invalid('corrupt register row')
+  const [field, value, encoded, deleted, ms, counter, node, dotNode, dotSeq] = row as unknown[]
+  if (typeof field !== 'string' || typeof encoded !== 'boolean' || typeof deleted !== 'boolean') {
+    throw invalid('corrupt register row')
+  }
+  if (typeof node !== 'string' || typeof dotNode !== 'string') throw invalid('corrupt register row')
+  return {
+    field: decodeKey(field),
+    value: deleted ? null : decodeValue(value, encoded),
+    deleted,
+    stamp: { ms: toSafeInt(ms, 'stamp_ms'), counter: toSafeInt(counter, 'stamp_counter'), node },
+    dot: { node: dotNode, seq: toSafeInt(dotSeq, 'dot_seq') },
+  }
+}

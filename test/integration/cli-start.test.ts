@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { createSyncClient } from '../../src/client/index.js'
+import type { SyncClient } from '../../src/client/types.js'
+import { waitFor, within } from '../helpers/wait-for.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+interface Run {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  exit: Promise<number | null>
+}
+
+/** `node --import tsx src/cli.ts`: the signal reaches the server itself, not an npx wrapper. */
+function runCli(args: string[], env: Record<string, string> = {}): Run {
+  const base: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'development' }
+  for (const name of Object.keys(base)) {
+    if (name.startsWith('SYNCKIT_') || name.startsWith('JWT_') || name === 'DATABASE_URL') delete base[name]
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString()
+  })
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, stdout: () => out, stderr: () => err, exit }
+}
+
+const running: Run[] = []
+const clients: SyncClient[] = []
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close()
+  for (const run of running.splice(0)) {
+    if (run.child.exitCode === null) run.child.kill('SIGKILL')
+    await within(run.exit, 5000, 'child exit').catch(() => {})
+  }
+})
+
+describe('synckit-engine CLI', () => {
+  it('starts on the port it reports, serves health and clients, and exits 0 on SIGTERM', async () => {
+    const run = runCli(['--port', '0', '--host', '127.0.0.1'])
+    running.push(run)
+    const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
+      timeoutMs: 20_000,
+      message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
+    })
+    const port = Number(match[1])
+    expect(port).toBeGreaterThan(0)
+    expect(run.stdout()).toContain(`http://127.0.0.1:${port}/health`)
+    expect(run.stdout()).toContain('(development)')
+    expect(run.stdout()).toMatch(/ANONYMOUS ACCESS IS ENABLED/)
+    expect(run.stdout()).toContain("createSyncClient({ url: 'ws://127.0.0.1:")
+
+    const health = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) })
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ status: 'healthy' })
+
+    // Both client dialects against the real server: they converge on every write.
+    const url = `ws://127.0.0.1:${port}/ws`
+    const sdk = createSyncClient({ url, WebSocket, reconnect: false, requestTimeoutMs: 5000 })
+    const legacy = createSyncClient({
+      url,
+      WebSocket,
+      dialect: 'legacy',
+      reconnect: false,
+      requestTimeoutMs: 5000,
+    })
+    clients.push(sdk, legacy)
+    await within(Promise.all([sdk.connect(), legacy.connect()]), 10_000, 'connect')
+    await within(Promise.all([sdk.subscribe('cli-doc'), legacy.subscribe('cli-doc')]), 10_000, 'subscribe')
+    await within(sdk.setMany('cli-doc', { a: 1, b: 'x' }), 10_000, 'sdk write')
+    await within(legacy.set('cli-doc', 'c', null), 10_000, 'legacy write')
+    await within(legacy.delete('cli-doc', 'b'), 10_000, 'legacy delete')
+    const expected = { a: 1, c: null }
+    await waitFor(() => JSON.stringify(sdk.get('cli-doc')) === JSON.stringify(expected), { timeoutMs: 5000 })
+    await waitFor(() => JSON.stringify(legacy.get('cli-doc')) === JSON.stringify(expected), {
+      timeoutMs: 5000,
+    })
+    expect(await within(sdk.ping(), 5000, 'ping')).toBeLessThan(5000)
+
+    run.child.kill('SIGTERM')
+    expect(await within(run.exit, 15_000, 'exit after SIGTERM')).toBe(0)
+    expect(run.stdout()).toContain('SIGTERM received, shutting down')
+  })
+
+  it('--help prints every setting and exits 0', async () => {
+    const run = runCli(['--help'])
+    running.push(run)
+    expect(await within(run.exit, 20_000, 'exit')).toBe(0)
+    expect(run.stdout()).toContain('PORT')
+    expect(run.stdout()).toContain('SYNCKIT_AUTH_REQUIRED')
+    expect(run.stdout()).toContain('--storage')
+  })
+
+  it('refuses production without JWT_SECRET: exit 1 naming JWT_SECRET', async () => {
+    const run = runCli(['--port', '0'], { NODE_ENV: 'production' })
+    running.push(run)
+    expect(await within(run.exit, 20_000, 'exit')).toBe(1)
+    expect(run.stderr()).toContain('JWT_SECRET')
+    expect(run.stdout()).toBe('')
+  })
+
+  it('reports a bad setting and exits 1', async () => {
+    const run = runCli([], { PORT: 'abc' })
+    running.push(run)
+    expect(await within(run.exit, 20_000, 'exit')).toBe(1)
+    expect(run.stderr()).toContain('Invalid PORT "abc": expected an integer between 0 and 65535')
+  })
+})

@@ -1,0 +1,304 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, configFromEnv, HELP_TEXT } from '../../src/server/config.js'
+
+const SECRET = 's'.repeat(32)
+
+/** The ConfigError thrown for this env/argv (fails the test when none is). */
+function errorOf(env: Record<string, string | undefined>, argv: string[] = []): ConfigError {
+  try {
+    configFromEnv(env, argv)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('configFromEnv: defaults', () => {
+  it('development, anonymous, 0.0.0.0:8080, memory storage, ./synckit-data', () => {
+    const config = configFromEnv({})
+    expect(config).toEqual({
+      server: { auth: { required: false } },
+      port: 8080,
+      host: '0.0.0.0',
+      storage: 'memory',
+      dataDir: './synckit-data',
+      mode: 'development',
+      help: false,
+      anonymous: true,
+    })
+  })
+
+  it('test mode is anonymous by default too; empty values count as unset', () => {
+    const config = configFromEnv({ NODE_ENV: 'test', PORT: '', SYNCKIT_AUTH_REQUIRED: '  ' })
+    expect(config.mode).toBe('test')
+    expect(config.port).toBe(8080)
+    expect(config.anonymous).toBe(true)
+  })
+})
+
+describe('configFromEnv: settings', () => {
+  it('maps every SyncKit variable onto the server options', () => {
+    const config = configFromEnv({
+      NODE_ENV: 'production',
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      JWT_SECRET: SECRET,
+      WS_MAX_CONNECTIONS: '20000',
+      SYNCKIT_MAX_CONNECTIONS_PER_IP: '2000',
+      SYNCKIT_MAX_MESSAGES_PER_MINUTE: '6000',
+      WS_HEARTBEAT_INTERVAL: '15000',
+      DATABASE_URL: 'postgres://u:p@db:5432/sync',
+      REDIS_URL: 'redis://cache:6379',
+      SYNCKIT_DATA_DIR: '/var/lib/synckit',
+      SYNCKIT_TRUST_PROXY: 'true',
+      SYNCKIT_NODE_ID: 'node-a',
+      SYNCKIT_EXPOSE_DOCUMENT_IDS: 'false',
+    })
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '127.0.0.1',
+      storage: 'postgres://u:p@db:5432/sync',
+      dataDir: '/var/lib/synckit',
+      mode: 'production',
+      redisUrl: 'redis://cache:6379',
+      anonymous: false,
+    })
+    const { auth, ...rest } = config.server
+    expect(rest).toEqual({
+      nodeId: 'node-a',
+      maxConnections: 20000,
+      maxConnectionsPerIp: 2000,
+      maxMessagesPerMinute: 6000,
+      heartbeat: { intervalMs: 15000 },
+      trustProxy: true,
+      http: { exposeDocumentIds: false },
+    })
+    expect(auth?.required).toBe(true)
+    expect(typeof auth?.authenticate).toBe('function')
+  })
+
+  it('flags win over the environment, in both --flag value and --flag=value forms', () => {
+    const config = configFromEnv({ PORT: '9000', HOST: 'example.com', DATABASE_URL: 'postgres://db/x' }, [
+      '--port',
+      '0',
+      '--host=127.0.0.1',
+      '--storage',
+      'memory',
+      '--data=/tmp/d',
+    ])
+    expect(config).toMatchObject({ port: 0, host: '127.0.0.1', storage: 'memory', dataDir: '/tmp/d' })
+    expect(configFromEnv({}, ['--storage', 'postgresql://h/db']).storage).toBe('postgresql://h/db')
+    expect(configFromEnv({}, ['--host', '[::1]']).host).toBe('::1')
+  })
+
+  it('SYNCKIT_AUTH_REQUIRED accepts true/false (and 1/0, any case)', () => {
+    expect(configFromEnv({ SYNCKIT_AUTH_REQUIRED: 'FALSE', NODE_ENV: 'production' }).anonymous).toBe(true)
+    expect(configFromEnv({ SYNCKIT_AUTH_REQUIRED: '0' }).anonymous).toBe(true)
+    const required = configFromEnv({ SYNCKIT_AUTH_REQUIRED: 'true', JWT_SECRET: SECRET })
+    expect(required.anonymous).toBe(false)
+    expect(required.server.auth?.required).toBe(true)
+  })
+
+  it('wires API keys as a credential source', () => {
+    const config = configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_APIKEYS: 'ops:sk_ops_0123456789' })
+    expect(typeof config.server.auth?.authenticate).toBe('function')
+  })
+
+  it('--help skips validation of everything else', () => {
+    const config = configFromEnv({ PORT: 'abc', NODE_ENV: 'production' }, ['--port', 'x', '--help'])
+    expect(config.help).toBe(true)
+    expect(configFromEnv({}, ['-h']).help).toBe(true)
+  })
+
+  it('HELP_TEXT lists every option and variable', () => {
+    for (const name of [
+      '--port',
+      '--host',
+      '--storage',
+      '--data',
+      '--help',
+      'NODE_ENV',
+      'PORT',
+      'HOST',
+      'SYNCKIT_AUTH_REQUIRED',
+      'JWT_SECRET',
+      'WS_MAX_CONNECTIONS',
+      'SYNCKIT_MAX_CONNECTIONS_PER_IP',
+      'SYNCKIT_MAX_MESSAGES_PER_MINUTE',
+      'WS_HEARTBEAT_INTERVAL',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'SYNCKIT_DATA_DIR',
+      'SYNCKIT_TRUST_PROXY',
+      'SYNCKIT_NODE_ID',
+      'SYNCKIT_EXPOSE_DOCUMENT_IDS',
+    ]) {
+      expect(HELP_TEXT).toContain(name)
+    }
+  })
+})
+
+describe('configFromEnv: errors name the setting and the bad value', () => {
+  const cases: Array<[string, Record<string, string>, string[], string, string]> = [
+    [
+      'PORT not a number',
+      { PORT: 'abc' },
+      [],
+      'PORT',
+      'Invalid PORT "abc": expected an integer between 0 and 65535',
+    ],
+    [
+      'PORT too big',
+      { PORT: '70000' },
+      [],
+      'PORT',
+      'Invalid PORT "70000": expected an integer between 0 and 65535',
+    ],
+    [
+      'PORT negative',
+      { PORT: '-1' },
+      [],
+      'PORT',
+      'Invalid PORT "-1": expected an integer between 0 and 65535',
+    ],
+    [
+      '--port',
+      {},
+      ['--port', '1.5'],
+      '--port',
+      'Invalid --port "1.5": expected an integer between 0 and 65535',
+    ],
+    ['HOST', { HOST: 'a b' }, [], 'HOST', 'Invalid HOST "a b": expected a hostname or IP address'],
+    [
+      'NODE_ENV',
+      { NODE_ENV: 'staging' },
+      [],
+      'NODE_ENV',
+      'Invalid NODE_ENV "staging": expected one of development, production, test',
+    ],
+    [
+      'SYNCKIT_AUTH_REQUIRED',
+      { SYNCKIT_AUTH_REQUIRED: 'yes' },
+      [],
+      'SYNCKIT_AUTH_REQUIRED',
+      'Invalid SYNCKIT_AUTH_REQUIRED "yes": expected true or false',
+    ],
+    [
+      'JWT_SECRET too short (value not echoed)',
+      { JWT_SECRET: 'short-secret' },
+      [],
+      'JWT_SECRET',
+      'Invalid JWT_SECRET: expected at least 32 characters (got 12)',
+    ],
+    [
+      'WS_MAX_CONNECTIONS',
+      { WS_MAX_CONNECTIONS: '0' },
+      [],
+      'WS_MAX_CONNECTIONS',
+      'Invalid WS_MAX_CONNECTIONS "0": expected a positive integer',
+    ],
+    [
+      'SYNCKIT_MAX_CONNECTIONS_PER_IP',
+      { SYNCKIT_MAX_CONNECTIONS_PER_IP: 'many' },
+      [],
+      'SYNCKIT_MAX_CONNECTIONS_PER_IP',
+      'Invalid SYNCKIT_MAX_CONNECTIONS_PER_IP "many": expected a positive integer',
+    ],
+    [
+      'SYNCKIT_MAX_MESSAGES_PER_MINUTE',
+      { SYNCKIT_MAX_MESSAGES_PER_MINUTE: '1e3' },
+      [],
+      'SYNCKIT_MAX_MESSAGES_PER_MINUTE',
+      'Invalid SYNCKIT_MAX_MESSAGES_PER_MINUTE "1e3": expected a positive integer',
+    ],
+    [
+      'WS_HEARTBEAT_INTERVAL',
+      { WS_HEARTBEAT_INTERVAL: '10' },
+      [],
+      'WS_HEARTBEAT_INTERVAL',
+      'Invalid WS_HEARTBEAT_INTERVAL "10": expected an integer between 100 and 86400000',
+    ],
+    [
+      'DATABASE_URL (password redacted)',
+      { DATABASE_URL: 'mysql://root:hunter2@db/x' },
+      [],
+      'DATABASE_URL',
+      'Invalid DATABASE_URL "mysql://root:***@db/x": expected a postgres:// or postgresql:// URL',
+    ],
+    [
+      'REDIS_URL',
+      { REDIS_URL: 'localhost:6379' },
+      [],
+      'REDIS_URL',
+      'Invalid REDIS_URL "localhost:6379": expected a redis:// or rediss:// URL',
+    ],
+    [
+      '--storage',
+      {},
+      ['--storage', 'sqlite'],
+      '--storage',
+      'Invalid --storage "sqlite": expected "memory" or a postgres:// URL',
+    ],
+    [
+      'SYNCKIT_TRUST_PROXY',
+      { SYNCKIT_TRUST_PROXY: 'maybe' },
+      [],
+      'SYNCKIT_TRUST_PROXY',
+      'Invalid SYNCKIT_TRUST_PROXY "maybe": expected true or false',
+    ],
+    [
+      'SYNCKIT_EXPOSE_DOCUMENT_IDS',
+      { SYNCKIT_EXPOSE_DOCUMENT_IDS: 'on' },
+      [],
+      'SYNCKIT_EXPOSE_DOCUMENT_IDS',
+      'Invalid SYNCKIT_EXPOSE_DOCUMENT_IDS "on": expected true or false',
+    ],
+    [
+      'SYNCKIT_NODE_ID',
+      { SYNCKIT_NODE_ID: 'node one' },
+      [],
+      'SYNCKIT_NODE_ID',
+      'Invalid SYNCKIT_NODE_ID "node one": expected 1-64 characters of letters, digits, ".", "_", ":", "-"',
+    ],
+    ['unknown flag', {}, ['--verbose'], '--verbose', 'Unknown option "--verbose" (see --help)'],
+    ['positional argument', {}, ['serve'], 'serve', 'Unknown option "serve" (see --help)'],
+    ['missing flag value', {}, ['--port'], '--port', 'Missing value for --port'],
+    ['flag followed by a flag', {}, ['--host', '--port', '1'], '--host', 'Missing value for --host'],
+  ]
+  for (const [name, env, argv, setting, message] of cases) {
+    it(name, () => {
+      const error = errorOf(env, argv)
+      expect(error.name).toBe('ConfigError')
+      expect(error.setting).toBe(setting)
+      expect(error.message).toBe(message)
+    })
+  }
+
+  it('production without JWT_SECRET (and no explicit SYNCKIT_AUTH_REQUIRED=false) is refused', () => {
+    const error = errorOf({ NODE_ENV: 'production' })
+    expect(error.setting).toBe('JWT_SECRET')
+    expect(error.message).toBe(
+      'NODE_ENV=production requires authentication: set JWT_SECRET (at least 32 characters), JWT_PUBLIC_KEY, ' +
+        'JWT_JWKS_URL or SYNCKIT_AUTH_APIKEYS, or SYNCKIT_AUTH_REQUIRED=false to allow anonymous access',
+    )
+  })
+
+  it('SYNCKIT_AUTH_REQUIRED=true without any credential source is refused in every mode', () => {
+    const error = errorOf({ SYNCKIT_AUTH_REQUIRED: 'true' })
+    expect(error.setting).toBe('JWT_SECRET')
+    expect(error.message).toMatch(
+      /^SYNCKIT_AUTH_REQUIRED=true needs a way to verify credentials: set JWT_SECRET/,
+    )
+  })
+
+  it('auth-layer errors are reported as ConfigErrors naming the variable', () => {
+    const error = errorOf({ JWT_SECRET: SECRET, JWT_CLOCK_TOLERANCE: 'soon' })
+    expect(error.setting).toBe('JWT_CLOCK_TOLERANCE')
+    expect(error.message).toBe('Invalid JWT_CLOCK_TOLERANCE: must be whole seconds')
+    const keys = errorOf({ SYNCKIT_AUTH_APIKEYS: 'short' })
+    expect(keys.setting).toBe('SYNCKIT_AUTH_APIKEYS')
+    expect(keys.message).toMatch(/^Invalid SYNCKIT_AUTH_APIKEYS: entry 1: /)
+    expect(keys.message).not.toContain('"short"')
+  })
+})

@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const root = join(import.meta.dirname, '..', '..')
+const PURE_LAYERS = ['src/protocol', 'src/crdt', 'src/engine']
+
+/** What the sans-I/O core must never touch: the runtime owns time, randomness, timers and I/O. */
+const FORBIDDEN: { pattern: RegExp; why: string }[] = [
+  { pattern: /\bDate\.now\s*\(/, why: 'time is injected' },
+  { pattern: /\bnew Date\s*\(/, why: 'time is injected' },
+  { pattern: /\bperformance\.now\s*\(/, why: 'time is injected' },
+  { pattern: /\bMath\.random\s*\(/, why: 'ids are injected' },
+  { pattern: /\bcrypto\./, why: 'ids are injected' },
+  { pattern: /\b(setTimeout|setInterval|setImmediate|queueMicrotask)\s*\(/, why: 'no timers in the core' },
+  { pattern: /\bprocess\./, why: 'no runtime globals' },
+  { pattern: /\bBuffer\b/, why: 'Uint8Array only' },
+  { pattern: /from\s+['"]node:/, why: 'no node:* imports' },
+  {
+    pattern: /from\s+['"](ws|postgres|ioredis|jose|eventemitter3|fs|net|http|https)['"]/,
+    why: 'no I/O libraries',
+  },
+  { pattern: /\b(Deno|Bun)\./, why: 'no runtime-specific globals' },
+]
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return sourceFiles(path)
+    return path.endsWith('.ts') ? [path] : []
+  })
+}
+
+/** Code only: comments may explain why the core avoids these. */
+function stripComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1')
+}
+
+describe('the core layers stay pure', () => {
+  const files = PURE_LAYERS.flatMap((layer) => sourceFiles(join(root, layer)))
+
+  it('finds the core sources', () => {
+    expect(files.length).toBeGreaterThan(20)
+  })
+
+  for (const layer of PURE_LAYERS) {
+    it(`${layer} uses no I/O, clock, randomness or timers`, () => {
+      const violations: string[] = []
+      for (const file of files.filter((f) => relative(root, f).startsWith(layer))) {
+        const code = stripComments(readFileSync(file, 'utf8'))
+        for (const { pattern, why } of FORBIDDEN) {
+          if (pattern.test(code)) violations.push(`${relative(root, file)}: ${pattern} (${why})`)
+        }
+      }
+      expect(violations).toEqual([])
+    })
+  }
+
+  it('imports only point down the layers (crdt and protocol never import the engine)', () => {
+    const upward: string[] = []
+    for (const file of files) {
+      const rel = relative(root, file)
+      const code = readFileSync(file, 'utf8')
+      const imports = [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '')
+      for (const target of imports) {
+        if (!target.startsWith('.')) upward.push(`${rel}: imports package ${target}`)
+        if (rel.startsWith('src/crdt') && /^\.\.\/(engine|server|client)\//.test(target))
+          upward.push(`${rel}: ${target}`)
+        if (rel.startsWith('src/protocol') && /^\.\.\/(engine|crdt|server|client)\//.test(target)) {
+          upward.push(`${rel}: ${target}`)
+        }
+        if (rel.startsWith('src/engine') && /\.\.\/(server|client|adapters)\//.test(target))
+          upward.push(`${rel}: ${target}`)
+      }
+    }
+    expect(upward).toEqual([])
+  })
+})

@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js'
+import { Outbound } from '../../src/server/outbound.js'
+import { FakeSocket, frame, turns, waitFor } from './server-fakes.js'
+
+const LIMITS = { highWaterMark: 100, hardLimit: 1_000, maxQueuedMessages: 50 }
+
+describe('Outbound queue', () => {
+  it('sends directly until the socket reports backpressure, then queues', () => {
+    const socket = new FakeSocket()
+    const out = new Outbound(socket, LIMITS)
+    expect(out.send('a', 1)).toBe('sent')
+    socket.stalled = true
+    expect(out.send('b', 1)).toBe('sent') // accepted, but -1: the next ones queue
+    expect(out.send('c', 1)).toBe('queued')
+    expect(socket.frames).toEqual(['a', 'b'])
+    expect(out.queuedMessages).toBe(1)
+  })
+
+  it('queues while the transport buffer is above the high-water mark', () => {
+    const socket = new FakeSocket()
+    socket.buffered = 101
+    const out = new Outbound(socket, LIMITS)
+    expect(out.send('a', 1)).toBe('queued')
+    expect(socket.frames).toEqual([])
+  })
+
+  it('coalesces field echoes to the latest, moved behind everything queued before it', () => {
+    const socket = new FakeSocket()
+    socket.stalled = true
+    const out = new Outbound(socket, LIMITS)
+    out.send('first', 1)
+    out.send('x=1', 3, 'd\u0000x')
+    out.send('sync_response', 13)
+    out.send('y=1', 3, 'd\u0000y')
+    expect(out.send('x=2', 3, 'd\u0000x')).toBe('coalesced')
+    expect(out.queuedMessages).toBe(3)
+    expect(out.queuedBytes).toBe(19)
+    socket.stalled = false
+    expect(out.drain()).toBe(19)
+    expect(socket.frames).toEqual(['first', 'sync_response', 'y=1', 'x=2'])
+    expect(out.pressured).toBe(false)
+  })
+
+  it('drains only while the socket accepts, keeping order', () => {
+    const socket = new FakeSocket()
+    socket.stalled = true
+    const out = new Outbound(socket, LIMITS)
+    out.send('0', 1)
+    for (const item of ['1', '2', '3']) out.send(item, 1)
+    expect(out.drain()).toBe(1) // '1' accepted with -1: stop
+    expect(out.queuedMessages).toBe(2)
+    socket.stalled = false
+    out.drain()
+    expect(socket.frames).toEqual(['0', '1', '2', '3'])
+    expect(out.queuedMessages).toBe(0)
+  })
+
+  it('reports overflow past the hard byte limit or the message cap', () => {
+    const socket = new FakeSocket()
+    socket.stalled = true
+    const bytes = new Outbound(socket, LIMITS)
+    bytes.send('x', 1)
+    expect(bytes.send('big', 600)).toBe('queued')
+    expect(bytes.send('big', 600)).toBe('overflow')
+
+    const stalled = new FakeSocket()
+    stalled.stalled = true
+    const many = new Outbound(stalled, LIMITS)
+    many.send('first', 1)
+    const outcomes = Array.from({ length: 60 }, (_, i) => many.send(`m${i}`, 1))
+    expect(outcomes.indexOf('overflow')).toBe(50)
+  })
+
+  it('counts the transport buffer against the hard limit', () => {
+    const socket = new FakeSocket()
+    socket.buffered = 990
+    const out = new Outbound(socket, LIMITS)
+    expect(out.send('a', 5)).toBe('queued')
+    expect(out.send('b', 10)).toBe('overflow')
+  })
+})
+
+describe('backpressure through the runtime', () => {
+  const servers: SyncServer[] = []
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()))
+  })
+  function server(options: SyncServerOptions = {}): SyncServer {
+    const created = createSyncServer({
+      auth: { required: false },
+      resendFieldsOnSubscribe: false,
+      maxMessagesPerMinute: 1_000_000,
+      ...options,
+    })
+    servers.push(created)
+    return created
+  }
+
+  async function subscribed(sync: SyncServer, socket: FakeSocket) {
+    const handle = sync.handleConnection(socket, {
+      remoteAddress: `10.0.0.${Math.floor(Math.random() * 200)}`,
+    })
+    handle.receive(frame('subscribe', { documentId: 'doc' }))
+    await waitFor(() => socket.ofType('sync_response').length === 1)
+    return handle
+  }
+
+  it('keeps a stalled reader bounded while a writer hammers a few fields', async () => {
+    const sync = server({ backpressure: { highWaterMark: 1_000, hardLimit: 64_000 } })
+    const reader = new FakeSocket()
+    const readerHandle = await subscribed(sync, reader)
+    reader.stalled = true // every send now answers -1 and nothing drains
+    const writer = sync.handleConnection(new FakeSocket(), { remoteAddress: '10.1.0.1' })
+    for (let turn = 0; turn < 200; turn++) {
+      for (let i = 0; i < 5; i++)
+        writer.receive(frame('delta', { documentId: 'doc', delta: { [`f${i}`]: turn } }))
+      await turns(1)
+    }
+    await turns()
+    const stats = sync.stats()
+    expect(reader.closedWith).toBeUndefined()
+    expect(stats.queuedMessages).toBeLessThanOrEqual(5)
+    // Once the reader drains, it receives exactly the latest value of each field.
+    reader.stalled = false
+    const before = reader.frames.length
+    readerHandle.drained()
+    const latest = reader
+      .messages()
+      .slice(before)
+      .filter((m) => m.type === 'delta')
+    expect(latest.map((m) => (m.type === 'delta' ? [m.field, m.value] : [])).sort()).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [`f${i}`, 199]),
+    )
+    expect(sync.stats().queuedMessages).toBe(0)
+  })
+
+  it('closes a stalled reader with 1013 once distinct updates exceed the hard limit', async () => {
+    const sync = server({ backpressure: { highWaterMark: 1_000, hardLimit: 20_000 } })
+    const reader = new FakeSocket()
+    await subscribed(sync, reader)
+    reader.stalled = true
+    const closes: (number | undefined)[] = []
+    sync.on('disconnect', (e) => closes.push(e.code))
+    const writer = sync.handleConnection(new FakeSocket(), { remoteAddress: '10.1.0.2' })
+    let maxQueued = 0
+    for (let i = 0; i < 2_000 && !reader.closedWith; i++) {
+      writer.receive(frame('delta', { documentId: 'doc', delta: { [`field-${i}`]: 'x'.repeat(100) } }))
+      if (i % 10 === 0) await turns(1)
+      maxQueued = Math.max(maxQueued, sync.stats().queuedBytes)
+    }
+    await turns()
+    expect(reader.closedWith).toEqual({ code: 1013, reason: 'Client too slow; reconnect to resync' })
+    expect(maxQueued).toBeLessThanOrEqual(20_000)
+    expect(closes).toContain(1013)
+    expect(sync.stats().queuedMessages).toBe(0)
+    expect(sync.metrics()).toMatch(/synckit_backpressure_closed_total 1/)
+  })
+
+  it('drains queued messages on tick when the transport never signals', async () => {
+    const sync = server({ tickIntervalMs: 20, backpressure: { highWaterMark: 1_000 } })
+    const reader = new FakeSocket()
+    await subscribed(sync, reader)
+    reader.buffered = 5_000 // above the high-water mark: everything queues
+    const writer = sync.handleConnection(new FakeSocket(), { remoteAddress: '10.1.0.3' })
+    writer.receive(frame('delta', { documentId: 'doc', delta: { a: 1 } }))
+    writer.receive(frame('delta', { documentId: 'doc', delta: { b: 2 } }))
+    await turns()
+    expect(reader.ofType('delta')).toHaveLength(0)
+    expect(sync.stats().queuedMessages).toBe(2)
+    reader.buffered = 0
+    await waitFor(() => reader.ofType('delta').length === 2, 1_000, 'tick drain')
+    expect(reader.ofType('delta').map((m) => m.field)).toEqual(['a', 'b'])
+  })
+})

@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  createSyncServer,
+  type DocumentStore,
+  MemoryStore,
+  type SyncServer,
+  type SyncServerOptions,
+} from '../../src/server/index.js'
+import { FakeSocket, frame, waitFor } from './server-fakes.js'
+
+const servers: SyncServer[] = []
+function server(options: SyncServerOptions = {}): SyncServer {
+  const created = createSyncServer({ auth: { required: false }, ...options })
+  servers.push(created)
+  return created
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()))
+})
+
+const get = (sync: SyncServer, path: string, method = 'GET') =>
+  sync.fetch(new Request(`http://localhost${path}`, { method }))
+
+const SECURITY = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'x-xss-protection': '1; mode=block',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+}
+
+function expectSecurityHeaders(response: Response): void {
+  for (const [name, value] of Object.entries(SECURITY)) expect(response.headers.get(name)).toBe(value)
+}
+
+async function withTraffic(sync: SyncServer): Promise<void> {
+  const socket = new FakeSocket()
+  const handle = sync.handleConnection(socket, { remoteAddress: '10.0.0.1' })
+  handle.receive(frame('subscribe', { documentId: 'secret-doc' }))
+  handle.receive(frame('delta', { documentId: 'secret-doc', delta: { a: 1 }, messageId: 'w1' }))
+  await waitFor(() => socket.ofType('ack').length === 1)
+}
+
+describe('HTTP routes (server.fetch)', () => {
+  it('GET / describes the server', async () => {
+    const response = await get(server(), '/')
+    expect(response.status).toBe(200)
+    expectSecurityHeaders(response)
+    expect(response.headers.get('content-type')).toContain('application/json')
+    expect(await response.json()).toEqual({
+      name: 'synckit-engine',
+      version: expect.any(String),
+      description: expect.any(String),
+      endpoints: { health: '/health', ws: '/ws', auth: '/auth' },
+      features: { websocket: true, auth: true, sync: true, crdt: true },
+    })
+  })
+
+  it('GET /health has the SyncKit shape and hides document ids by default', async () => {
+    const sync = server()
+    await withTraffic(sync)
+    const response = await get(sync, '/health')
+    expectSecurityHeaders(response)
+    const body = await response.json()
+    expect(body).toEqual({
+      status: 'healthy',
+      timestamp: expect.any(String),
+      version: expect.any(String),
+      uptime: expect.any(Number),
+      connections: { totalConnections: 1, totalUsers: 1, totalClients: 1 },
+      documents: { totalDocuments: 1, documents: [] },
+    })
+    expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp)
+  })
+
+  it('GET /health lists documents only with http.exposeDocumentIds', async () => {
+    const sync = server({ http: { exposeDocumentIds: true } })
+    await withTraffic(sync)
+    const body = await (await get(sync, '/health')).json()
+    expect(body.documents.documents).toEqual([
+      { id: 'secret-doc', subscribers: 1, lastModified: expect.any(Number) },
+    ])
+  })
+
+  it('GET /health/live and /health/ready', async () => {
+    const live = await get(server(), '/health/live')
+    expect(live.status).toBe(200)
+    expect(await live.json()).toEqual({ status: 'healthy' })
+
+    const ready = await get(server(), '/health/ready')
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toEqual({ status: 'healthy', checks: { store: 'ok', server: 'ok' } })
+
+    const sick: DocumentStore = Object.assign(new MemoryStore(), { health: async () => false })
+    const notReady = await get(server({ store: sick }), '/health/ready')
+    expect(notReady.status).toBe(503)
+    expectSecurityHeaders(notReady)
+    expect(await notReady.json()).toMatchObject({ status: 'unhealthy', checks: { store: 'failing' } })
+
+    const throwing: DocumentStore = Object.assign(new MemoryStore(), {
+      health: async () => {
+        throw new Error('down')
+      },
+    })
+    expect((await get(server({ store: throwing }), '/health/ready')).status).toBe(503)
+  })
+
+  it('GET /health/ready is 503 once shutting down', async () => {
+    const sync = server()
+    await sync.close()
+    const response = await get(sync, '/health/ready')
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({ checks: { server: 'closing' } })
+  })
+
+  it('GET /metrics serves Prometheus text with the runtime counters', async () => {
+    const sync = server()
+    await withTraffic(sync)
+    const response = await get(sync, '/metrics')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toContain('text/plain; version=0.0.4')
+    expectSecurityHeaders(response)
+    const text = await response.text()
+    for (const line of [
+      '# TYPE synckit_connections gauge',
+      'synckit_connections 1',
+      'synckit_documents 1',
+      'synckit_messages_in_total{type="subscribe"} 1',
+      'synckit_messages_in_total{type="delta"} 1',
+      'synckit_messages_out_total{type="sync_response"} 1',
+      'synckit_messages_out_total{type="ack"} 1',
+      '# TYPE synckit_bytes_in_total counter',
+      '# TYPE synckit_bytes_out_total counter',
+      '# TYPE synckit_broadcast_fanout histogram',
+      'synckit_broadcast_fanout_bucket{le="+Inf"}',
+      '# TYPE synckit_persist_latency_seconds histogram',
+      'synckit_persist_latency_seconds_count 1',
+      '# TYPE synckit_errors_total counter',
+    ]) {
+      expect(text).toContain(line)
+    }
+    expect(text).toMatch(/synckit_bytes_in_total [1-9]\d*/)
+  })
+
+  it('counts protocol errors by code', async () => {
+    const sync = server()
+    const handle = sync.handleConnection(new FakeSocket(), { remoteAddress: '10.0.0.1' })
+    handle.receive(new Uint8Array([0x10]))
+    expect(sync.metrics()).toContain('synckit_errors_total{code="INVALID_MESSAGE"} 1')
+  })
+
+  it('GET /ws without an upgrade is 426 with a clear text body', async () => {
+    const response = await get(server(), '/ws')
+    expect(response.status).toBe(426)
+    expectSecurityHeaders(response)
+    expect(await response.text()).toBe('Upgrade Required: /ws accepts WebSocket connections only')
+  })
+
+  it('unknown paths are 404 JSON, other methods 405, HEAD has no body', async () => {
+    const sync = server()
+    const missing = await get(sync, '/nope')
+    expect(missing.status).toBe(404)
+    expectSecurityHeaders(missing)
+    expect(await missing.json()).toEqual({ error: 'Not found' })
+    expect((await get(sync, '/__proto__')).status).toBe(404)
+    const post = await get(sync, '/health', 'POST')
+    expect(post.status).toBe(405)
+    expectSecurityHeaders(post)
+    const head = await get(sync, '/health', 'HEAD')
+    expect(head.status).toBe(200)
+    expect(await head.text()).toBe('')
+  })
+})

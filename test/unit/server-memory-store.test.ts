@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import type { DocumentSnapshot, Register } from '../../src/crdt/types.js'
+import { MemoryStore } from '../../src/server/index.js'
+
+function reg(
+  field: string,
+  value: Register['value'],
+  ms: number,
+  counter = 0,
+  node = 'a',
+  deleted = false,
+): Register {
+  return { field, value, deleted, stamp: { ms, counter, node }, dot: { node, seq: ms } }
+}
+function snap(registers: Register[], clock: Record<string, number> = {}): DocumentSnapshot {
+  return { documentId: 'doc', registers, clock }
+}
+function fields(snapshot: DocumentSnapshot | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const r of snapshot?.registers ?? []) out[r.field] = r.deleted ? '<deleted>' : r.value
+  return out
+}
+
+describe('MemoryStore', () => {
+  it('returns undefined for unknown documents', async () => {
+    expect(await new MemoryStore().load('nope')).toBeUndefined()
+  })
+
+  it('keeps the LWW winner per field: ms, then counter, then node', async () => {
+    const store = new MemoryStore()
+    await store.save([
+      snap([reg('a', 'new', 20), reg('b', 'hi-counter', 10, 5), reg('c', 'node-b', 10, 0, 'b')]),
+    ])
+    await store.save([
+      snap([reg('a', 'old', 10), reg('b', 'lo-counter', 10, 4), reg('c', 'node-a', 10, 0, 'a')]),
+    ])
+    expect(fields(await store.load('doc'))).toEqual({ a: 'new', b: 'hi-counter', c: 'node-b' })
+  })
+
+  it('keeps tombstones: a stale write cannot resurrect a deleted field', async () => {
+    const store = new MemoryStore()
+    await store.save([snap([reg('x', null, 30, 0, 'a', true)])])
+    await store.save([snap([reg('x', 'stale', 20)])])
+    expect(fields(await store.load('doc'))).toEqual({ x: '<deleted>' })
+  })
+
+  it('is idempotent and order-independent, and max-merges clocks', async () => {
+    const batches = [
+      snap([reg('a', 1, 10), reg('b', 1, 12)], { n1: 3, n2: 1 }),
+      snap([reg('a', 2, 11), reg('c', 1, 5)], { n1: 2, n2: 4 }),
+      snap([reg('b', 0, 9)], { n3: 1 }),
+    ]
+    const forward = new MemoryStore()
+    for (const b of batches) await forward.save([b])
+    await forward.save(batches) // replay everything
+    const backward = new MemoryStore()
+    for (const b of [...batches].reverse()) await backward.save([b])
+    const f = await forward.load('doc')
+    const r = await backward.load('doc')
+    expect(fields(f)).toEqual({ a: 2, b: 1, c: 1 })
+    expect(fields(r)).toEqual(fields(f))
+    expect(f?.clock).toEqual({ n1: 3, n2: 4, n3: 1 })
+    expect(r?.clock).toEqual(f?.clock)
+  })
+
+  it('never aliases caller objects in either direction', async () => {
+    const store = new MemoryStore()
+    const input = snap([reg('a', { nested: 1 }, 10)], { n: 1 })
+    await store.save([input])
+    ;(input.registers[0]?.value as { nested: number }).nested = 99
+    input.clock.n = 50
+    const loaded = await store.load('doc')
+    expect(loaded?.registers[0]?.value).toEqual({ nested: 1 })
+    expect(loaded?.clock).toEqual({ n: 1 })
+    ;(loaded?.registers[0]?.value as { nested: number }).nested = 7
+    expect((await store.load('doc'))?.registers[0]?.value).toEqual({ nested: 1 })
+  })
+
+  it('stores documents independently and survives close()', async () => {
+    const store = new MemoryStore()
+    await store.save([{ documentId: 'one', registers: [reg('a', 1, 1)], clock: {} }])
+    await store.save([{ documentId: 'two', registers: [reg('a', 2, 1)], clock: {} }])
+    await store.close()
+    expect(await store.health()).toBe(true)
+    expect(store.documentIds().sort()).toEqual(['one', 'two'])
+    expect(fields(await store.load('two'))).toEqual({ a: 2 })
+  })
+})
