@@ -1,13 +1,35 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
+/** Public entry points: one per subpath export in package.json. */
+const entry = {
+  index: 'src/index.ts',
+  client: 'src/client/index.ts',
+  testing: 'src/testing/index.ts',
+  ws: 'adapters/ws.ts',
+  node: 'adapters/node.ts',
+  bun: 'adapters/bun.ts',
+  deno: 'adapters/deno.ts',
+  postgres: 'adapters/postgres.ts',
+  redis: 'adapters/redis.ts',
+}
+
+export default defineConfig([
+  {
+    entry,
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'es2022',
+    splitting: true,
+    treeshake: true,
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  splitting: false,
-})
+  {
+    // The CLI is ESM only: `bin` points at dist/cli.js.
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'es2022',
+    splitting: false,
+  },
+])

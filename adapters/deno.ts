@@ -1,5 +1,6 @@
-import type { ConnectionHandle } from '../src/server/options.js'
+import type { ConnectionHandle, SyncSocket } from '../src/server/options.js'
 import {
+  DEFAULT_HIGH_WATER_MARK,
   DEFAULT_WS_PATH,
   isUpgradeRequest,
   type SyncServerTransport,
@@ -10,8 +11,8 @@ import {
 /** The parts of Deno's API the adapter uses (typed here: no Deno types needed under Node). */
 interface DenoWebSocket {
   binaryType: string
-  readyState: number
-  bufferedAmount: number
+  readonly readyState: number
+  readonly bufferedAmount: number
   send(data: string | Uint8Array): void
   close(code?: number, reason?: string): void
   onopen: (() => void) | null
@@ -25,55 +26,122 @@ interface DenoGlobal {
     options?: { idleTimeout?: number },
   ): { socket: DenoWebSocket; response: Response }
 }
-interface DenoServeInfo {
-  remoteAddr?: { hostname?: string }
+/** `Deno.ServeHandlerInfo`. */
+export interface DenoServeInfo {
+  readonly remoteAddr?: { readonly hostname?: string }
 }
 
 export interface DenoAdapterOptions {
   /** WebSocket path. Default `/ws`. */
   path?: string
-  /** Above this many buffered bytes `send` reports backpressure (-1). Default 1 MiB. */
+  /** Above this many buffered bytes `send` reports backpressure (-1). Default: the server's. */
   highWaterMark?: number
   /** Seconds Deno waits for a protocol pong before closing (Deno pings by itself). Default 60. */
   idleTimeoutSec?: number
 }
 
+const OPEN = 1
+const CLOSE_WAIT_MS = 2_000
+
+/** A `Deno.serve` handler that also tells when the sockets it upgraded are all closed. */
+export interface DenoHandler {
+  (request: Request, info?: DenoServeInfo): Response | Promise<Response>
+  /**
+   * Resolves once every WebSocket this handler upgraded has closed, or after `timeoutMs`. Await it
+   * between `sync.close()` and `server.shutdown()`: Deno's shutdown closes the sockets still open
+   * itself (1001 "Server shutting down"), racing the server's own close frames.
+   */
+  socketsClosed(timeoutMs?: number): Promise<void>
+}
+
 /**
  * A handler for `Deno.serve`: upgrades on `/ws` with `Deno.upgradeWebSocket`, every other request
- * goes to the server's HTTP routes. Deno sends protocol pings itself (`idleTimeout`).
+ * goes to the server's HTTP routes. Deno sends protocol pings itself (`idleTimeout`) and has no
+ * drain event: the server re-checks `bufferedAmount` on its tick.
+ *
+ *   Deno.serve({ port: 8080 }, createDenoHandler(createSyncServer({ auth: { required: false } })))
  */
-export function createDenoHandler(server: SyncServerTransport, options: DenoAdapterOptions = {}) {
+export function createDenoHandler(
+  server: SyncServerTransport,
+  options: DenoAdapterOptions = {},
+): DenoHandler {
   const path = options.path ?? DEFAULT_WS_PATH
-  const highWaterMark = options.highWaterMark ?? 1_048_576
-  return (request: Request, info?: DenoServeInfo): Response | Promise<Response> => {
+  const highWaterMark = options.highWaterMark ?? server.limits?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
+  const idleTimeout = options.idleTimeoutSec ?? 60
+  const open = new Set<DenoWebSocket>()
+  let allClosed: (() => void) | undefined
+  const forget = (socket: DenoWebSocket): void => {
+    open.delete(socket)
+    if (open.size === 0) allClosed?.()
+  }
+  const handler = (request: Request, info?: DenoServeInfo): Response | Promise<Response> => {
     if (!isUpgradeRequest(request, path)) return server.fetch(request)
     const deno = (globalThis as unknown as { Deno?: DenoGlobal }).Deno
     if (!deno) return new Response('createDenoHandler needs the Deno runtime', { status: 500 })
-    const { socket, response } = deno.upgradeWebSocket(request, { idleTimeout: options.idleTimeoutSec ?? 60 })
+    // Read before upgrading: once upgraded, the request is closed and `remoteAddr` throws.
+    const upgrade = upgradeRequestOf(request, remoteHostname(info))
+    let upgraded: { socket: DenoWebSocket; response: Response }
+    try {
+      upgraded = deno.upgradeWebSocket(request, { idleTimeout })
+    } catch {
+      return new Response('WebSocket upgrade failed', { status: 400 })
+    }
+    const { socket, response } = upgraded
     socket.binaryType = 'arraybuffer'
-    const upgrade = upgradeRequestOf(request, info?.remoteAddr?.hostname)
+    const syncSocket: SyncSocket = {
+      send(data) {
+        if (socket.readyState !== OPEN) return 0
+        try {
+          socket.send(data)
+        } catch {
+          return 0
+        }
+        const bytes = typeof data === 'string' ? data.length : data.byteLength
+        return socket.bufferedAmount > highWaterMark ? -1 : bytes
+      },
+      close(code, reason) {
+        try {
+          socket.close(code, reason)
+        } catch {
+          socket.close()
+        }
+      },
+      bufferedAmount: () => socket.bufferedAmount,
+    }
     let handle: ConnectionHandle | undefined
+    // Registered once open: a refusal (limits) can then still be told with a close code.
     socket.onopen = () => {
-      handle = server.handleConnection(
-        {
-          send(data) {
-            if (socket.readyState !== 1) return 0
-            socket.send(data)
-            const bytes = typeof data === 'string' ? data.length : data.byteLength
-            return socket.bufferedAmount > highWaterMark ? -1 : bytes
-          },
-          close: (code, reason) => socket.close(code, reason),
-          bufferedAmount: () => socket.bufferedAmount,
-        },
-        upgrade,
-      )
+      handle = server.handleConnection(syncSocket, upgrade)
     }
     socket.onmessage = (event) => {
       const data = event.data
       handle?.receive(typeof data === 'string' ? data : toBytes(data))
     }
-    socket.onclose = () => handle?.closed()
+    socket.onclose = () => {
+      forget(socket)
+      handle?.closed()
+    }
     socket.onerror = () => handle?.closed()
+    open.add(socket)
     return response
+  }
+  const socketsClosed = async (timeoutMs = CLOSE_WAIT_MS): Promise<void> => {
+    if (open.size === 0) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await new Promise<void>((resolve) => {
+      allClosed = resolve
+      timer = setTimeout(resolve, timeoutMs)
+    })
+    clearTimeout(timer)
+    allClosed = undefined
+  }
+  return Object.assign(handler, { socketsClosed })
+}
+
+function remoteHostname(info: DenoServeInfo | undefined): string | undefined {
+  try {
+    return info?.remoteAddr?.hostname
+  } catch {
+    return undefined
   }
 }

@@ -4,9 +4,17 @@ import type { ConnectionHandle, SyncSocket, UpgradeRequest } from '../src/server
 export interface SyncServerTransport {
   handleConnection(socket: SyncSocket, request?: UpgradeRequest): ConnectionHandle
   fetch(request: Request): Promise<Response>
+  /** The server's transport-facing limits (a `SyncServer` has them); defaults apply without. */
+  readonly limits?: {
+    readonly highWaterMark: number
+    /** Frames above this are refused by transports that can (close 1009). */
+    readonly maxPayloadBytes: number
+  }
 }
 
 export const DEFAULT_WS_PATH = '/ws'
+/** The server's default `backpressure.highWaterMark`. */
+export const DEFAULT_HIGH_WATER_MARK = 1_048_576
 
 /** True for a WebSocket upgrade request on `path`. */
 export function isUpgradeRequest(request: Request, path: string): boolean {

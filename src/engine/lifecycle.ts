@@ -30,6 +30,14 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     closed: false,
   }
   core.connections.set(id, connection)
+  const credentials = info?.credentials
+  if (!info?.principal && (credentials?.token || credentials?.apiKey)) {
+    // Credentials on the upgrade replace the anonymous grant, as a token in `auth` would.
+    connection.authState = 'authenticating'
+    connection.authDeadline = core.now + core.limits.authTimeoutMs
+    core.out.push({ kind: 'authenticate', conn: id, credentials: { ...credentials } })
+    return
+  }
   if (principal) {
     assignPrincipal(core, connection, principal)
     core.emit({ type: 'authenticated', conn: id, principal })

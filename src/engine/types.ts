@@ -44,8 +44,13 @@ export interface RevokeTarget {
 export interface ConnectionInfo {
   /** Remote address (after trusted-proxy resolution), for logs and per-IP limits. */
   ip?: string
-  /** A principal already established by the transport (e.g. from an upgrade header). */
+  /** A principal already established by the transport. */
   principal?: Principal
+  /**
+   * Credentials the upgrade request carried (`Authorization: Bearer`, `?token=`): verified at once
+   * with an `authenticate` effect, frames buffered meanwhile, as if an `auth` message had come first.
+   */
+  credentials?: Credentials
 }
 
 export interface EngineLimits {

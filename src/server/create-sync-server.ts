@@ -1,9 +1,13 @@
+import { createAuthenticator } from '../auth/authenticator.js'
+import { type AuthRoutesHandler, createAuthRoutes } from '../auth/routes.js'
+import { createTokenVerifier, type TokenVerifier } from '../auth/verifier.js'
+import type { Broker } from '../cluster/broker.js'
 import { resolveLimits } from '../engine/index.js'
 import type { EngineLimits, EngineOptions } from '../engine/types.js'
 import type { PersistPolicy } from './effect-io.js'
 import { type ClusterLink, SINGLE_NODE } from './effects.js'
 import { MemoryStore } from './memory-store.js'
-import type { AuthenticateHook, DocumentStore, SyncServerOptions } from './options.js'
+import type { AuthenticateHook, AuthOptions, DocumentStore, SyncServerOptions } from './options.js'
 import { SyncServerRuntime } from './runtime.js'
 import type { RuntimeLimits, SyncServer } from './types.js'
 
@@ -17,8 +21,11 @@ export interface ResolvedServerOptions {
   trustProxy: boolean
   exposeDocumentIds: boolean
   persist: PersistPolicy
-  /** The Broker seam; a single node by default. */
+  /** The Broker seam; a single node by default (replaced by the runtime when `broker` is set). */
   cluster: ClusterLink
+  broker: Broker | undefined
+  /** `/auth/*` routes when JWT verification is configured. */
+  authRoutes: AuthRoutesHandler | undefined
 }
 
 /**
@@ -58,7 +65,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
   return {
     nodeId,
     store: options.store ?? new MemoryStore(),
-    authenticate: options.auth?.authenticate,
+    authenticate: options.auth?.authenticate ?? builtInAuthenticator(options.auth),
     engine,
     limits: {
       maxFrameBytes: resolvedEngineLimits.maxFrameBytes,
@@ -81,7 +88,38 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
       retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),
     },
     cluster: SINGLE_NODE,
+    broker: options.broker,
+    authRoutes: options.auth?.jwt ? authRoutes(options.auth) : undefined,
   }
+}
+
+/** JWT and/or API keys when configured; without either, credentials cannot be verified. */
+function builtInAuthenticator(auth: AuthOptions | undefined): AuthenticateHook | undefined {
+  if (!auth?.jwt && !auth?.apiKeys) return undefined
+  return createAuthenticator({
+    ...(auth.jwt ? { jwt: sharedVerifier(auth) } : {}),
+    ...(auth.apiKeys ? { apiKeys: auth.apiKeys } : {}),
+  })
+}
+
+function authRoutes(auth: AuthOptions): AuthRoutesHandler {
+  return createAuthRoutes({
+    verifier: sharedVerifier(auth),
+    ...(auth.signing ? { signing: auth.signing } : {}),
+    ...(auth.login ? { login: auth.login } : {}),
+  })
+}
+
+/** One verifier per options object, so the authenticator and the routes share one JWKS cache. */
+const verifiers = new WeakMap<AuthOptions, TokenVerifier>()
+function sharedVerifier(auth: AuthOptions): TokenVerifier {
+  let verifier = verifiers.get(auth)
+  if (!verifier && auth.jwt) {
+    verifier = createTokenVerifier(auth.jwt)
+    verifiers.set(auth, verifier)
+  }
+  if (!verifier) throw new TypeError('auth.jwt is required for JWT verification')
+  return verifier
 }
 
 function positive(name: string, value: number): number {

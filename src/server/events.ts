@@ -51,7 +51,16 @@ export interface ProtocolErrorEvent {
 }
 /** Where a runtime error happened. */
 export interface ErrorContext {
-  operation: 'authenticate' | 'load' | 'persist' | 'store-close' | 'listener' | 'engine' | 'resolve'
+  operation:
+    | 'authenticate'
+    | 'load'
+    | 'persist'
+    | 'store-close'
+    | 'broker'
+    | 'broker-close'
+    | 'listener'
+    | 'engine'
+    | 'resolve'
   connectionId?: string
   documentId?: string
 }

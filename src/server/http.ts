@@ -28,7 +28,9 @@ export interface HealthReport {
 
 export interface Readiness {
   ready: boolean
-  checks: { store: 'ok' | 'failing'; server: 'ok' | 'closing' }
+  /** Serving, but a dependency that is not needed for local clients (the broker) is failing. */
+  degraded?: boolean
+  checks: Record<string, string>
 }
 
 /** What the routes read from the running server. */
@@ -88,8 +90,9 @@ const ROUTES = new Map<string, Route>(
     },
     '/health/live': () => json(200, { status: 'healthy' }),
     '/health/ready': async (source) => {
-      const { ready, checks } = await source.readiness()
-      return json(ready ? 200 : 503, { status: ready ? 'healthy' : 'unhealthy', checks })
+      const { ready, degraded, checks } = await source.readiness()
+      const status = !ready ? 'unhealthy' : degraded ? 'degraded' : 'healthy'
+      return json(ready ? 200 : 503, { status, checks })
     },
     '/metrics': (source) => text(200, source.metricsText(), PROMETHEUS_CONTENT_TYPE),
     '/ws': () =>
@@ -107,4 +110,13 @@ function text(status: number, body: string, contentType: string, extra?: Record<
   headers.set('Cache-Control', 'no-store')
   if (extra) for (const [name, value] of Object.entries(extra)) headers.set(name, value)
   return new Response(body, { status, headers })
+}
+
+/** Security headers on a response produced elsewhere (e.g. the `/auth` routes). */
+export function withSecurityHeaders(response: Response): Response {
+  const headers = new Headers(response.headers)
+  for (const [name, value] of Object.entries(SECURITY_HEADERS))
+    if (!headers.has(name)) headers.set(name, value)
+  headers.set('Cache-Control', 'no-store')
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
 }

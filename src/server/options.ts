@@ -1,3 +1,7 @@
+import type { ApiKeySource } from '../auth/api-keys.js'
+import type { AuthUser, RouteSigningOptions } from '../auth/routes.js'
+import type { TokenVerifierOptions } from '../auth/verifier.js'
+import type { Broker } from '../cluster/broker.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { AuthorizePolicy, Credentials, EngineLimits, Principal } from '../engine/types.js'
 import type { Permissions } from '../protocol/types.js'
@@ -78,6 +82,17 @@ export interface AuthOptions {
   authenticate?: AuthenticateHook
   /** Custom authorization policy; default is RBAC on the principal's permissions. */
   authorize?: AuthorizePolicy
+  /**
+   * Built-in JWT verification (used when `authenticate` is not given): a shared secret (HS*),
+   * a public key, or a JWKS URL, with optional issuer/audience checks. Also serves `/auth/*`.
+   */
+  jwt?: TokenVerifierOptions
+  /** Built-in API keys (used when `authenticate` is not given): a list or a lookup callback. */
+  apiKeys?: ApiKeySource
+  /** Lets `/auth/refresh` and `/auth/login` mint tokens. */
+  signing?: RouteSigningOptions
+  /** Enables `POST /auth/login`; the app, never the request, decides the permissions. */
+  login?: (email: string, password: string) => Promise<AuthUser | null>
 }
 
 export interface BackpressureOptions {
@@ -130,4 +145,6 @@ export interface SyncServerOptions {
   /** Engine `tick` period (ms): awareness expiry, auth deadlines, chunk expiry. Default 1000. */
   tickIntervalMs?: number
   persist?: PersistOptions
+  /** Cluster fan-out (e.g. `createRedisBroker` from `synckit-engine/redis`). Default: single node. */
+  broker?: Broker
 }

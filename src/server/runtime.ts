@@ -1,13 +1,28 @@
 import { EventEmitter } from 'eventemitter3'
+import { credentialsFromRequest } from '../auth/credentials.js'
+import { ClusterBridge } from '../cluster/bridge.js'
+import type { Broker } from '../cluster/broker.js'
 import { SyncEngine } from '../engine/index.js'
-import type { Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/types.js'
+import type { ConnectionInfo, Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { IpCounter, ServerConnection } from './connection.js'
 import type { ResolvedServerOptions } from './create-sync-server.js'
 import { authenticateTask, loadTask, persistTask } from './effect-io.js'
-import { type EffectHost, interpretEffects, SLOW_CLIENT_CODE, SLOW_CLIENT_REASON } from './effects.js'
+import {
+  type ClusterLink,
+  type EffectHost,
+  interpretEffects,
+  SLOW_CLIENT_CODE,
+  SLOW_CLIENT_REASON,
+} from './effects.js'
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
-import { type HealthReport, type HttpSource, handleHttpRequest, type Readiness } from './http.js'
+import {
+  type HealthReport,
+  type HttpSource,
+  handleHttpRequest,
+  type Readiness,
+  withSecurityHeaders,
+} from './http.js'
 import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
 import { endOfTurn, every, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
@@ -50,6 +65,8 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #flushScheduled = false
   #state: State = 'running'
   #closed: Promise<void> | undefined
+  readonly #bridge: ClusterBridge | undefined
+  #cluster: ClusterLink | undefined
 
   constructor(options: ResolvedServerOptions) {
     super()
@@ -67,6 +84,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       uptimeSeconds: () => this.#uptimeSeconds(),
       inbound: () => this.#engine.inboundCounters(),
     })
+    this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
     this.#timers = [
       every(this.limits.tickIntervalMs, () => this.#tick()),
@@ -94,7 +112,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     if (ip !== undefined) this.#perIp.add(ip)
     this.#metrics.connectionsTotal.inc()
     this.#safeEmit('connection', { connectionId: id, ip })
-    this.#run(this.#engine.open(id, now, ip !== undefined ? { ip } : {}))
+    this.#run(this.#engine.open(id, now, this.#connectionInfo(ip, request)))
     return {
       id,
       receive: (frame) => this.#receive(connection, frame),
@@ -106,7 +124,9 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     }
   }
 
-  fetch(request: Request): Promise<Response> {
+  async fetch(request: Request): Promise<Response> {
+    const auth = this.#options.authRoutes ? await this.#options.authRoutes(request) : undefined
+    if (auth) return withSecurityHeaders(auth)
     return handleHttpRequest(request, this.#httpSource())
   }
 
@@ -259,13 +279,53 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     }
   }
 
+  /** Credentials on the upgrade (`Authorization: Bearer`, `?token=`) authenticate at open. */
+  #connectionInfo(ip: string | undefined, request: UpgradeRequest): ConnectionInfo {
+    const info: ConnectionInfo = ip !== undefined ? { ip } : {}
+    if (!this.#options.authenticate) return info
+    const credentials = credentialsFromRequest(request)
+    if (credentials.token || credentials.apiKey) info.credentials = credentials
+    return info
+  }
+
+  /** Cluster fan-out over the broker: the bridge turns effects into topics and back. */
+  #createBridge(broker: Broker): ClusterBridge {
+    const bridge = new ClusterBridge({
+      broker,
+      resolve: (resolution) => {
+        if (this.#state === 'closed') return
+        this.#run(this.#engine.resolve(resolution, Date.now()))
+        this.#scheduleFlush()
+      },
+      awarenessEntries: (documentId) => this.#engine.awarenessEntries(documentId),
+      documentRegisters: (documentId) => this.#engine.documentSnapshot(documentId)?.registers,
+      revoke: (target) => {
+        this.#run(this.#engine.revoke(target, Date.now()))
+        this.#scheduleFlush()
+      },
+      onError: (error) => this.#fail(error, { operation: 'broker' }),
+    })
+    const started: Promise<void> = bridge.start().finally(() => this.#inFlight.delete(started))
+    this.#inFlight.add(started)
+    this.#cluster = {
+      publish: (effect) => void bridge.publishRegisters(effect.documentId, effect.registers),
+      publishAwareness: (effect) => void bridge.publishAwareness(effect.documentId, effect.entry),
+      // Subscribed before the load; then the holders are asked for their present clients.
+      subscribe: (documentId) =>
+        bridge.subscribeDocument(documentId).then(() => void bridge.requestAwareness(documentId)),
+      unsubscribe: (documentId) => void bridge.unsubscribeDocument(documentId),
+      publishRevoke: (target) => void bridge.publishRevoke(target),
+    }
+    return bridge
+  }
+
   #createHost(): EffectHost {
     const { store, authenticate, persist } = this.#options
     const onError = (error: Error, context: ErrorContext): void => this.#fail(error, context)
     return {
       engine: this.#engine,
       metrics: this.#metrics,
-      cluster: this.#options.cluster,
+      cluster: this.#cluster ?? this.#options.cluster,
       connection: (id) => this.#connections.get(id),
       closeConnection: (connection, code, reason) => this.#closeConnection(connection, code, reason),
       track: (task) => this.#track(task),
@@ -356,6 +416,12 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     }
     this.#state = 'closed'
     try {
+      await this.#bridge?.close()
+      await this.#options.broker?.close()
+    } catch (error) {
+      this.#fail(error, { operation: 'broker-close' })
+    }
+    try {
       await this.#options.store.close?.()
     } catch (error) {
       this.#fail(error, { operation: 'store-close' })
@@ -397,19 +463,27 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   async #readiness(): Promise<Readiness> {
     const server = this.#state === 'running' ? 'ok' : 'closing'
-    const store = (await this.#storeHealthy()) ? 'ok' : 'failing'
-    return { ready: server === 'ok' && store === 'ok', checks: { store, server } }
+    const [storeOk, brokerOk] = await Promise.all([
+      this.#healthy(this.#options.store.health?.bind(this.#options.store)),
+      this.#healthy(
+        this.#options.broker ? () => this.#options.broker?.health() ?? Promise.resolve(true) : undefined,
+      ),
+    ])
+    const store = storeOk ? 'ok' : 'failing'
+    const checks: Record<string, string> = { store, server }
+    if (this.#options.broker) checks.broker = brokerOk ? 'ok' : 'failing'
+    // Without the broker this node still serves its own clients: degraded, not down.
+    return { ready: server === 'ok' && storeOk, degraded: !brokerOk, checks }
   }
 
-  async #storeHealthy(): Promise<boolean> {
-    const check = this.#options.store.health
+  async #healthy(check: (() => Promise<boolean>) | undefined): Promise<boolean> {
     if (!check) return true
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS)
     })
     try {
-      return await Promise.race([check.call(this.#options.store).then((ok) => ok === true), timeout])
+      return await Promise.race([check().then((ok) => ok === true), timeout])
     } catch {
       return false
     } finally {

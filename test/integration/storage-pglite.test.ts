@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { DocumentSnapshot, JsonValue } from '../../src/crdt/types.js'
@@ -52,6 +53,52 @@ describe('PGlite store (data directory)', () => {
       expect(sorted(after?.registers ?? [])).toEqual(sorted(before?.registers ?? []))
       expect(after?.clock).toEqual({ 'node-a': 51 })
       expect(await reopened.health()).toBe(true)
+    } finally {
+      await reopened.close()
+    }
+  })
+
+  it('every acked save survives SIGKILL of the process', async () => {
+    const data = join(dir, 'crash')
+    const child = join(dir, 'child.mts')
+    const module = resolve(import.meta.dirname, '../../src/storage/pglite.ts')
+    await writeFile(
+      child,
+      `import { createPgliteStore } from ${JSON.stringify(module)}
+const store = await createPgliteStore({ dataDir: process.argv[2] })
+for (let i = 0; ; i++) {
+  const r = { field: 'f', value: i, deleted: false, stamp: { ms: i, counter: 0, node: 'n' }, dot: { node: 'n', seq: i } }
+  await store.save([{ documentId: 'doc-' + i, registers: [r], clock: { n: i } }])
+  process.stdout.write('acked ' + i + '\\n')
+}
+`,
+    )
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, data], {
+      cwd: resolve(import.meta.dirname, '../..'),
+    })
+    const acked = await new Promise<number>((done, fail) => {
+      let last = -1
+      let buffer = ''
+      proc.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString()
+        for (const m of buffer.matchAll(/acked (\d+)\n/g)) last = Number(m[1])
+        if (last >= 20) {
+          proc.kill('SIGKILL')
+          done(last)
+        }
+      })
+      let stderr = ''
+      proc.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+      })
+      proc.on('exit', (code, signal) => {
+        if (signal !== 'SIGKILL') fail(new Error(`child exited early (${code}): ${stderr}`))
+      })
+    })
+    await new Promise((done) => proc.once('close', done))
+    const reopened = await createPgliteStore({ dataDir: data })
+    try {
+      for (let i = 0; i <= acked; i++) expect((await reopened.load(`doc-${i}`))?.registers[0]?.value).toBe(i)
     } finally {
       await reopened.close()
     }

@@ -245,3 +245,22 @@ describe('engine: per-user rate limit', () => {
     expect(h.ofType('c2', 'error').at(-1)?.details).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' })
   })
 })
+
+describe('engine: credentials on the upgrade request', () => {
+  it('authenticates at open, buffering frames until the principal arrives', () => {
+    const h = authHarness({ autoSettle: false })
+    h.open('c', { credentials: { token: 'good' } })
+    expect(h.effects.filter((e) => e.kind === 'authenticate')).toHaveLength(1)
+    h.send('c', 'subscribe', { documentId: 'room:alice:1' })
+    expect(h.ofType('c', 'sync_response')).toHaveLength(0)
+    h.settle()
+    expect(h.messages('c').map((m) => m.type)).toEqual(['auth_success', 'sync_response'])
+  })
+
+  it('refuses bad upgrade credentials even in anonymous mode', () => {
+    const h = new EngineHarness({ anonymous: true, authenticate: () => null })
+    h.open('c', { credentials: { token: 'forged' } })
+    h.settle()
+    expect(h.closed.get('c')).toEqual({ code: 1008, reason: 'Authentication failed' })
+  })
+})

@@ -1,0 +1,42 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { attachToHttpServer, createRequestListener } from '../../adapters/node.js'
+import { createSyncServer } from '../../src/server/index.js'
+import type { ConformanceTarget } from '../conformance/suite.js'
+import { CONFORMANCE_OPTIONS } from './fixture-options.js'
+
+/**
+ * In-process Node: the sync server mounted on an existing node:http server that also serves an
+ * application of its own (the Express / Fastify / Hono situation, docs/adapters.md): the app owns
+ * `request` events and hands the SyncKit routes to `createRequestListener`; WebSocket upgrades on
+ * /ws go to `attachToHttpServer`.
+ */
+export async function startNodeHttpServer(): Promise<ConformanceTarget> {
+  const sync = createSyncServer(CONFORMANCE_OPTIONS)
+  const syncRoutes = createRequestListener(sync)
+
+  const app = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.url === '/app/hello') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('hello from the app')
+      return
+    }
+    syncRoutes(req, res) // /, /health, /health/live, /health/ready, /metrics, /ws (426)
+  }
+  const httpServer = createServer(app)
+  const attached = attachToHttpServer(sync, httpServer) // WebSocket upgrades on /ws
+
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
+  const { port } = httpServer.address() as AddressInfo
+  return {
+    url: `ws://127.0.0.1:${port}/ws`,
+    httpUrl: `http://127.0.0.1:${port}`,
+    async stop() {
+      await sync.close()
+      await attached.close()
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve())
+        httpServer.closeAllConnections()
+      })
+    },
+  }
+}
