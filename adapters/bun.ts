@@ -10,6 +10,7 @@ import {
 /** The parts of Bun's `ServerWebSocket` the adapter uses (typed here: no bun-types needed). */
 interface BunSocket {
   data: BunSocketData
+  readonly readyState: number
   send(data: string | Uint8Array): number
   close(code?: number, reason?: string): void
   ping(): number
@@ -29,13 +30,20 @@ export interface BunAdapterOptions {
   path?: string
 }
 
+const OPEN = 1
+const SLOW_CLIENT_CODE = 1013
+const SLOW_CLIENT_REASON = 'Client too slow; reconnect to resync'
+
 /**
  * `{ fetch, websocket }` for `Bun.serve`: upgrades on `/ws`, every other request goes to the
  * server's HTTP routes. Bun's `send` already returns bytes / -1 (backpressure) / 0 (dropped),
  * which is exactly the socket contract.
+ *
+ *   Bun.serve({ port: 8080, ...createBunHandler(createSyncServer({ auth: { required: false } })) })
  */
 export function createBunHandler(server: SyncServerTransport, options: BunAdapterOptions = {}) {
   const path = options.path ?? DEFAULT_WS_PATH
+  const maxPayloadLength = server.limits?.maxPayloadBytes
   return {
     fetch(request: Request, bun: BunServer): Response | Promise<Response> | undefined {
       if (!isUpgradeRequest(request, path)) return server.fetch(request)
@@ -46,10 +54,18 @@ export function createBunHandler(server: SyncServerTransport, options: BunAdapte
     },
     websocket: {
       perMessageDeflate: false,
+      // Oversized frames are refused by Bun itself (close 1009), as with the `ws` adapter.
+      ...(maxPayloadLength ? { maxPayloadLength } : {}),
       open(ws: BunSocket) {
         ws.data.handle = server.handleConnection(
           {
-            send: (data) => ws.send(data),
+            send(data) {
+              const sent = ws.send(data)
+              // 0 on an open socket: Bun dropped the frame (its `backpressureLimit`). Never drop
+              // silently: close, and the client resyncs on reconnect.
+              if (sent === 0 && ws.readyState === OPEN) ws.close(SLOW_CLIENT_CODE, SLOW_CLIENT_REASON)
+              return sent
+            },
             close: (code, reason) => ws.close(code, reason),
             ping: () => {
               ws.ping()

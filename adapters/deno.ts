@@ -42,6 +42,7 @@ export interface DenoAdapterOptions {
 
 const OPEN = 1
 const CLOSE_WAIT_MS = 2_000
+const MAX_DRAIN_POLL_MS = 100
 
 /** A `Deno.serve` handler that also tells when the sockets it upgraded are all closed. */
 export interface DenoHandler {
@@ -56,8 +57,8 @@ export interface DenoHandler {
 
 /**
  * A handler for `Deno.serve`: upgrades on `/ws` with `Deno.upgradeWebSocket`, every other request
- * goes to the server's HTTP routes. Deno sends protocol pings itself (`idleTimeout`) and has no
- * drain event: the server re-checks `bufferedAmount` on its tick.
+ * goes to the server's HTTP routes. Deno sends protocol pings itself (`idleTimeout`); it has no
+ * drain event, so a socket above the high-water mark is polled until it drains.
  *
  *   Deno.serve({ port: 8080 }, createDenoHandler(createSyncServer({ auth: { required: false } })))
  */
@@ -88,6 +89,19 @@ export function createDenoHandler(
     }
     const { socket, response } = upgraded
     socket.binaryType = 'arraybuffer'
+    let handle: ConnectionHandle | undefined
+    // Deno has no drain event, and its buffer usually empties within milliseconds: poll (backing
+    // off) while above the mark, so a burst is not held until the server's next tick.
+    let drainTimer: ReturnType<typeof setTimeout> | undefined
+    const watchDrain = (delayMs: number): void => {
+      if (drainTimer !== undefined) return
+      drainTimer = setTimeout(() => {
+        drainTimer = undefined
+        if (socket.readyState !== OPEN) return
+        if (socket.bufferedAmount <= highWaterMark) handle?.drained()
+        else watchDrain(Math.min(delayMs * 2, MAX_DRAIN_POLL_MS))
+      }, delayMs)
+    }
     const syncSocket: SyncSocket = {
       send(data) {
         if (socket.readyState !== OPEN) return 0
@@ -96,8 +110,11 @@ export function createDenoHandler(
         } catch {
           return 0
         }
-        const bytes = typeof data === 'string' ? data.length : data.byteLength
-        return socket.bufferedAmount > highWaterMark ? -1 : bytes
+        if (socket.bufferedAmount <= highWaterMark) {
+          return typeof data === 'string' ? data.length : data.byteLength
+        }
+        watchDrain(1)
+        return -1
       },
       close(code, reason) {
         try {
@@ -108,7 +125,6 @@ export function createDenoHandler(
       },
       bufferedAmount: () => socket.bufferedAmount,
     }
-    let handle: ConnectionHandle | undefined
     // Registered once open: a refusal (limits) can then still be told with a close code.
     socket.onopen = () => {
       handle = server.handleConnection(syncSocket, upgrade)
@@ -118,6 +134,7 @@ export function createDenoHandler(
       handle?.receive(typeof data === 'string' ? data : toBytes(data))
     }
     socket.onclose = () => {
+      clearTimeout(drainTimer)
       forget(socket)
       handle?.closed()
     }

@@ -3,10 +3,16 @@
  * `synckit-engine` / `npm start`: a standalone sync server configured from SyncKit's environment
  * variables and a few flags (see `--help`).
  */
+import { randomBytes } from 'node:crypto'
+import { createPostgresStore } from '../adapters/postgres.js'
+import { createRedisBroker } from '../adapters/redis.js'
 import { attachWebSocketServer } from '../adapters/ws.js'
+import type { Broker } from './cluster/broker.js'
 import { type CliConfig, ConfigError, configFromEnv, HELP_TEXT } from './server/config.js'
 import { createSyncServer, VERSION } from './server/index.js'
 import type { DocumentStore } from './server/options.js'
+import { isValidNodeId } from './storage/codec.js'
+import { createPgliteStore } from './storage/pglite.js'
 
 const FORCE_EXIT_MS = 10_000
 
@@ -24,15 +30,26 @@ async function main(): Promise<void> {
     return
   }
 
-  let store: DocumentStore | undefined
-  try {
-    store = createStore(config)
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    console.error(`synckit-engine: ${error.message}`)
+  const nodeId = config.server.nodeId ?? `node-${randomBytes(6).toString('hex')}`
+  if (!isValidNodeId(nodeId)) {
+    console.error(`synckit-engine: Invalid SYNCKIT_NODE_ID "${nodeId}": expected 1-128 of [A-Za-z0-9._:-]`)
     process.exit(1)
   }
-  const server = createSyncServer(store ? { ...config.server, store } : config.server)
+  let store: DocumentStore | undefined
+  let broker: Broker | undefined
+  try {
+    store = await createStore(config)
+    broker = config.redisUrl ? createRedisBroker({ url: config.redisUrl, nodeId }) : undefined
+  } catch (error) {
+    console.error(`synckit-engine: cannot open storage ${describeStorage(config)}: ${messageOf(error)}`)
+    process.exit(1)
+  }
+  const server = createSyncServer({
+    ...config.server,
+    nodeId,
+    ...(store ? { store } : {}),
+    ...(broker ? { broker } : {}),
+  })
   server.on('error', (error, context) => {
     console.error(
       `synckit-engine: ${context.operation} error${context.documentId ? ` (${context.documentId})` : ''}:`,
@@ -71,18 +88,22 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
 }
 
-/**
- * The storage seam. `memory` keeps the server's default in-memory store. The embedded PGlite
- * store (in `config.dataDir`) and Postgres (a `postgres://` URL) plug in here; until they do, a
- * configured database is refused rather than silently ignored (that would lose data on restart).
- */
-function createStore(config: CliConfig): DocumentStore | undefined {
+/** `embedded`: PGlite in the data directory (the default); a postgres:// URL; or `memory`. */
+async function createStore(config: CliConfig): Promise<DocumentStore | undefined> {
   if (config.storage === 'memory') return undefined
-  const shown = config.storage.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')
-  throw new ConfigError(
-    'DATABASE_URL',
-    `Storage "${shown}" is not available from the CLI yet; use --storage memory (or unset DATABASE_URL)`,
-  )
+  if (config.storage === 'embedded') return createPgliteStore({ dataDir: config.dataDir })
+  return createPostgresStore({ url: config.storage })
+}
+
+function describeStorage(config: CliConfig): string {
+  if (config.storage === 'memory') return 'memory'
+  if (config.storage === 'embedded') return `embedded (PGlite in ${config.dataDir})`
+  // Never print a password that came with the URL.
+  return config.storage.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 function printBanner(config: CliConfig, port: number): void {
@@ -93,7 +114,7 @@ function printBanner(config: CliConfig, port: number): void {
     `synckit-engine ${VERSION} (${config.mode})`,
     `  WebSocket  ${ws}${wildcard ? `   (listening on ${config.host}:${port})` : ''}`,
     `  Health     http://${host}:${port}/health`,
-    `  Storage    ${config.storage === 'memory' ? 'memory (documents are lost on restart)' : config.storage}`,
+    `  Storage    ${config.storage === 'memory' ? 'memory (documents are lost on restart)' : describeStorage(config)}`,
     `  Auth       ${config.anonymous ? 'anonymous' : 'required (JWT / API key)'}`,
   ]
   if (config.anonymous) {

@@ -13,8 +13,8 @@ export interface CliConfig {
   server: SyncServerOptions
   port: number
   host: string
-  /** `memory`, or a postgres:// URL (from `--storage`, else `DATABASE_URL`). */
-  storage: 'memory' | string
+  /** `embedded` (PGlite in `dataDir`, the default), `memory`, or a postgres:// URL. */
+  storage: 'embedded' | 'memory' | string
   /** Where an embedded store keeps its files. */
   dataDir: string
   mode: RunMode
@@ -43,7 +43,8 @@ Usage: synckit-engine [options]
 Options:
   --port <n>         Port to listen on (env PORT, default 8080; 0 picks a free port)
   --host <addr>      Address to bind (env HOST, default 0.0.0.0)
-  --storage <s>      memory, or a postgres:// URL (env DATABASE_URL, default memory)
+  --storage <s>      embedded (PGlite in --data), memory, or a postgres:// URL
+                     (env DATABASE_URL; default embedded)
   --data <dir>       Data directory for embedded storage (env SYNCKIT_DATA_DIR, default ./synckit-data)
   -h, --help         Show this help
 
@@ -240,11 +241,12 @@ function parseHost(setting: string, value: string): string {
 
 function parseStorage(flag: string | undefined, databaseUrl: string | undefined): string {
   if (flag !== undefined) {
-    if (flag === 'memory') return flag
-    checkUrl('--storage', flag, ['postgres:', 'postgresql:'], '"memory" or a postgres:// URL')
+    if (flag === 'memory' || flag === 'embedded') return flag
+    checkUrl('--storage', flag, ['postgres:', 'postgresql:'], '"embedded", "memory" or a postgres:// URL')
     return flag
   }
-  if (databaseUrl === undefined) return 'memory'
+  // The embedded store (PGlite in the data directory) keeps data across restarts, no service needed.
+  if (databaseUrl === undefined) return 'embedded'
   checkUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:'], 'a postgres:// or postgresql:// URL')
   return databaseUrl
 }

@@ -39,6 +39,10 @@ export function createSyncServer(options: SyncServerOptions = {}): SyncServer {
 
 export function resolveServerOptions(options: SyncServerOptions): ResolvedServerOptions {
   const nodeId = options.nodeId ?? `node-${randomId().slice(0, 12)}`
+  // Node ids order stamps (byte order in SQL, code units in JS): ASCII keeps both the same.
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
+    throw new RangeError(`Invalid option nodeId: ${JSON.stringify(nodeId)} (expected 1-128 of [A-Za-z0-9._:-])`)
+  }
   const engineLimits: Partial<EngineLimits> = { ...options.limits }
   if (options.maxMessagesPerMinute !== undefined && options.limits?.maxMessagesPerMinute === undefined) {
     engineLimits.maxMessagesPerMinute = positive('maxMessagesPerMinute', options.maxMessagesPerMinute)

@@ -41,7 +41,7 @@ export async function loadTask(
   } catch (error) {
     const err = toError(error)
     onError(err, { operation: 'load', documentId })
-    return { kind: 'load-failed', documentId, error: err.message }
+    return { kind: 'load-failed', documentId, error: publicReason(err) }
   }
 }
 
@@ -80,5 +80,14 @@ export async function persistTask(
       if (attempt < policy.attempts) await delay(policy.retryDelayMs * 2 ** (attempt - 1))
     }
   }
-  return { kind: 'persist-failed', batchId: effect.batchId, error: lastError.message }
+  return { kind: 'persist-failed', batchId: effect.batchId, error: publicReason(lastError) }
+}
+
+/**
+ * What a client is told about a store failure: the error's code (e.g. `CONNECTION_ERROR`), never
+ * its message, which can name database hosts and ports. The full error goes to the `error` event.
+ */
+function publicReason(error: Error): string {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && /^[A-Z_]{1,64}$/.test(code) ? code : 'store unavailable'
 }

@@ -52,7 +52,7 @@ export async function freshClientScenario(
   options: ScenarioOptions = {},
 ): Promise<ServerView> {
   const writer = await SdkPeer.open(scope, url, documentId, { name: 'writer' })
-  for (const [field, value] of Object.entries(JSON_VALUES)) await writer.set(field, value)
+  await Promise.all(Object.entries(JSON_VALUES).map(([field, value]) => writer.set(field, value)))
   await writer.set('title', 'overwritten once')
   await writer.set('title', 'final title')
 

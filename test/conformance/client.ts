@@ -170,7 +170,9 @@ export class ConformanceClient {
     const client = new ConformanceClient(ws, name, kind)
     const opened = new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())
-      ws.once('error', (error) => reject(new Error(`${client.label} could not connect to ${url}: ${error.message}`)))
+      ws.once('error', (error) =>
+        reject(new Error(`${client.label} could not connect to ${url}: ${error.message}`)),
+      )
       ws.once('close', (code) => reject(new Error(`${client.label} closed (${code}) before opening`)))
     })
     try {
@@ -424,10 +426,19 @@ export class ConformanceClient {
 export class ClientPool {
   readonly #clients: ConformanceClient[] = []
 
-  constructor(readonly url: () => string) {}
+  /** `diagnostics`: appended to connection failures (e.g. a spawned runtime's stderr). */
+  constructor(
+    readonly url: () => string,
+    readonly diagnostics: () => string = () => '',
+  ) {}
 
   async open(name: string, kind: ClientKind): Promise<ConformanceClient> {
-    const client = await ConformanceClient.open(this.url(), name, kind)
+    let client: ConformanceClient
+    try {
+      client = await ConformanceClient.open(this.url(), name, kind)
+    } catch (error) {
+      throw new Error(`${(error as Error).message}${this.diagnostics()}`)
+    }
     this.#clients.push(client)
     return client
   }

@@ -21,6 +21,11 @@ export interface SpawnRuntimeOptions {
 
 const STDERR_KEPT = 8_192
 
+interface ExitStatus {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
 /** The path of a devDependency's binary, or a clear error telling how to get it. */
 export function runtimeBinary(name: string): string {
   const path = resolve(REPO_ROOT, 'node_modules/.bin', name)
@@ -51,7 +56,9 @@ export async function spawnRuntime(options: SpawnRuntimeOptions): Promise<Confor
   const describeChild = (): string =>
     `${options.name} (${[options.command, ...options.args].join(' ')})` +
     (stderr.trim() ? `\n--- ${options.name} stderr ---\n${stderr.trim()}\n---` : ' (no stderr)')
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined
+  let exited: ExitStatus | undefined
+  // Read through a function: assigned in a callback, which control-flow narrowing cannot see.
+  const exitStatus = (): ExitStatus | undefined => exited
   const exit = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       exited = { code, signal }
@@ -60,12 +67,13 @@ export async function spawnRuntime(options: SpawnRuntimeOptions): Promise<Confor
   })
   let stopping = false
   void exit.then(() => {
-    if (!stopping) process.stderr.write(`[conformance] ${describeChild()} exited early: ${JSON.stringify(exited)}\n`)
+    if (!stopping)
+      process.stderr.write(`[conformance] ${describeChild()} exited early: ${JSON.stringify(exited)}\n`)
   })
 
   let port: number
   try {
-    port = await within(readPort(child, exit, () => exited), startupTimeoutMs, `${options.name} startup`)
+    port = await within(readPort(child, exit, exitStatus), startupTimeoutMs, `${options.name} startup`)
   } catch (error) {
     stopping = true
     child.kill('SIGKILL')
@@ -74,11 +82,15 @@ export async function spawnRuntime(options: SpawnRuntimeOptions): Promise<Confor
 
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000
   return {
+    diagnostics: () => {
+      const status = exitStatus()
+      return `\n${status ? `exited ${JSON.stringify(status)}` : 'running'}: ${describeChild()}`
+    },
     url: `ws://127.0.0.1:${port}/ws`,
     httpUrl: `http://127.0.0.1:${port}`,
     async stop() {
       stopping = true
-      if (exited) return
+      if (exitStatus()) return
       child.kill('SIGTERM')
       try {
         await within(exit, stopTimeoutMs, `${options.name} exiting after SIGTERM`)
@@ -87,8 +99,9 @@ export async function spawnRuntime(options: SpawnRuntimeOptions): Promise<Confor
         await within(exit, 5_000, `${options.name} exiting after SIGKILL`)
         throw new Error(`${options.name} ignored SIGTERM for ${stopTimeoutMs} ms: ${describeChild()}`)
       }
-      if (exited?.code !== 0) {
-        throw new Error(`${options.name} exited with ${JSON.stringify(exited)}: ${describeChild()}`)
+      const status = exitStatus()
+      if (status?.code !== 0) {
+        throw new Error(`${options.name} exited with ${JSON.stringify(status)}: ${describeChild()}`)
       }
     },
   }
@@ -98,7 +111,7 @@ export async function spawnRuntime(options: SpawnRuntimeOptions): Promise<Confor
 function readPort(
   child: ChildProcess,
   exit: Promise<void>,
-  exited: () => { code: number | null; signal: NodeJS.Signals | null } | undefined,
+  exited: () => ExitStatus | undefined,
 ): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let buffer = ''

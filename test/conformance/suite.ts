@@ -1,11 +1,11 @@
-import { WebSocket } from 'ws'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { CONFORMANCE_LIMITS } from '../runtimes/fixture-options.js'
 import {
   ALL_KINDS,
   binaryFrame,
-  ClientPool,
   type ClientKind,
+  ClientPool,
   type ConformanceClient,
   type Frame,
   HEADER_BYTES,
@@ -28,6 +28,8 @@ export interface ConformanceTarget {
   httpUrl: string
   /** Graceful stop (sockets closed with 1001). Called at most once by the suite. */
   stop(): Promise<void>
+  /** Context for failures, e.g. the stderr of a spawned runtime. */
+  diagnostics?(): string
 }
 
 const SDK_BINARY: ClientKind = { dialect: 'sdk', encoding: 'binary' }
@@ -79,9 +81,10 @@ function expectEnvelope(client: ConformanceClient, frame: Frame): void {
 function expectEcho(client: ConformanceClient, frame: Frame, documentId: string): void {
   expect(frame.payload.documentId, `${client.label}: echo documentId`).toBe(documentId)
   expect(frame.payload.clientId, `${client.label}: echo clientId`).toBe('server')
-  expect(isClock(frame.payload.clock), `${client.label}: echo clock ${JSON.stringify(frame.payload.clock)}`).toBe(
-    true,
-  )
+  expect(
+    isClock(frame.payload.clock),
+    `${client.label}: echo clock ${JSON.stringify(frame.payload.clock)}`,
+  ).toBe(true)
 }
 
 /** Sum of every series of a Prometheus metric, or undefined when it is absent. */
@@ -108,9 +111,19 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       if (!target) throw new Error(`${name}: the server did not start`)
       return target
     }
-    const pool = new ClientPool(() => running().url)
-    const http = (path: string, init?: RequestInit): Promise<Response> =>
-      within(fetch(`${running().httpUrl}${path}`, init), 10_000, `${name}: HTTP ${init?.method ?? 'GET'} ${path}`)
+    const diagnostics = (): string => target?.diagnostics?.() ?? ''
+    const pool = new ClientPool(() => running().url, diagnostics)
+    const http = async (path: string, init?: RequestInit): Promise<Response> => {
+      try {
+        return await within(
+          fetch(`${running().httpUrl}${path}`, init),
+          10_000,
+          `${name}: HTTP ${init?.method ?? 'GET'} ${path}`,
+        )
+      } catch (error) {
+        throw new Error(`${(error as Error).message}${diagnostics()}`)
+      }
+    }
     const scrapeMetrics = async (): Promise<string> => (await http('/metrics')).text()
 
     beforeAll(async () => {
@@ -156,7 +169,9 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
           const from = client.mark()
           const id = client.nextId('join')
           client.send(kind.dialect === 'sdk' ? 'subscribe' : 'sync_request', { id, documentId: doc })
-          const response = await client.waitFrame('sync_response', (f) => f.type === 'sync_response', { from })
+          const response = await client.waitFrame('sync_response', (f) => f.type === 'sync_response', {
+            from,
+          })
           expectEnvelope(client, response)
           expect(response.payload.requestId, `${client.label}: requestId echoes the request id`).toBe(id)
           expect(response.payload.documentId).toBe(doc)
@@ -174,7 +189,13 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
           const peer = await pool.connect('peer', kind)
           const cross = await pool.connect('cross', opposite(kind))
           for (const client of [writer, peer, cross]) await client.join(doc)
-          const fields: JsonObject = { title: 'hello', count: 3, done: false, tags: ['a', 'b'], nested: { x: 1 } }
+          const fields: JsonObject = {
+            title: 'hello',
+            count: 3,
+            done: false,
+            tags: ['a', 'b'],
+            nested: { x: 1 },
+          }
           const ack = await writer.writeAcked(doc, fields)
           expectEnvelope(writer, ack)
           for (const client of [writer, peer, cross]) {
@@ -185,9 +206,10 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
             }
           }
           const fresh = await pool.connect('fresh', kind)
-          expect((await fresh.syncRequest(doc)).payload.state, `${fresh.label}: state after the writes`).toEqual(
-            fields,
-          )
+          expect(
+            (await fresh.syncRequest(doc)).payload.state,
+            `${fresh.label}: state after the writes`,
+          ).toEqual(fields)
         })
 
         it('echoes deletes as tombstones and round-trips null values', async () => {
@@ -250,7 +272,9 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
             `${back.label}: the delete is reported as a tombstone: ${JSON.stringify(doomed)}`,
           ).toBe(true)
           for (const delta of byField.values()) {
-            expect(isClock(delta.clock), `${back.label}: delta clock ${JSON.stringify(delta.clock)}`).toBe(true)
+            expect(isClock(delta.clock), `${back.label}: delta clock ${JSON.stringify(delta.clock)}`).toBe(
+              true,
+            )
           }
           expect(resync.payload.state).toEqual({ before: 1, after: 'a', empty: null })
 
@@ -274,16 +298,15 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
 
     it('concurrent writers of every kind converge on one value (LWW)', async () => {
       const doc = documentId('lww')
-      const writers = await Promise.all(
-        ALL_KINDS.map((kind, index) => pool.connect(`w${index}`, kind)),
-      )
+      const writers = await Promise.all(ALL_KINDS.map((kind, index) => pool.connect(`w${index}`, kind)))
       for (const writer of writers) await writer.join(doc)
       const rounds = 10
       const tags = ['A', 'B', 'C', 'D']
       const acks = writers.map((writer, index) => {
         const from = writer.mark()
         const ids: string[] = []
-        for (let round = 0; round < rounds; round++) ids.push(writer.write(doc, { winner: `${tags[index]}${round}` }))
+        for (let round = 0; round < rounds; round++)
+          ids.push(writer.write(doc, { winner: `${tags[index]}${round}` }))
         return writer.waitFrames(
           `acks for its ${rounds} writes`,
           (f) => f.type === 'ack' && ids.includes(String(f.payload.messageId)),
@@ -343,7 +366,9 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
         timestamp: Date.now() - 1_000,
         messageId: 'm-011',
       })
-      await client.waitFrame('ack m-011', (f) => f.type === 'ack' && f.payload.messageId === 'm-011', { from })
+      await client.waitFrame('ack m-011', (f) => f.type === 'ack' && f.payload.messageId === 'm-011', {
+        from,
+      })
       for (const peer of [client, watcher]) expectEcho(peer, await peer.waitEcho(doc, 'f', 'v'), doc)
     })
 
@@ -355,7 +380,9 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
         const carol = await pool.connect('carol', kind === SDK_BINARY ? SDK_JSON : SDK_BINARY)
         const from = watcher.mark()
         watcher.send('awareness_subscribe', { documentId: doc })
-        const initial = await watcher.waitFrame('awareness_state', (f) => f.type === 'awareness_state', { from })
+        const initial = await watcher.waitFrame('awareness_state', (f) => f.type === 'awareness_state', {
+          from,
+        })
         expect(initial.payload).toMatchObject({ documentId: doc, states: [] })
 
         const isUpdate =
@@ -393,7 +420,12 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
         ])
 
         // Explicit leave: state null.
-        carol.send('awareness_update', { documentId: doc, clientId: carol.clientId, state: { name: 'C' }, clock: 1 })
+        carol.send('awareness_update', {
+          documentId: doc,
+          clientId: carol.clientId,
+          state: { name: 'C' },
+          clock: 1,
+        })
         await watcher.waitFrame('carol joining', isUpdate(carol.clientId, { name: 'C' }))
         carol.send('awareness_update', { documentId: doc, clientId: carol.clientId, state: null, clock: 2 })
         await watcher.waitFrame('carol leaving', isUpdate(carol.clientId, null))
@@ -471,12 +503,36 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       const json = await pool.open('big-json', SDK_JSON)
       json.sendRaw(JSON.stringify({ type: 'ping', pad: 'p'.repeat(size - 30) }).padEnd(size, ' '))
       for (const client of [binary, json]) {
-        const error = await client.waitError('for the oversize frame', `Message too large (${size} bytes, max ${max})`)
+        const error = await client.waitError(
+          'for the oversize frame',
+          `Message too large (${size} bytes, max ${max})`,
+        )
         expect(objectOf(error, 'details').code, `${client.label}: error code`).toBe('INVALID_MESSAGE')
         const from = client.mark()
         client.send('ping', {})
         await client.waitFrame('pong after the oversize frame', (f) => f.type === 'pong', { from })
       }
+    })
+
+    it('refuses a frame far above the limit without harm (close 1009 or "Message too large")', async () => {
+      const size = CONFORMANCE_LIMITS.maxFrameBytes * 3
+      const client = await pool.open('huge', SDK_BINARY)
+      const frame = Buffer.alloc(size, 0x20)
+      binaryFrame('ping', {}).copy(frame)
+      client.sendRaw(frame)
+      const outcome = await waitFor(
+        () =>
+          client.closeEvent ??
+          client.frames.find(
+            (f) => f.type === 'error' && String(f.payload.error).startsWith('Message too large'),
+          ),
+        10_000,
+        () => `${client.label}: a close or a "Message too large" error after a ${size}-byte frame`,
+      )
+      if ('code' in outcome) expect(outcome.code, `${client.label}: close code`).toBe(1009)
+      // The server is unharmed.
+      const other = await pool.connect('after-huge', LEGACY_JSON)
+      await other.join(documentId('after-huge'))
     })
 
     it('rate-limits a flooding connection with RATE_LIMIT_EXCEEDED and still answers its pings', async () => {
@@ -493,75 +549,63 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       await other.join(documentId('calm'))
     })
 
-    it(
-      'closes a stalled reader with 1013 past the hard limit; memory stays bounded; others keep working',
-      async () => {
-        const doc = documentId('flood')
-        const slow = await pool.connect('stalled', SDK_BINARY)
-        const writer = await pool.connect('writer', SDK_BINARY)
-        const bystander = await pool.connect('bystander', SDK_JSON)
-        for (const client of [slow, writer, bystander]) await client.join(doc)
-        const closedBefore = metricValue(await scrapeMetrics(), 'synckit_backpressure_closed_total') ?? 0
+    it('closes a stalled reader with 1013 past the hard limit; memory stays bounded; others keep working', async () => {
+      const doc = documentId('flood')
+      const slow = await pool.connect('stalled', SDK_BINARY)
+      const writer = await pool.connect('writer', SDK_BINARY)
+      const bystander = await pool.connect('bystander', SDK_JSON)
+      for (const client of [slow, writer, bystander]) await client.join(doc)
+      const closedBefore = metricValue(await scrapeMetrics(), 'synckit_backpressure_closed_total') ?? 0
 
-        slow.pause() // stops reading: the kernel buffers fill, then the server's
-        const fieldBytes = 8 * 1024
-        const fieldsPerFrame = Math.floor((CONFORMANCE_LIMITS.maxFrameBytes * 0.75) / fieldBytes)
-        const value = 'v'.repeat(fieldBytes)
-        // Each queued echo is at least one field value: bytes queued <= hard limit + one message.
-        const maxQueuedMessages = Math.min(
-          CONFORMANCE_LIMITS.maxQueuedMessages,
-          Math.ceil(CONFORMANCE_LIMITS.hardLimit / fieldBytes) + 1,
-        )
-        let peakQueued = 0
-        let closedAfter = closedBefore
-        let frames = 0
-        const tFlood = Date.now()
-        const maxFrames = 150 // ~28 MiB: far past any kernel buffer on loopback
-        while (frames < maxFrames && closedAfter === closedBefore) {
-          const fields: JsonObject = {}
-          for (let i = 0; i < fieldsPerFrame; i++) fields[`f${frames}-${i}`] = value
-          const tf = Date.now()
-          await writer.writeAcked(doc, fields)
-          const ta = Date.now() - tf
-          frames++
-          const metrics = await scrapeMetrics()
-          peakQueued = Math.max(peakQueued, metricValue(metrics, 'synckit_outbound_queued_messages') ?? 0)
-          closedAfter = metricValue(metrics, 'synckit_backpressure_closed_total') ?? 0
-          console.log(`DEBUG frame ${frames} ack ${ta} ms total ${Date.now() - tf} ms queued ${metricValue(metrics, 'synckit_outbound_queued_messages')}`)
-        }
-        console.log(`DEBUG ${name}: frames=${frames} peakQueued=${peakQueued} in ${Date.now() - tFlood} ms`)
-        expect(
-          closedAfter,
-          `the stalled reader was not closed after ${frames} frames of ${fieldsPerFrame} × ${fieldBytes} B`,
-        ).toBeGreaterThan(closedBefore)
-        expect(peakQueued, 'messages queued for slow readers (each >= one field value)').toBeLessThanOrEqual(
-          maxQueuedMessages,
-        )
+      slow.pause() // stops reading: the kernel buffers fill, then the server's
+      const fieldBytes = 8 * 1024
+      const fieldsPerFrame = Math.floor((CONFORMANCE_LIMITS.maxFrameBytes * 0.75) / fieldBytes)
+      const value = 'v'.repeat(fieldBytes)
+      // Each queued echo is at least one field value: bytes queued <= hard limit + one message.
+      const maxQueuedMessages = Math.min(
+        CONFORMANCE_LIMITS.maxQueuedMessages,
+        Math.ceil(CONFORMANCE_LIMITS.hardLimit / fieldBytes) + 1,
+      )
+      let peakQueued = 0
+      let closedAfter = closedBefore
+      let frames = 0
+      const maxFrames = 150 // ~28 MiB: far past any kernel buffer on loopback
+      while (frames < maxFrames && closedAfter === closedBefore) {
+        const fields: JsonObject = {}
+        for (let i = 0; i < fieldsPerFrame; i++) fields[`f${frames}-${i}`] = value
+        await writer.writeAcked(doc, fields)
+        frames++
+        const metrics = await scrapeMetrics()
+        peakQueued = Math.max(peakQueued, metricValue(metrics, 'synckit_outbound_queued_messages') ?? 0)
+        closedAfter = metricValue(metrics, 'synckit_backpressure_closed_total') ?? 0
+      }
+      expect(
+        closedAfter,
+        `the stalled reader was not closed after ${frames} frames of ${fieldsPerFrame} × ${fieldBytes} B`,
+      ).toBeGreaterThan(closedBefore)
+      expect(peakQueued, 'messages queued for slow readers (each >= one field value)').toBeLessThanOrEqual(
+        maxQueuedMessages,
+      )
 
-        // The reader sees the close code once it reads again.
-        const t0 = Date.now()
-        slow.resume()
-        const ev = await slow.closed(20_000)
-        console.log(`DEBUG close after ${Date.now() - t0} ms`, ev)
-        expect(await slow.closed(20_000), `${slow.label}: close code`).toEqual(SLOW_CLIENT)
+      // The reader sees the close code once it reads again.
+      slow.resume()
+      expect(await slow.closed(20_000), `${slow.label}: close code`).toEqual(SLOW_CLIENT)
 
-        // The others never noticed.
-        const from = bystander.mark()
-        await writer.writeAcked(doc, { after: 'ok' })
-        await bystander.waitEcho(doc, 'after', 'ok', { from })
-        await writer.waitEcho(doc, 'after', 'ok')
-        const pingFrom = bystander.mark()
-        bystander.send('ping', {})
-        await bystander.waitFrame('pong', (f) => f.type === 'pong', { from: pingFrom })
+      // The others never noticed.
+      const from = bystander.mark()
+      await writer.writeAcked(doc, { after: 'ok' })
+      await bystander.waitEcho(doc, 'after', 'ok', { from })
+      await writer.waitEcho(doc, 'after', 'ok')
+      const pingFrom = bystander.mark()
+      bystander.send('ping', {})
+      await bystander.waitFrame('pong', (f) => f.type === 'pong', { from: pingFrom })
 
-        // The slow client reconnects and resyncs.
-        const again = await pool.connect('reconnected', LEGACY_BINARY)
-        const state = objectOf(await again.syncRequest(doc), 'state')
-        expect(state.after, `${again.label}: resynced state`).toBe('ok')
-        expect(Object.keys(state).length).toBe(frames * fieldsPerFrame + 1)
-      },
-      90_000,
-    )
+      // The slow client reconnects and resyncs.
+      const again = await pool.connect('reconnected', LEGACY_BINARY)
+      const state = objectOf(await again.syncRequest(doc), 'state')
+      expect(state.after, `${again.label}: resynced state`).toBe('ok')
+      expect(Object.keys(state).length).toBe(frames * fieldsPerFrame + 1)
+    }, 90_000)
 
     // ------------------------------------------------------------ HTTP
 

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
@@ -50,7 +53,7 @@ afterEach(async () => {
 
 describe('synckit-engine CLI', () => {
   it('starts on the port it reports, serves health and clients, and exits 0 on SIGTERM', async () => {
-    const run = runCli(['--port', '0', '--host', '127.0.0.1'])
+    const run = runCli(['--port', '0', '--host', '127.0.0.1', '--storage', 'memory'])
     running.push(run)
     const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
       timeoutMs: 20_000,
@@ -94,6 +97,54 @@ describe('synckit-engine CLI', () => {
     expect(await within(run.exit, 15_000, 'exit after SIGTERM')).toBe(0)
     expect(run.stdout()).toContain('SIGTERM received, shutting down')
   })
+
+  it('keeps data across restarts with the embedded store (the default), no service needed', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'synckit-cli-'))
+    try {
+      const start = async () => {
+        const run = runCli(['--port', '0', '--host', '127.0.0.1', '--data', dataDir])
+        running.push(run)
+        // Creating a PGlite database runs initdb: allow for a slow, shared machine.
+        const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
+          timeoutMs: 90_000,
+          message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
+        })
+        expect(run.stdout()).toContain(`embedded (PGlite in ${dataDir})`)
+        return { run, url: `ws://127.0.0.1:${match[1]}/ws` }
+      }
+      const first = await start()
+      const writer = createSyncClient({
+        url: first.url,
+        WebSocket,
+        reconnect: false,
+        requestTimeoutMs: 10_000,
+      })
+      clients.push(writer)
+      await within(writer.connect(), 10_000, 'connect')
+      await within(writer.subscribe('kept'), 10_000, 'subscribe')
+      // Resolves on the durable ack: the write is in the store.
+      await within(writer.setMany('kept', { title: 'survives', n: 0, empty: '' }), 10_000, 'write')
+      writer.close()
+      first.run.child.kill('SIGTERM')
+      expect(await within(first.run.exit, 20_000, 'first exit')).toBe(0)
+
+      const second = await start()
+      const reader = createSyncClient({
+        url: second.url,
+        WebSocket,
+        reconnect: false,
+        requestTimeoutMs: 10_000,
+      })
+      clients.push(reader)
+      await within(reader.connect(), 10_000, 'connect again')
+      await within(reader.subscribe('kept'), 10_000, 'subscribe again')
+      expect(reader.get('kept')).toEqual({ title: 'survives', n: 0, empty: '' })
+      second.run.child.kill('SIGTERM')
+      expect(await within(second.run.exit, 20_000, 'second exit')).toBe(0)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 240_000)
 
   it('--help prints every setting and exits 0', async () => {
     const run = runCli(['--help'])

@@ -15,13 +15,13 @@ function errorOf(env: Record<string, string | undefined>, argv: string[] = []): 
 }
 
 describe('configFromEnv: defaults', () => {
-  it('development, anonymous, 0.0.0.0:8080, memory storage, ./synckit-data', () => {
+  it('development, anonymous, 0.0.0.0:8080, embedded storage, ./synckit-data', () => {
     const config = configFromEnv({})
     expect(config).toEqual({
       server: { auth: { required: false } },
       port: 8080,
       host: '0.0.0.0',
-      storage: 'memory',
+      storage: 'embedded',
       dataDir: './synckit-data',
       mode: 'development',
       help: false,
@@ -238,7 +238,7 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
       {},
       ['--storage', 'sqlite'],
       '--storage',
-      'Invalid --storage "sqlite": expected "memory" or a postgres:// URL',
+      'Invalid --storage "sqlite": expected "embedded", "memory" or a postgres:// URL',
     ],
     [
       'SYNCKIT_TRUST_PROXY',
