@@ -39,7 +39,13 @@ async function main(): Promise<void> {
   let broker: Broker | undefined
   try {
     store = await createStore(config)
-    broker = config.redisUrl ? createRedisBroker({ url: config.redisUrl, nodeId }) : undefined
+    broker = config.redisUrl
+      ? createRedisBroker({
+          url: config.redisUrl,
+          nodeId,
+          ...(config.redisPrefix === undefined ? {} : { prefix: config.redisPrefix }),
+        })
+      : undefined
   } catch (error) {
     console.error(`synckit-engine: cannot open storage ${describeStorage(config)}: ${messageOf(error)}`)
     process.exit(1)
@@ -91,8 +97,9 @@ async function main(): Promise<void> {
 /** `embedded`: PGlite in the data directory (the default); a postgres:// URL; or `memory`. */
 async function createStore(config: CliConfig): Promise<DocumentStore | undefined> {
   if (config.storage === 'memory') return undefined
-  if (config.storage === 'embedded') return createPgliteStore({ dataDir: config.dataDir })
-  return createPostgresStore({ url: config.storage })
+  const schema = config.pgSchema === undefined ? {} : { schema: config.pgSchema }
+  if (config.storage === 'embedded') return createPgliteStore({ dataDir: config.dataDir, ...schema })
+  return createPostgresStore({ url: config.storage, ...schema })
 }
 
 function describeStorage(config: CliConfig): string {

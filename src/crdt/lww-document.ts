@@ -1,4 +1,4 @@
-import { setOwn } from './own.js'
+import { setOwn } from '../protocol/own.js'
 import { registerWins } from './register.js'
 import type { DocumentSnapshot, JsonObject, JsonValue, Register, Stamp, VectorClock } from './types.js'
 import { dotSeen } from './vector-clock.js'

@@ -1,4 +1,4 @@
-import { getOwn, setOwn } from './own.js'
+import { getOwn, setOwn } from '../protocol/own.js'
 import type { Dot, VectorClock } from './types.js'
 
 /** Missing entries count as 0 (as in every SyncKit implementation). */

@@ -23,6 +23,10 @@ export interface CliConfig {
   /** Anonymous mode: every connection is authenticated on open. */
   anonymous: boolean
   redisUrl?: string
+  /** `SYNCKIT_PG_SCHEMA`: schema of the SQL store's tables (default: the search_path). */
+  pgSchema?: string
+  /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
+  redisPrefix?: string
 }
 
 /** A setting with an unusable value; `setting` names the env variable or flag. */
@@ -67,6 +71,10 @@ Environment:
   WS_HEARTBEAT_INTERVAL             Protocol ping period in ms (default 30000)
   DATABASE_URL                      postgres:// URL of the document store (same as --storage)
   REDIS_URL                         redis:// URL for multi-node fan-out
+  REDIS_CHANNEL_PREFIX              Prefix of the Redis channels (default synckit:); nodes of one
+                                    cluster share it, other deployments on the same Redis use another
+  SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or embedded), created if
+                                    missing; default the database's search_path (usually public)
   SYNCKIT_DATA_DIR                  as --data
   SYNCKIT_TRUST_PROXY               true | false: trust X-Forwarded-For / X-Real-IP (default false)
   SYNCKIT_NODE_ID                   Node identity in a cluster (default random per process)
@@ -106,6 +114,24 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   if (redisUrl !== undefined)
     checkUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:'], 'a redis:// or rediss:// URL')
 
+  const pgSchema = read('SYNCKIT_PG_SCHEMA')
+  if (pgSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(pgSchema)) {
+    throw invalid(
+      'SYNCKIT_PG_SCHEMA',
+      pgSchema,
+      'expected a lower-case identifier of [a-z0-9_] (not starting with a digit), at most 63 characters',
+    )
+  }
+  const redisPrefix = read('REDIS_CHANNEL_PREFIX')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (redisPrefix !== undefined && !/^[^\s\u0000-\u001f\u007f]{1,128}$/.test(redisPrefix)) {
+    throw invalid(
+      'REDIS_CHANNEL_PREFIX',
+      redisPrefix,
+      'expected 1-128 characters without spaces or control characters',
+    )
+  }
+
   const server: SyncServerOptions = { auth: authOptions(env, read, mode) }
   const nodeId = read('SYNCKIT_NODE_ID')
   if (nodeId !== undefined) {
@@ -143,6 +169,8 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     anonymous: server.auth?.required === false,
   }
   if (redisUrl !== undefined) config.redisUrl = redisUrl
+  if (pgSchema !== undefined) config.pgSchema = pgSchema
+  if (redisPrefix !== undefined) config.redisPrefix = redisPrefix
   return config
 }
 

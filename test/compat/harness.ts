@@ -5,7 +5,7 @@
  * client lacks which field when it times out.
  */
 import { isDeepStrictEqual } from 'node:util'
-import { MemoryStorage, SyncKit, type SyncDocument } from '@synckit-js/sdk'
+import { MemoryStorage, type SyncDocument, SyncKit } from '@synckit-js/sdk'
 import { WebSocket } from 'ws'
 import { attachWebSocketServer } from '../../adapters/ws.js'
 import { createSyncClient, type SyncClient } from '../../src/client/index.js'
@@ -175,7 +175,8 @@ export class SdkPeer implements Peer {
     this.connectionLog = [this.socket().getState()]
     this.socket().on('pong', () => this.pongs++)
     kit.onNetworkStatusChange((status) => {
-      if (this.connectionLog.at(-1) !== status.connectionState) this.connectionLog.push(status.connectionState)
+      if (this.connectionLog.at(-1) !== status.connectionState)
+        this.connectionLog.push(status.connectionState)
     })
   }
 
@@ -259,7 +260,11 @@ export class SdkPeer implements Peer {
    */
   setAckTimeout(ms: number): void {
     const manager: unknown = Reflect.get(this.kit, 'syncManager')
-    if (typeof manager !== 'object' || manager === null || typeof Reflect.get(manager, 'ACK_TIMEOUT') !== 'number') {
+    if (
+      typeof manager !== 'object' ||
+      manager === null ||
+      typeof Reflect.get(manager, 'ACK_TIMEOUT') !== 'number'
+    ) {
       throw new Error('SDK internals changed: SyncKit#syncManager.ACK_TIMEOUT not found')
     }
     Reflect.set(manager, 'ACK_TIMEOUT', ms)
@@ -268,7 +273,8 @@ export class SdkPeer implements Peer {
   /** The SDK keeps its `WebSocketClient` private; `SyncKit` only exposes `dispose()`. */
   private socket(): SdkSocket {
     const socket: unknown = Reflect.get(this.kit, 'websocket')
-    if (!isSdkSocket(socket)) throw new Error('SDK internals changed: SyncKit#websocket is not a WebSocketClient')
+    if (!isSdkSocket(socket))
+      throw new Error('SDK internals changed: SyncKit#websocket is not a WebSocketClient')
     return socket
   }
 }
@@ -383,11 +389,13 @@ export class ServerProbe {
       const state = isRecord(payload.state) ? payload.state : {}
       const clock: Record<string, number> = {}
       if (isRecord(payload.clock)) {
-        for (const [node, seq] of Object.entries(payload.clock)) if (typeof seq === 'number') clock[node] = seq
+        for (const [node, seq] of Object.entries(payload.clock))
+          if (typeof seq === 'number') clock[node] = seq
       }
       const tombstones: string[] = []
       for (const delta of Array.isArray(payload.deltas) ? payload.deltas : []) {
-        if (isRecord(delta) && delta.deleted === true && typeof delta.field === 'string') tombstones.push(delta.field)
+        if (isRecord(delta) && delta.deleted === true && typeof delta.field === 'string')
+          tombstones.push(delta.field)
       }
       return { state, clock, tombstones }
     } finally {
@@ -457,7 +465,9 @@ export async function converge(
             `Not converged on '${documentId}' after ${timeoutMs} ms:`,
             ...problems.map((problem) => `  - ${problem}`),
             `  server state: ${show(view.state)}${view.tombstones.length > 0 ? ` tombstones: ${view.tombstones.join(', ')}` : ''}`,
-            ...(errors.length > 0 ? ['  recent SDK console.error:', ...errors.map((e) => `    ${truncate(e, 300)}`)] : []),
+            ...(errors.length > 0
+              ? ['  recent SDK console.error:', ...errors.map((e) => `    ${truncate(e, 300)}`)]
+              : []),
           ].join('\n'),
         )
       }
@@ -468,16 +478,22 @@ export async function converge(
   }
 }
 
-export function convergenceProblems(peers: readonly Peer[], view: ServerView, options: ConvergeOptions): string[] {
+export function convergenceProblems(
+  peers: readonly Peer[],
+  view: ServerView,
+  options: ConvergeOptions,
+): string[] {
   const problems: string[] = []
   for (const [field, value] of Object.entries(options.must ?? {})) {
-    if (!Object.hasOwn(view.state, field)) problems.push(`server lacks field '${field}' (expected ${show(value)})`)
+    if (!Object.hasOwn(view.state, field))
+      problems.push(`server lacks field '${field}' (expected ${show(value)})`)
     else if (!isDeepStrictEqual(view.state[field], value)) {
       problems.push(`server has '${field}' = ${show(view.state[field])}, expected ${show(value)}`)
     }
   }
   for (const [field, candidates] of Object.entries(options.oneOf ?? {})) {
-    if (!Object.hasOwn(view.state, field)) problems.push(`server lacks field '${field}' (expected one of ${show(candidates)})`)
+    if (!Object.hasOwn(view.state, field))
+      problems.push(`server lacks field '${field}' (expected one of ${show(candidates)})`)
     else if (!candidates.some((candidate) => isDeepStrictEqual(candidate, view.state[field]))) {
       problems.push(`server has '${field}' = ${show(view.state[field])}, expected one of ${show(candidates)}`)
     }
@@ -493,7 +509,8 @@ export function convergenceProblems(peers: readonly Peer[], view: ServerView, op
 export function peerProblems(name: string, actual: State, expected: State): string[] {
   const problems: string[] = []
   for (const [field, value] of Object.entries(expected)) {
-    if (!Object.hasOwn(actual, field)) problems.push(`${name} lacks field '${field}' (server: ${show(value)})`)
+    if (!Object.hasOwn(actual, field))
+      problems.push(`${name} lacks field '${field}' (server: ${show(value)})`)
     else if (!isDeepStrictEqual(actual[field], value)) {
       problems.push(`${name} has '${field}' = ${show(actual[field])}, server: ${show(value)}`)
     }
@@ -515,7 +532,8 @@ export const JSON_VALUES: Readonly<Record<string, JsonValue>> = {
   emptyText: '',
   int: 42,
   negative: -7,
-  float: 3.14159,
+  float: 1.25,
+  tiny: 2.5e-7,
   maxSafe: 9_007_199_254_740_991,
   zero: 0,
   yes: true,

@@ -10,12 +10,12 @@ import {
   JSON_VALUES,
   LegacyPeer,
   partition,
-  SdkPeer,
   Scope,
+  SdkPeer,
   type State,
+  show,
   startServer,
   waitFor,
-  show,
 } from './harness.js'
 
 const scope = new Scope()

@@ -4,7 +4,7 @@
  * these very checks catch the missing behaviour.
  */
 import { MemoryStorage } from '@synckit-js/sdk'
-import { converge, JSON_VALUES, SdkPeer, type Scope, type ServerView, show, waitFor } from './harness.js'
+import { converge, JSON_VALUES, type Scope, SdkPeer, type ServerView, show, waitFor } from './harness.js'
 
 export interface ScenarioOptions {
   /** Bound of the final convergence wait. Default 8000 ms. */
@@ -81,8 +81,17 @@ export async function historyClientScenario(
 ): Promise<ServerView> {
   // What SDK 0.1.1 persisted after 100 writes of its own: `loadFromStored` resumes the counter.
   const storage = new MemoryStorage()
-  await storage.set(documentId, { id: documentId, data: {}, version: { 'client-old': 100 }, updatedAt: Date.now() })
-  const old = await SdkPeer.open(scope, url, documentId, { name: 'sdk-with-history', clientId: 'client-old', storage })
+  await storage.set(documentId, {
+    id: documentId,
+    data: {},
+    version: { 'client-old': 100 },
+    updatedAt: Date.now(),
+  })
+  const old = await SdkPeer.open(scope, url, documentId, {
+    name: 'sdk-with-history',
+    clientId: 'client-old',
+    storage,
+  })
   const other = await SdkPeer.open(scope, url, documentId, { name: 'sdk-new', clientId: 'client-new' })
 
   await old.set('shared', 'from the client with history')

@@ -7,11 +7,10 @@ import {
   converge,
   JSON_VALUES,
   partition,
-  SdkPeer,
   Scope,
+  SdkPeer,
   type State,
   serverView,
-  show,
   sleep,
   startServer,
   waitFor,
@@ -71,7 +70,8 @@ describe('SDK 0.1.1 clients converge on synckit-engine', () => {
     // The SDK pings every second here (default 30 s) and reconnects without a pong in time.
     await waitFor(() => peers.every((peer) => peer.pongs > 0), {
       timeoutMs: 3_000,
-      describe: () => `a pong for every client (pongs: ${peers.map((p) => `${p.name}=${p.pongs}`).join(', ')})`,
+      describe: () =>
+        `a pong for every client (pongs: ${peers.map((p) => `${p.name}=${p.pongs}`).join(', ')})`,
     })
     for (const peer of peers) expect(peer.connectionLog, `${peer.name} reconnected`).toEqual(['connected'])
   })
@@ -84,7 +84,7 @@ describe('SDK 0.1.1 clients converge on synckit-engine', () => {
   it('a client that joins while another writes continuously ends up with everything', async () => {
     const { url } = await startServer(scope)
     const writer = await SdkPeer.open(scope, url, DOC, { name: 'writer' })
-    await writeAll(writer, { ...JSON_VALUES })
+    await Promise.all(Object.entries(JSON_VALUES).map(([field, value]) => writer.set(field, value)))
     let writing = true
     const storm = (async () => {
       for (let i = 0; writing && i < 200; i++) await writer.set(`storm${i % 5}`, i)
@@ -116,7 +116,11 @@ describe('SDK 0.1.1 clients converge on synckit-engine', () => {
       const racing = b.set(`raced${round}`, [round])
       dropper.offline()
       await racing
-      Object.assign(must, { [`acked${round}`]: round, [`leaver${round}`]: { round }, [`raced${round}`]: [round] })
+      Object.assign(must, {
+        [`acked${round}`]: round,
+        [`leaver${round}`]: { round },
+        [`raced${round}`]: [round],
+      })
       // Everyone still here has this round's writes (not only eventually: a bounded wait).
       await converge(url, DOC, [a, b], { must, timeoutMs: 4_000 })
     }

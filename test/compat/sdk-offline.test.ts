@@ -4,7 +4,17 @@
  * and comes back with `connect()` (resubscribe, then replay of the queue without waiting).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { converge, JSON_VALUES, partition, SdkPeer, Scope, type State, show, startServer, waitFor } from './harness.js'
+import {
+  converge,
+  JSON_VALUES,
+  partition,
+  Scope,
+  SdkPeer,
+  type State,
+  show,
+  startServer,
+  waitFor,
+} from './harness.js'
 
 const scope = new Scope()
 afterEach(() => scope.close())

@@ -14,8 +14,8 @@ import {
   LegacyPeer,
   partition,
   peerProblems,
-  SdkPeer,
   Scope,
+  SdkPeer,
   type State,
   serverView,
   show,
@@ -63,11 +63,15 @@ describe('server restart with the embedded store (PGlite)', () => {
     await c.set('contested', 'c wins last')
     await legacy.set('fromLegacy', { ok: true })
     await converge(url, DOC, [...sdk, legacy], { must: acked })
+    // Acked, then the server stops at once: the ack came after the store committed it.
+    await c.set('lastAcked', 'right before shutdown')
+    acked.lastAcked = 'right before shutdown'
 
     await first.stop()
     await waitFor(() => sdk.every((peer) => peer.connectionState() !== 'connected'), {
       timeoutMs: 5_000,
-      describe: () => `every SDK client to notice the shutdown (${sdk.map((p) => `${p.name}: ${p.connectionState()}`).join(', ')})`,
+      describe: () =>
+        `every SDK client to notice the shutdown (${sdk.map((p) => `${p.name}: ${p.connectionState()}`).join(', ')})`,
     })
     // Written while the server is down: the SDK queues it and replays it after reconnecting.
     await a.set('whileDown', ['queued', 0, false])
@@ -76,14 +80,19 @@ describe('server restart with the embedded store (PGlite)', () => {
     const second = await startServer(scope, { store: await createPgliteStore({ dataDir }) }, port)
     // Straight from the store: every acked write survived (the clients never resend acked ones).
     const restored = await serverView(url, DOC)
-    const lost = peerProblems('restarted server', restored.state, acked).filter((p) => !p.includes('that the server lacks'))
+    const lost = peerProblems('restarted server', restored.state, acked).filter(
+      (p) => !p.includes('that the server lacks'),
+    )
     expect(lost, show(restored.state)).toEqual([])
 
-    await waitFor(() => sdk.every((peer) => peer.connectionState() === 'connected' && peer.queueSize() === 0), {
-      timeoutMs: 10_000,
-      describe: () =>
-        `every SDK client to reconnect and replay (${sdk.map((p) => `${p.name}: ${p.connectionState()}, queued ${p.queueSize()}`).join('; ')})`,
-    })
+    await waitFor(
+      () => sdk.every((peer) => peer.connectionState() === 'connected' && peer.queueSize() === 0),
+      {
+        timeoutMs: 10_000,
+        describe: () =>
+          `every SDK client to reconnect and replay (${sdk.map((p) => `${p.name}: ${p.connectionState()}, queued ${p.queueSize()}`).join('; ')})`,
+      },
+    )
     const must = { ...acked, whileDown: ['queued', 0, false] }
     await converge(second.url, DOC, [...sdk, legacy], { must })
 

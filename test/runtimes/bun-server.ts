@@ -15,7 +15,8 @@ declare const Bun: {
   }
 }
 
-const sync = createSyncServer(CONFORMANCE_OPTIONS)
+const options = CONFORMANCE_OPTIONS // the suite's limits, the same on every runtime
+const sync = createSyncServer(options)
 const server = Bun.serve({ port: 0, hostname: '127.0.0.1', ...createBunHandler(sync) })
 console.log(JSON.stringify({ port: server.port }))
 

@@ -15,7 +15,8 @@ declare const Deno: {
   ): { shutdown(): Promise<void> }
 }
 
-const sync = createSyncServer(CONFORMANCE_OPTIONS)
+const options = CONFORMANCE_OPTIONS // the suite's limits, the same on every runtime
+const sync = createSyncServer(options)
 const handler = createDenoHandler(sync)
 const server = Deno.serve(
   { port: 0, hostname: '127.0.0.1', onListen: ({ port }) => console.log(JSON.stringify({ port })) },

@@ -12,7 +12,8 @@ import { CONFORMANCE_OPTIONS } from './fixture-options.js'
  * /ws go to `attachToHttpServer`.
  */
 export async function startNodeHttpServer(): Promise<ConformanceTarget> {
-  const sync = createSyncServer(CONFORMANCE_OPTIONS)
+  const options = CONFORMANCE_OPTIONS // the suite's limits, the same on every runtime
+  const sync = createSyncServer(options)
   const syncRoutes = createRequestListener(sync)
 
   const app = (req: IncomingMessage, res: ServerResponse): void => {

@@ -5,7 +5,8 @@ import { CONFORMANCE_OPTIONS } from './fixture-options.js'
 
 /** In-process Node with the `ws` adapter: its own HTTP server, upgrades on /ws (docs/adapters.md). */
 export async function startWsServer(): Promise<ConformanceTarget> {
-  const sync = createSyncServer(CONFORMANCE_OPTIONS)
+  const options = CONFORMANCE_OPTIONS // the suite's limits, the same on every runtime
+  const sync = createSyncServer(options)
   const { port, close } = await attachWebSocketServer(sync, { port: 0, host: '127.0.0.1' })
 
   return {

@@ -105,6 +105,19 @@ describe('configFromEnv: settings', () => {
     expect(typeof config.server.auth?.authenticate).toBe('function')
   })
 
+  it('SYNCKIT_PG_SCHEMA and REDIS_CHANNEL_PREFIX select the SQL schema and the Redis channel prefix', () => {
+    const config = configFromEnv({
+      DATABASE_URL: 'postgres://db/x',
+      REDIS_URL: 'redis://cache:6379',
+      SYNCKIT_PG_SCHEMA: 'synckit_eu',
+      REDIS_CHANNEL_PREFIX: 'app1:',
+    })
+    expect(config).toMatchObject({ pgSchema: 'synckit_eu', redisPrefix: 'app1:' })
+    const defaults = configFromEnv({})
+    expect('pgSchema' in defaults).toBe(false)
+    expect('redisPrefix' in defaults).toBe(false)
+  })
+
   it('--help skips validation of everything else', () => {
     const config = configFromEnv({ PORT: 'abc', NODE_ENV: 'production' }, ['--port', 'x', '--help'])
     expect(config.help).toBe(true)
@@ -133,6 +146,8 @@ describe('configFromEnv: settings', () => {
       'SYNCKIT_TRUST_PROXY',
       'SYNCKIT_NODE_ID',
       'SYNCKIT_EXPOSE_DOCUMENT_IDS',
+      'SYNCKIT_PG_SCHEMA',
+      'REDIS_CHANNEL_PREFIX',
     ]) {
       expect(HELP_TEXT).toContain(name)
     }
@@ -260,6 +275,20 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
       [],
       'SYNCKIT_NODE_ID',
       'Invalid SYNCKIT_NODE_ID "node one": expected 1-64 characters of letters, digits, ".", "_", ":", "-"',
+    ],
+    [
+      'SYNCKIT_PG_SCHEMA',
+      { SYNCKIT_PG_SCHEMA: 'My-Schema' },
+      [],
+      'SYNCKIT_PG_SCHEMA',
+      'Invalid SYNCKIT_PG_SCHEMA "My-Schema": expected a lower-case identifier of [a-z0-9_] (not starting with a digit), at most 63 characters',
+    ],
+    [
+      'REDIS_CHANNEL_PREFIX',
+      { REDIS_CHANNEL_PREFIX: 'a b' },
+      [],
+      'REDIS_CHANNEL_PREFIX',
+      'Invalid REDIS_CHANNEL_PREFIX "a b": expected 1-128 characters without spaces or control characters',
     ],
     ['unknown flag', {}, ['--verbose'], '--verbose', 'Unknown option "--verbose" (see --help)'],
     ['positional argument', {}, ['serve'], 'serve', 'Unknown option "serve" (see --help)'],

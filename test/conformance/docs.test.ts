@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { REPO_ROOT } from './spawn-runtime.js'
+
+/**
+ * docs/adapters.md: every snippet marked `<!-- snippet: <file> -->` must be the code that file runs.
+ * Each of its lines must appear in the file, in order, except imports (package subpaths in the
+ * docs, relative paths in the repo), the `options` line (the fixtures use the suite's options),
+ * comment-only lines, and trailing ` // ` comments.
+ */
+
+const DOC = 'docs/adapters.md'
+
+function codeLines(source: string): string[] {
+  const lines: string[] = []
+  let inImport = false
+  for (const raw of source.split('\n')) {
+    let line = raw.trim()
+    if (inImport) {
+      if (/^}\s*from\s/.test(line)) inImport = false
+      continue
+    }
+    if (line.startsWith('import ')) {
+      if (!/\sfrom\s|^import\s+['"]/.test(line)) inImport = true
+      continue
+    }
+    if (line === '' || line.startsWith('//') || line.startsWith('/*') || line.startsWith('*')) continue
+    if (line.startsWith('const options ')) continue
+    const comment = line.indexOf(' // ')
+    if (comment >= 0) line = line.slice(0, comment).trimEnd()
+    lines.push(line)
+  }
+  return lines
+}
+
+interface Snippet {
+  file: string
+  code: string
+}
+
+function snippets(markdown: string): Snippet[] {
+  const found: Snippet[] = []
+  const pattern = /<!-- snippet: (\S+) -->\s*```ts\n([\s\S]*?)```/g
+  for (const match of markdown.matchAll(pattern)) {
+    found.push({ file: match[1] ?? '', code: match[2] ?? '' })
+  }
+  return found
+}
+
+describe(`${DOC} snippets`, () => {
+  const markdown = readFileSync(resolve(REPO_ROOT, DOC), 'utf8')
+  const all = snippets(markdown)
+
+  it('has one per runtime and one for the custom transport', () => {
+    expect(all.map((s) => s.file).sort()).toEqual([
+      'examples/custom-transport.ts',
+      'test/runtimes/bun-server.ts',
+      'test/runtimes/deno-server.ts',
+      'test/runtimes/node-http.ts',
+      'test/runtimes/node-ws.ts',
+    ])
+  })
+
+  for (const snippet of all) {
+    it(`matches ${snippet.file}`, () => {
+      const file = codeLines(readFileSync(resolve(REPO_ROOT, snippet.file), 'utf8'))
+      let at = 0
+      for (const line of codeLines(snippet.code)) {
+        const index = file.indexOf(line, at)
+        expect(index, `${DOC} line not found (in order) in ${snippet.file}: ${line}`).toBeGreaterThanOrEqual(
+          0,
+        )
+        at = index + 1
+      }
+    })
+  }
+})
