@@ -120,7 +120,12 @@ export function createDenoHandler(
         try {
           socket.close(code, reason)
         } catch {
-          socket.close()
+          // A code or reason Deno refuses: close plainly rather than not at all.
+          try {
+            socket.close()
+          } catch {
+            // Already closed.
+          }
         }
       },
       bufferedAmount: () => socket.bufferedAmount,

@@ -28,6 +28,8 @@ export interface PostgresStoreOptions {
   connectTimeoutSeconds?: number
   /** Named prepared statements; turn off behind a transaction-mode pgbouncer. Default true. */
   prepare?: boolean
+  /** Bound of one query, waiting for a connection included (ms); CONNECTION_ERROR after. Default 10000. */
+  queryTimeoutMs?: number
   /** Run migrations before returning (safe from many nodes at once). Default true. */
   migrate?: boolean
   healthTimeoutMs?: SqlDocumentStoreOptions['healthTimeoutMs']

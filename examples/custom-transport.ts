@@ -10,15 +10,14 @@
  * and gives it a `SyncSocket`: `send(data) -> bytes | 0 (gone) | -1 (backpressure)`, never
  * throwing, and `close(code, reason)`.
  */
+// In an application: `from 'synckit-engine'` (the main entry exports both modules).
+import { decodeServerFrame, encodeFrame, type ServerMessage } from '../src/protocol/index.js'
 import {
   type ConnectionHandle,
   createSyncServer,
-  decodeServerFrame,
-  encodeFrame,
-  type ServerMessage,
   type SyncServer,
   type SyncSocket,
-} from '../src/index.js'
+} from '../src/server/index.js'
 
 /** What travels over a port: a frame (a string is a text frame, bytes a binary frame), or a close. */
 type Packet = { frame: string | Uint8Array } | { close: { code: number; reason: string } }

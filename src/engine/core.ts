@@ -269,7 +269,7 @@ export class EngineCore {
   }
 
   queueAck(connection: Connection, messageId: string | undefined, documentId: string): void {
-    if (messageId === undefined) return
+    if (messageId === undefined || this.options.testOnly?.skipAcks) return
     if (this.options.durableAcks) {
       this.acksThisTurn.push({ conn: connection.id, messageId, documentId })
     } else {

@@ -1,8 +1,8 @@
-import type { AwarenessEntry, WireFormat } from '../protocol/types.js'
+import type { AwarenessEntry, ClientMessage, WireFormat } from '../protocol/types.js'
 import { EngineCore } from './core.js'
 import { flushTurn } from './flush.js'
 import { closeConnection, openConnection, tickEngine } from './lifecycle.js'
-import { receiveFrame } from './receive.js'
+import { processMessage, receiveFrame } from './receive.js'
 import { applyResolution } from './resolve.js'
 import { revoke } from './revoke.js'
 import type {
@@ -40,6 +40,20 @@ export class SyncEngine {
     return this.#run(now, (core) => {
       const connection = core.connections.get(conn)
       if (connection && !connection.closed) receiveFrame(core, connection, frame)
+    })
+  }
+
+  /**
+   * An already decoded and validated message (`decodeClientFrame`), for transports that decode
+   * elsewhere or not at all (in-process). Replies use the connection's format (binary by default).
+   */
+  receiveMessage(conn: ConnectionId, message: ClientMessage, now: number, bytes = 0): Effect[] {
+    return this.#run(now, (core) => {
+      const connection = core.connections.get(conn)
+      if (!connection || connection.closed) return
+      core.messagesIn.set(message.type, (core.messagesIn.get(message.type) ?? 0) + 1)
+      core.bytesIn += bytes
+      processMessage(core, connection, message, bytes)
     })
   }
 

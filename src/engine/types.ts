@@ -98,9 +98,21 @@ export interface EngineOptions {
   durableAcks: boolean
   /** SDK 0.1.1 ignores `sync_response.state`: re-send current fields as `delta` frames on `subscribe`. */
   resendFieldsOnSubscribe: boolean
+  /**
+   * Switches a compatibility behaviour off so tests can prove SyncKit clients depend on it
+   * (`test/compat/negative-controls.test.ts`). Never set in production.
+   */
+  testOnly?: TestOnlyOptions
   limits?: Partial<EngineLimits>
   /** Id generator for outgoing message ids (injected: the core never calls Math.random). */
   newId: () => string
+}
+
+export interface TestOnlyOptions {
+  /** Apply and echo writes but never send their `ack` (SDK 0.1.1 then times out). */
+  skipAcks?: boolean
+  /** Ignore the writer's clock when lifting the echo clock (SDK clients with history diverge). */
+  flatEchoClock?: boolean
 }
 
 // ---------------------------------------------------------------- effects (engine -> runtime)

@@ -97,7 +97,8 @@ export function applyWrites(
     // SDK clients adopt an echo only if its largest clock entry reaches their own counter (§8.5)
     // and exceeds the largest clock sent before, else (max, 'server') ties with a stale value (D5).
     const clientClock = write.clock ?? messageClock
-    const minSeq = Math.max(doc.clockMax() + 1, clientClock ? clockMax(clientClock) : 0)
+    const clientMax = clientClock && !core.options.testOnly?.flatEchoClock ? clockMax(clientClock) : 0
+    const minSeq = Math.max(doc.clockMax() + 1, clientMax)
     const { register, applied } = doc.localWrite({
       field: write.field,
       value: write.deleted ? null : write.value,

@@ -5,7 +5,7 @@ import { ERRORS, messageTooLarge, protocolError } from './errors.js'
 import { exceedsDepth, isPlainObject, MAX_JSON_DEPTH } from './guards.js'
 import { getOwn, setOwn } from './own.js'
 import type { ParsedFrame, WireFormat } from './types.js'
-import { utf8Decoder, utf8Length } from './utf8.js'
+import { decodeUtf8, utf8Length } from './utf8.js'
 
 /**
  * Split a raw frame into type, fields and timestamp (PROTOCOL.md §1.2, §1.3). The size limit is
@@ -27,7 +27,7 @@ export function parseFrame(frame: string | Uint8Array, maxFrameBytes?: number): 
       }
     }
     if (typeof frame === 'string') return parseJsonText(frame, bytes)
-    if (format === 'json') return parseJsonText(utf8Decoder.decode(frame), bytes)
+    if (format === 'json') return parseJsonText(decodeUtf8(frame), bytes)
     return parseBinary(frame, bytes)
   } catch {
     // Bad UTF-8, bad JSON, or anything unforeseen: one answer for every unreadable frame.
@@ -59,7 +59,7 @@ function parseBinary(frame: Uint8Array, bytes: number): ParsedFrame {
 /** JSON of UTF-8 bytes, or `undefined` (never an object) when either layer is malformed. */
 function parseJsonBytes(bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(utf8Decoder.decode(bytes))
+    return JSON.parse(decodeUtf8(bytes))
   } catch {
     return undefined
   }

@@ -41,7 +41,9 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
   const nodeId = options.nodeId ?? `node-${randomId().slice(0, 12)}`
   // Node ids order stamps (byte order in SQL, code units in JS): ASCII keeps both the same.
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
-    throw new RangeError(`Invalid option nodeId: ${JSON.stringify(nodeId)} (expected 1-128 of [A-Za-z0-9._:-])`)
+    throw new RangeError(
+      `Invalid option nodeId: ${JSON.stringify(nodeId)} (expected 1-128 of [A-Za-z0-9._:-])`,
+    )
   }
   const engineLimits: Partial<EngineLimits> = { ...options.limits }
   if (options.maxMessagesPerMinute !== undefined && options.limits?.maxMessagesPerMinute === undefined) {
@@ -55,6 +57,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
     anonymous: options.auth?.required === false,
     durableAcks: options.durableAcks ?? true,
     resendFieldsOnSubscribe: options.resendFieldsOnSubscribe ?? true,
+    ...(options.testOnly ? { testOnly: { ...options.testOnly } } : {}),
     limits: resolvedEngineLimits,
     newId: () => `${idPrefix}-${(++idCounter).toString(36)}`,
   }

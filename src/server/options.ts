@@ -3,7 +3,13 @@ import type { AuthUser, RouteSigningOptions } from '../auth/routes.js'
 import type { TokenVerifierOptions } from '../auth/verifier.js'
 import type { Broker } from '../cluster/broker.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
-import type { AuthorizePolicy, Credentials, EngineLimits, Principal } from '../engine/types.js'
+import type {
+  AuthorizePolicy,
+  Credentials,
+  EngineLimits,
+  Principal,
+  TestOnlyOptions,
+} from '../engine/types.js'
 import type { Permissions } from '../protocol/types.js'
 
 /**
@@ -130,6 +136,8 @@ export interface SyncServerOptions {
   durableAcks?: boolean
   /** Re-send fields as `delta` frames after `sync_response` to `subscribe` (SDK 0.1.1). Default true. */
   resendFieldsOnSubscribe?: boolean
+  /** Compatibility behaviours switched off, for negative-control tests only. Never in production. */
+  testOnly?: TestOnlyOptions
   limits?: Partial<EngineLimits>
   /** `WS_MAX_CONNECTIONS`. Default 10000. */
   maxConnections?: number

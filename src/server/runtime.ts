@@ -156,6 +156,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     }
   }
 
+  documentState(documentId: string): Record<string, unknown> | undefined {
+    return this.#engine.documentState(documentId)
+  }
+
   revoke(target: RevokeTarget): void {
     if (this.#state === 'closed') return
     this.#run(this.#engine.revoke(target, Date.now()))

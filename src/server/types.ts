@@ -51,6 +51,8 @@ export interface SyncServer extends EventEmitter<SyncServerEvents> {
    * again); `{documentId}` re-checks access and unsubscribes connections no longer allowed.
    */
   revoke(target: RevokeTarget): void
+  /** The visible state of a document held in memory (undefined when it is not loaded). */
+  documentState(documentId: string): Record<string, unknown> | undefined
   /** Graceful and idempotent: stop accepting, flush, wait for the store, close sockets 1001. */
   close(): Promise<void>
 }

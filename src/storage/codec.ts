@@ -1,5 +1,5 @@
-import { setOwn } from '../crdt/own.js'
 import type { JsonValue, Register, VectorClock } from '../crdt/types.js'
+import { setOwn } from '../protocol/own.js'
 import { StoreError } from './errors.js'
 
 /**

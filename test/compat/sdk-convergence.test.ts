@@ -60,12 +60,17 @@ describe('SDK 0.1.1 clients converge on synckit-engine', () => {
     ])
     // A second conflict round on a field every client already holds.
     await Promise.all([a.set('title', 1), b.set('title', false), c.set('title', null)])
+    // `update()` sends one `delta` per field; `syncDocument()` is a `sync_request` without an id.
+    await b.doc.update({ updatedA: 'one', updatedB: ['two'] })
+    await c.kit.syncDocument(DOC)
 
     const view = await converge(url, DOC, peers, {
-      must: { ...JSON_VALUES },
+      must: { ...JSON_VALUES, updatedA: 'one', updatedB: ['two'] },
       oneOf: { title: [1, false, null], rapid: ['A9', 'B9', 'C9'] },
     })
-    expect(Object.keys(view.state).sort()).toEqual([...Object.keys(JSON_VALUES), 'rapid', 'title'].sort())
+    expect(Object.keys(view.state).sort()).toEqual(
+      [...Object.keys(JSON_VALUES), 'rapid', 'title', 'updatedA', 'updatedB'].sort(),
+    )
     expect(Object.keys(view.clock).length).toBeGreaterThan(0)
     // The SDK pings every second here (default 30 s) and reconnects without a pong in time.
     await waitFor(() => peers.every((peer) => peer.pongs > 0), {

@@ -16,7 +16,7 @@ import {
   utf8Length,
 } from '../../src/protocol/index.js'
 import type { DecodeResult } from '../../src/protocol/types.js'
-import { budget, FUZZ_TIMEOUT_MS, seedFor } from './config.js'
+import { budget, CI, FUZZ_TIMEOUT_MS, seedFor } from './config.js'
 import { anyFrame, chunkSet, type Frame, framedMessage } from './frames.js'
 import {
   canonicalJson,
@@ -28,8 +28,10 @@ import {
   violation,
 } from './invariants.js'
 
-/** Frames per property: 4 properties, >= 60,000 frames in CI. */
+/** Runs per property (one frame per run; the chunk property feeds ~15 frames per run). */
 const RUNS = budget(15_000, 2_500)
+const MIXED_RUNS = budget(6_000, 1_000)
+const CHUNK_RUNS = budget(2_000, 300)
 let frames = 0
 
 function decodeChecked(frame: Frame, maxFrameBytes?: number): DecodeResult {
@@ -37,7 +39,8 @@ function decodeChecked(frame: Frame, maxFrameBytes?: number): DecodeResult {
   const before = typeof frame === 'string' ? undefined : frame.slice()
   let result: DecodeResult
   try {
-    result = maxFrameBytes === undefined ? decodeClientFrame(frame) : decodeClientFrame(frame, { maxFrameBytes })
+    result =
+      maxFrameBytes === undefined ? decodeClientFrame(frame) : decodeClientFrame(frame, { maxFrameBytes })
   } catch (error) {
     violation('decoder-throws', `decodeClientFrame threw ${String(error)} on ${preview(frame)}`)
     throw error
@@ -80,13 +83,18 @@ function decodeChecked(frame: Frame, maxFrameBytes?: number): DecodeResult {
     )
   }
   // Deterministic: no hidden state (a global regex's lastIndex, a cache) changes the answer.
-  const again = maxFrameBytes === undefined ? decodeClientFrame(frame) : decodeClientFrame(frame, { maxFrameBytes })
+  const again =
+    maxFrameBytes === undefined ? decodeClientFrame(frame) : decodeClientFrame(frame, { maxFrameBytes })
   check(canonicalJson(again) === canonicalJson(result), 'decoder-nondeterministic', what)
   return result
 }
 
 afterAll(() => {
-  console.log(`fuzz decoder: ${frames} frames${toleratedCounts.size ? `, tolerated ${preview([...toleratedCounts])}` : ''}`)
+  console.log(
+    `fuzz decoder: ${frames} frames${toleratedCounts.size ? `, tolerated ${preview([...toleratedCounts])}` : ''}`,
+  )
+  // Part of the >= 100,000 frames of the CI run (with engine.test.ts and memory.test.ts).
+  if (CI) expect(frames).toBeGreaterThanOrEqual(55_000)
 })
 
 describe('fuzz: decodeClientFrame', () => {
@@ -107,13 +115,9 @@ describe('fuzz: decodeClientFrame', () => {
     'survives hostile messages of every type under a small frame limit',
     () => {
       fc.assert(
-        fc.property(
-          framedMessage(),
-          fc.constantFrom(1, 13, 64, 200, 4096),
-          (frame, maxFrameBytes) => {
-            decodeChecked(frame, maxFrameBytes)
-          },
-        ),
+        fc.property(framedMessage(), fc.constantFrom(1, 13, 64, 200, 4096), (frame, maxFrameBytes) => {
+          decodeChecked(frame, maxFrameBytes)
+        }),
         { seed: seedFor('decoder/limit'), numRuns: RUNS },
       )
     },
@@ -133,7 +137,7 @@ describe('fuzz: decodeClientFrame', () => {
           mixed.set(y, at)
           decodeChecked(mixed)
         }),
-        { seed: seedFor('decoder/mixed'), numRuns: RUNS },
+        { seed: seedFor('decoder/mixed'), numRuns: MIXED_RUNS },
       )
     },
     FUZZ_TIMEOUT_MS,
@@ -164,7 +168,8 @@ describe('fuzz: chunk reassembly', () => {
                 const outcome = assembler.add(decoded.message, now)
                 check(assembler.size <= limits.maxSets, 'chunk-sets-bound', () => `${assembler.size} sets`)
                 if (outcome.status === 'complete') {
-                  const size = typeof outcome.frame === 'string' ? utf8Length(outcome.frame) : outcome.frame.length
+                  const size =
+                    typeof outcome.frame === 'string' ? utf8Length(outcome.frame) : outcome.frame.length
                   check(size <= limits.maxSetBytes, 'chunk-set-bytes', () => `${size} bytes reassembled`)
                   decodeChecked(outcome.frame, limits.maxSetBytes)
                 }
@@ -174,7 +179,7 @@ describe('fuzz: chunk reassembly', () => {
             expect(assembler.size).toBe(0)
           },
         ),
-        { seed: seedFor('decoder/chunks'), numRuns: Math.ceil(RUNS / 5) },
+        { seed: seedFor('decoder/chunks'), numRuns: CHUNK_RUNS },
       )
     },
     FUZZ_TIMEOUT_MS,

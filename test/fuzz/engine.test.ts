@@ -7,8 +7,8 @@
  * engine's books balance (see driver.ts).
  */
 import fc from 'fast-check'
-import { afterAll, describe, it } from 'vitest'
-import { budget, FUZZ_TIMEOUT_MS, seedFor } from './config.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { budget, CI, FUZZ_TIMEOUT_MS, seedFor } from './config.js'
 import { commandsArb, type DriverConfig, FuzzDriver } from './driver.js'
 import { preview, toleratedCounts } from './invariants.js'
 
@@ -44,7 +44,12 @@ const CONFIGS: DriverConfig[] = [
     resendFieldsOnSubscribe: true,
     limits: TIGHT,
   },
-  { name: 'auth required, default limits', anonymous: false, durableAcks: true, resendFieldsOnSubscribe: false },
+  {
+    name: 'auth required, default limits',
+    anonymous: false,
+    durableAcks: true,
+    resendFieldsOnSubscribe: false,
+  },
   {
     name: 'auth required, tight limits',
     anonymous: false,
@@ -60,7 +65,11 @@ const COMMANDS = { minLength: 10, maxLength: 60 }
 
 let frames = 0
 afterAll(() => {
-  console.log(`fuzz engine: ${frames} frames${toleratedCounts.size ? `, tolerated ${preview([...toleratedCounts])}` : ''}`)
+  console.log(
+    `fuzz engine: ${frames} frames${toleratedCounts.size ? `, tolerated ${preview([...toleratedCounts])}` : ''}`,
+  )
+  // Part of the >= 100,000 frames of the CI run (with decoder.test.ts and memory.test.ts).
+  if (CI) expect(frames).toBeGreaterThanOrEqual(25_000)
 })
 
 describe.each(CONFIGS)('fuzz: engine ($name)', (config) => {

@@ -105,7 +105,10 @@ const pairs = (...parts: Arb<[string, string][]>[]): Arb<[string, string][]> =>
 
 const base64Text: Arb<string> = fc.oneof(
   { weight: 4, arbitrary: fc.uint8Array({ maxLength: 40 }).map((b) => lit(encodeBase64(b))) },
-  { weight: 2, arbitrary: fc.constantFrom('', 'A', 'AA', 'AAA=', '====', 'QQ', 'QQ=', 'Q===', '@@@@', 'AA AA').map(lit) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('', 'A', 'AA', 'AAA=', '====', 'QQ', 'QQ=', 'Q===', '@@@@', 'AA AA').map(lit),
+  },
   { weight: 1, arbitrary: wildString.map(lit) },
   { weight: 1, arbitrary: leafText },
 )
@@ -170,7 +173,10 @@ function objectOfPairs(list: [string, string][]): string {
 
 /** `deltas`: mixed small batches mostly; empty, oversized (> MAX_BATCH_OPS) and junk sometimes. */
 const deltasText: Arb<string> = fc.oneof(
-  { weight: 200, arbitrary: fc.array(batchOpText, { minLength: 1, maxLength: 6 }).map((ops) => `[${ops.join(',')}]`) },
+  {
+    weight: 200,
+    arbitrary: fc.array(batchOpText, { minLength: 1, maxLength: 6 }).map((ops) => `[${ops.join(',')}]`),
+  },
   { weight: 4, arbitrary: fc.constantFrom('[]', '{}', 'null', '"[]"') },
   {
     weight: 1,
@@ -197,7 +203,10 @@ const awarenessStateText: Arb<string> = fc.oneof(
   },
   { weight: 48, arbitrary: fc.array(fc.tuple(hostileKey, valueText), { maxLength: 3 }).map(objectOf) },
   { weight: 8, arbitrary: leafText },
-  { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 40_000 }).map((n) => `{"blob":"${'x'.repeat(n)}"}`) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 10_000, max: 40_000 }).map((n) => `{"blob":"${'x'.repeat(n)}"}`),
+  },
 )
 const awarenessClockText: Arb<string> = fc.oneof(
   { weight: 6, arbitrary: fc.nat({ max: 20 }).map(String) },
@@ -211,7 +220,10 @@ const FIELDS: Record<string, Arb<[string, string][]>> = {
     optionalPair('token', stringish([...TOKENS, 'tok-forged', ''])),
     fc.oneof(
       { weight: 4, arbitrary: fc.constant<[string, string][]>([]) },
-      { weight: 1, arbitrary: stringish([...API_KEYS, 'key-bad']).map((v): [string, string][] => [['apiKey', v]]) },
+      {
+        weight: 1,
+        arbitrary: stringish([...API_KEYS, 'key-bad']).map((v): [string, string][] => [['apiKey', v]]),
+      },
     ),
   ),
   connect: fc.constant([]),
@@ -329,7 +341,10 @@ export const messageOfType = (type: string): Arb<MessageSpec> =>
 // ------------------------------------------------------------------------------------- framing
 
 const idText: Arb<[string, string][]> = fc.oneof(
-  { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 8 }).map((s): [string, string][] => [['id', lit(s)]]) },
+  {
+    weight: 4,
+    arbitrary: fc.string({ minLength: 1, maxLength: 8 }).map((s): [string, string][] => [['id', lit(s)]]),
+  },
   { weight: 2, arbitrary: fc.constant<[string, string][]>([]) },
   { weight: 1, arbitrary: leafText.map((v): [string, string][] => [['id', v]]) },
 )
@@ -345,13 +360,10 @@ type Framing =
   | { style: 'json'; asBytes: boolean; nested: boolean; typeFirst: boolean; typeText: string | undefined }
   | { style: 'binary'; code: number; ts: Uint8Array; length: LengthMode; trailing: Uint8Array }
 
-type LengthMode =
-  | { kind: 'exact' }
-  | { kind: 'delta'; by: number }
-  | { kind: 'value'; value: number }
+type LengthMode = { kind: 'exact' } | { kind: 'delta'; by: number } | { kind: 'value'; value: number }
 
 const lengthMode: Arb<LengthMode> = fc.oneof(
-  { weight: 12, arbitrary: fc.constant<LengthMode>({ kind: 'exact' }) },
+  { weight: 40, arbitrary: fc.constant<LengthMode>({ kind: 'exact' }) },
   { weight: 2, arbitrary: fc.integer({ min: -8, max: 8 }).map((by): LengthMode => ({ kind: 'delta', by })) },
   {
     weight: 1,
@@ -382,7 +394,10 @@ const framingFor = (type: string): Arb<Framing> => {
   const json: Arb<Framing> = fc
     .record({
       asBytes: fc.boolean(),
-      nested: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      nested: fc.oneof(
+        { weight: 5, arbitrary: fc.constant(false) },
+        { weight: 1, arbitrary: fc.constant(true) },
+      ),
       typeFirst: fc.boolean(),
       typeText: fc.oneof(
         { weight: 12, arbitrary: fc.constant(undefined) },
@@ -393,7 +408,7 @@ const framingFor = (type: string): Arb<Framing> => {
   const binary: Arb<Framing> = fc
     .record({
       code: fc.oneof(
-        { weight: 10, arbitrary: fc.constant(code ?? 0x00) },
+        { weight: 30, arbitrary: fc.constant(code ?? 0x00) },
         { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) },
       ),
       ts: timestampBytes,
@@ -454,15 +469,19 @@ const INVALID_UTF8 = [
 ]
 
 const mutation: Arb<Mutation> = fc.oneof(
-  { weight: 16, arbitrary: fc.constant<Mutation>({ kind: 'none' }) },
+  { weight: 40, arbitrary: fc.constant<Mutation>({ kind: 'none' }) },
   { weight: 2, arbitrary: fc.nat().map((at): Mutation => ({ kind: 'truncate', at })) },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, xor]): Mutation => ({ kind: 'flip', at, xor })),
+    arbitrary: fc
+      .tuple(fc.nat(), fc.integer({ min: 1, max: 255 }))
+      .map(([at, xor]): Mutation => ({ kind: 'flip', at, xor })),
   },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...INVALID_UTF8)).map(([at, bytes]): Mutation => ({ kind: 'splice', at, bytes })),
+    arbitrary: fc
+      .tuple(fc.nat(), fc.constantFrom(...INVALID_UTF8))
+      .map(([at, bytes]): Mutation => ({ kind: 'splice', at, bytes })),
   },
   { weight: 1, arbitrary: fc.constant<Mutation>({ kind: 'offset' }) },
 )
@@ -513,7 +532,8 @@ export const framedMessage = (specs: Arb<MessageSpec> = messageSpec): Arb<Frame>
   )
 
 /** Frame bytes only, for wrapping into chunks. */
-export const toBytes = (frame: Frame): Uint8Array => (typeof frame === 'string' ? encoder.encode(frame) : frame)
+export const toBytes = (frame: Frame): Uint8Array =>
+  typeof frame === 'string' ? encoder.encode(frame) : frame
 
 /** Random bytes: short ones, ones with a plausible header, and `{`-prefixed ones. */
 export const randomBytesFrame: Arb<Frame> = fc.oneof(
@@ -534,7 +554,15 @@ export const randomTextFrame: Arb<Frame> = fc.oneof(
   { weight: 2, arbitrary: valueText },
   {
     weight: 1,
-    arbitrary: fc.constantFrom('', '{', '{"type":"ping"', '{"type":"ping",}', '[{"type":"ping"}]', '"ping"', 'null'),
+    arbitrary: fc.constantFrom(
+      '',
+      '{',
+      '{"type":"ping"',
+      '{"type":"ping",}',
+      '[{"type":"ping"}]',
+      '"ping"',
+      'null',
+    ),
   },
 )
 
@@ -560,7 +588,9 @@ export const anyFrame = (
     { weight: 25, arbitrary: randomBytesFrame },
     { weight: 25, arbitrary: randomTextFrame },
     // 1 MiB frames are costly to build: rare with the default limit.
-    ...(oversized ? [{ weight: maxFrameBytes > 100_000 ? 1 : 8, arbitrary: oversizedFrame(maxFrameBytes) }] : []),
+    ...(oversized
+      ? [{ weight: maxFrameBytes > 100_000 ? 1 : 8, arbitrary: oversizedFrame(maxFrameBytes) }]
+      : []),
   )
 
 // ------------------------------------------------------------------------------------- chunks
@@ -582,15 +612,21 @@ const tamper: Arb<ChunkTamper> = fc.oneof(
   { weight: 1, arbitrary: fc.nat().map((index): ChunkTamper => ({ kind: 'drop', index })) },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.nat(), chunkNumber).map(([index, total]): ChunkTamper => ({ kind: 'total', index, total })),
+    arbitrary: fc
+      .tuple(fc.nat(), chunkNumber)
+      .map(([index, total]): ChunkTamper => ({ kind: 'total', index, total })),
   },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.nat(), chunkNumber).map(([index, value]): ChunkTamper => ({ kind: 'index', index, value })),
+    arbitrary: fc
+      .tuple(fc.nat(), chunkNumber)
+      .map(([index, value]): ChunkTamper => ({ kind: 'index', index, value })),
   },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.nat(), base64Text).map(([index, value]): ChunkTamper => ({ kind: 'data', index, value })),
+    arbitrary: fc
+      .tuple(fc.nat(), base64Text)
+      .map(([index, value]): ChunkTamper => ({ kind: 'data', index, value })),
   },
 )
 
@@ -602,7 +638,12 @@ export const chunkSet = (inner: Arb<Frame>): Arb<Frame[]> =>
   fc
     .record({
       inner,
-      parts: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 5 }) }, { weight: 1, arbitrary: fc.integer({ min: 6, max: 80 }) }),
+      parts: fc.oneof(
+        { weight: 12, arbitrary: fc.integer({ min: 1, max: 5 }) },
+        { weight: 2, arbitrary: fc.integer({ min: 6, max: 12 }) },
+        // Just above the default maxChunksPerSet (64).
+        { weight: 1, arbitrary: fc.integer({ min: 63, max: 66 }) },
+      ),
       chunkId: fc.constantFrom('k1', 'k2', 'k3', '__proto__', 'constructor'),
       binary: fc.boolean(),
       tamper,
@@ -661,7 +702,13 @@ export const chunkSet = (inner: Arb<Frame>): Arb<Frame[]> =>
           ['chunkIndex', c.chunkIndex],
           ['data', c.data],
         ]
-        if (!binary) return objectOfPairs([['type', '"delta_batch_chunk"'], ['id', '"c"'], ['timestamp', '1'], ...pairList])
+        if (!binary)
+          return objectOfPairs([
+            ['type', '"delta_batch_chunk"'],
+            ['id', '"c"'],
+            ['timestamp', '1'],
+            ...pairList,
+          ])
         const payload = encoder.encode(objectOfPairs(pairList))
         const frame = new Uint8Array(13 + payload.length)
         const view = new DataView(frame.buffer)

@@ -50,6 +50,39 @@ export function preview(value: unknown, max = 300): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text
 }
 
+/** True for plain JSON data (see `nonJsonPath`); fast, no allocation per node beyond the stack. */
+function isJsonData(value: unknown): boolean {
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        continue
+      case 'number':
+        if (!Number.isFinite(v)) return false
+        continue
+      case 'object': {
+        if (v === null) continue
+        if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) {
+            if (!(i in v) || v[i] === undefined) return false
+            stack.push(v[i])
+          }
+          continue
+        }
+        const proto: unknown = Object.getPrototypeOf(v)
+        if (proto !== Object.prototype && proto !== null) return false
+        for (const child of Object.values(v)) if (child !== undefined) stack.push(child)
+        continue
+      }
+      default:
+        return false
+    }
+  }
+  return true
+}
+
 /**
  * Where `value` stops being plain JSON data (a path), or undefined when it is JSON: finite numbers,
  * strings, booleans, null, dense arrays and plain objects. Object properties holding `undefined`
@@ -57,6 +90,7 @@ export function preview(value: unknown, max = 300): string {
  * Iterative, so hostile nesting cannot overflow the stack here.
  */
 export function nonJsonPath(value: unknown): string | undefined {
+  if (isJsonData(value)) return undefined
   const stack: { v: unknown; path: string }[] = [{ v: value, path: '$' }]
   while (stack.length > 0) {
     const item = stack.pop()
@@ -109,48 +143,21 @@ export function jsonDepth(value: unknown): number {
 
 /**
  * Canonical JSON text (sorted keys, `__proto__` kept as data), for equality of JSON values
- * independent of key order. Values are JSON-normalised first (-0 -> 0, undefined props dropped).
+ * independent of key order. JSON semantics: -0 prints as 0, undefined properties are dropped.
  */
 export function canonicalJson(value: unknown): string {
-  const normalised: unknown = JSON.parse(JSON.stringify(value) ?? 'null')
-  const parts: string[] = []
-  const stack: unknown[] = [normalised]
-  // Tokens: a value to print, or a literal string marker (boxed) to append.
-  while (stack.length > 0) {
-    const v = stack.pop()
-    if (v instanceof Literal) {
-      parts.push(v.text)
-      continue
-    }
-    if (typeof v !== 'object' || v === null) {
-      parts.push(JSON.stringify(v))
-      continue
-    }
-    if (Array.isArray(v)) {
-      stack.push(new Literal(']'))
-      for (let i = v.length - 1; i >= 0; i--) {
-        stack.push(v[i])
-        if (i > 0) stack.push(new Literal(','))
-      }
-      stack.push(new Literal('['))
-      continue
-    }
-    const record = v as Record<string, unknown>
-    const keys = Object.keys(record).sort()
-    stack.push(new Literal('}'))
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const key = keys[i] as string
-      stack.push(record[key])
-      stack.push(new Literal(`${JSON.stringify(key)}:`))
-      if (i > 0) stack.push(new Literal(','))
-    }
-    stack.push(new Literal('{'))
-  }
-  return parts.join('')
-}
-
-class Literal {
-  constructor(readonly text: string) {}
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return v
+      const record = v as Record<string, unknown>
+      // fromEntries defines properties, so a `__proto__` key stays an own data property.
+      return Object.fromEntries(
+        Object.keys(record)
+          .sort()
+          .map((k) => [k, record[k]]),
+      )
+    }) ?? 'undefined'
+  )
 }
 
 const PROTOTYPES: readonly [string, object][] = [

@@ -122,3 +122,20 @@ describe('engine: wire format detection', () => {
     expect(h.ofType('b', 'pong')).toHaveLength(1)
   })
 })
+
+describe('engine: receiveMessage (decoded input)', () => {
+  it('behaves like receive for a decoded frame', async () => {
+    const { decodeClientFrame } = await import('../../src/protocol/index.js')
+    const h = new EngineHarness()
+    h.open('a')
+    const decoded = decodeClientFrame(encodeFrame('subscribe', { documentId: 'doc' }, 1, 'binary'))
+    if (!decoded.ok) throw new Error('expected a valid frame')
+    for (const effect of h.engine.receiveMessage('a', decoded.message, h.now, decoded.bytes)) {
+      if (effect.kind === 'load')
+        h.resolve({ kind: 'loaded', snapshot: { documentId: 'doc', registers: [], clock: {} } })
+    }
+    h.flush()
+    expect(h.engine.documentInfo('doc')?.subscribers).toBe(1)
+    expect(h.engine.inboundCounters().messages.subscribe).toBe(1)
+  })
+})
