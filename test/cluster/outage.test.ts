@@ -229,13 +229,25 @@ describe.skipIf(!pgUrl)('Postgres outage (TCP proxy cut between one server and P
     // Every write reached the server (the connections stayed up), so after the retries land the
     // database holds all of them: the pending registers from the cut included.
     const total = [...load.sent.values()].reduce((a, b) => a + b, 0)
+    let lastDb: Record<string, DocState> = {}
+    const dbg = setInterval(() => {
+      const have = new Set(Object.values(lastDb).flatMap((f) => Object.keys(f)))
+      const mem = new Set(Object.values(writers[0]?.get(docs[0]) ?? {}))
+      const all = new Set<string>()
+      for (const w of writers) for (const d of docs) for (const f of Object.keys(w.get(d) ?? {})) all.add(`${d}.${f}`)
+      for (const d of docs) for (const f of Object.keys(watcher.get(d) ?? {})) all.add(`${d}.${f}`)
+      const inDb = new Set(Object.entries(lastDb).flatMap(([d, f]) => Object.keys(f).map((k) => `${d}.${k}`)))
+      console.log('MISSING', [...all].filter((k) => !inDb.has(k)), all.size, 'watcher', Object.keys(watcher.get(docs[0]) ?? {}).length + Object.keys(watcher.get(docs[1]) ?? {}).length)
+      console.log('DBG', expectedFields(lastDb), total, JSON.stringify(Object.fromEntries(load.rejected)), JSON.stringify(Object.fromEntries(load.sent)), JSON.stringify(running.server.stats()), running.errors.slice(-2).map((e) => e.error.message), mem.size, [...have].filter((f) => f.startsWith('b-')).length)
+    }, 2000)
     const db = await waitFor(
       async () => {
         const state = await databaseState(pgUrl, schema, docs)
+        lastDb = state
         return expectedFields(state) === total ? state : undefined
       },
       { timeoutMs: 15_000, intervalMs: 200, message: `all ${total} writes in the database` },
-    )
+    ).finally(() => clearInterval(dbg))
     // Every acked write is there with its value.
     for (const w of tracker.acked) expect(db[w.documentId]?.[w.field], `${w.documentId}.${w.field}`).toBe(w.value)
     // The writers, the watcher and a fresh reader agree with the database.

@@ -52,7 +52,7 @@ export const TOKENS = ['tok-admin', 'tok-alice', 'tok-bob', 'tok-short', 'tok-re
 export const API_KEYS = ['key-service', 'key-reader'] as const
 
 export const docIdText: Arb<string> = fc.oneof(
-  { weight: 14, arbitrary: fc.constantFrom(...DOC_IDS).map(lit) },
+  { weight: 30, arbitrary: fc.constantFrom(...DOC_IDS).map(lit) },
   { weight: 1, arbitrary: fc.constantFrom(...BAD_DOC_IDS).map(lit) },
   { weight: 1, arbitrary: leafText },
 )
@@ -94,10 +94,10 @@ const stringish = (pool: readonly string[]): Arb<string> =>
     { weight: 1, arbitrary: leafText },
   )
 
-/** `[key, value]` present with weight 8, absent with weight 1. */
-const optionalPair = (key: string, value: Arb<string>): Arb<[string, string][]> =>
+/** `[key, value]` present with weight `present` (default 8), absent with weight 1. */
+const optionalPair = (key: string, value: Arb<string>, present = 8): Arb<[string, string][]> =>
   fc.oneof(
-    { weight: 8, arbitrary: value.map((v): [string, string][] => [[key, v]]) },
+    { weight: present, arbitrary: value.map((v): [string, string][] => [[key, v]]) },
     { weight: 1, arbitrary: fc.constant<[string, string][]>([]) },
   )
 const pairs = (...parts: Arb<[string, string][]>[]): Arb<[string, string][]> =>
@@ -143,7 +143,7 @@ export const batchOpText: Arb<string> = fc.oneof(
           { weight: 1, arbitrary: longStringText },
         ),
       ),
-      optionalPair('documentId', docIdText),
+      optionalPair('documentId', docIdText, 20),
       optionalPair('clientId', stringish(['c1', 'c2', 'constructor', '__proto__'])),
       optionalPair('extra', hostileTree),
     ).map(objectOfPairs),
@@ -229,15 +229,15 @@ const FIELDS: Record<string, Arb<[string, string][]>> = {
   connect: fc.constant([]),
   ping: fc.constant([]),
   pong: fc.constant([]),
-  subscribe: optionalPair('documentId', docIdText),
-  unsubscribe: optionalPair('documentId', docIdText),
-  awareness_subscribe: optionalPair('documentId', docIdText),
-  snapshot_request: optionalPair('documentId', docIdText),
-  snapshot_upload: pairs(optionalPair('documentId', docIdText), optionalPair('snapshot', valueText)),
-  sync_request: pairs(optionalPair('documentId', docIdText), optionalPair('vectorClock', clockText)),
-  sync_step1: pairs(optionalPair('documentId', docIdText), optionalPair('stateVector', clockText)),
+  subscribe: optionalPair('documentId', docIdText, 20),
+  unsubscribe: optionalPair('documentId', docIdText, 20),
+  awareness_subscribe: optionalPair('documentId', docIdText, 20),
+  snapshot_request: optionalPair('documentId', docIdText, 20),
+  snapshot_upload: pairs(optionalPair('documentId', docIdText, 20), optionalPair('snapshot', valueText)),
+  sync_request: pairs(optionalPair('documentId', docIdText, 20), optionalPair('vectorClock', clockText)),
+  sync_step1: pairs(optionalPair('documentId', docIdText, 20), optionalPair('stateVector', clockText)),
   delta: pairs(
-    optionalPair('documentId', docIdText),
+    optionalPair('documentId', docIdText, 20),
     fc.oneof(
       { weight: 3, arbitrary: deltaMapText.map((v): [string, string][] => [['delta', v]]) },
       {
@@ -260,7 +260,7 @@ const FIELDS: Record<string, Arb<[string, string][]>> = {
     optionalPair('messageId', stringish(['m1', 'm2', ''])),
   ),
   delta_batch: pairs(
-    optionalPair('documentId', docIdText),
+    optionalPair('documentId', docIdText, 20),
     optionalPair('deltas', deltasText),
     optionalPair('messageId', stringish(['b1', 'b2', ''])),
   ),
@@ -272,7 +272,7 @@ const FIELDS: Record<string, Arb<[string, string][]>> = {
   ),
   ack: optionalPair('messageId', stringish(['m1', 'm2', 'toString'])),
   awareness_update: pairs(
-    optionalPair('documentId', docIdText),
+    optionalPair('documentId', docIdText, 20),
     optionalPair('clientId', stringish(['k1', 'k2', '__proto__', 'constructor', ''])),
     optionalPair('state', awarenessStateText),
     optionalPair('clock', awarenessClockText),
