@@ -138,13 +138,19 @@ export class ClusterBridge {
   }
 
   /**
-   * After an outage: push what this node wrote meanwhile, and ask the other holders for their
-   * registers and presence (they missed ours, we missed theirs; LWW makes repeats harmless).
+   * After an outage: push the registers of every document held here, and ask the other holders
+   * for theirs and their presence (they missed ours, we missed theirs; LWW makes repeats
+   * harmless). The push is not limited to what failed to publish: a broker restores nodes one by
+   * one, so a publish that succeeded (or a resync request) may have reached a node that was not
+   * subscribed yet. Of any two nodes, the one restoring later is heard by the other, and its push
+   * plus its request carry both directions.
    */
   #resync(): void {
     for (const message of this.#pendingRevocations.splice(0)) void this.publishRevoke(message)
-    this.#republishUnpublished()
+    this.#unpublished.clear()
     for (const documentId of this.#documents) {
+      const registers = this.#options.documentRegisters?.(documentId)
+      if (registers && registers.length > 0) void this.publishRegisters(documentId, registers)
       void this.#send(documentTopic(documentId), { type: 'resync-request', documentId, replyTo: this.nodeId })
       void this.requestAwareness(documentId)
     }

@@ -95,8 +95,9 @@ export class EngineCore {
     this.out.push({ kind: 'send', to, message })
   }
 
+  /** To one connection, if it is still open (a parked write of a closed one has nobody to answer). */
   sendTo(conn: ConnectionId, body: OutgoingBody): void {
-    this.send([conn], body)
+    if (this.connections.has(conn)) this.send([conn], body)
   }
 
   /** `error {error, details}`; `details.code` always set so clients and metrics can branch on it. */
@@ -219,7 +220,19 @@ export class EngineCore {
     return room
   }
 
-  joinAwareness(connection: Connection, documentId: string): AwarenessRoom {
+  /** Joins a presence room; rooms count against `maxDocumentsPerConnection` like documents. */
+  joinAwareness(connection: Connection, documentId: string): AwarenessRoom | undefined {
+    if (!connection.awarenessRooms.has(documentId)) {
+      if (connection.awarenessRooms.size >= this.limits.maxDocumentsPerConnection) {
+        this.sendError(
+          connection.id,
+          `Too many documents on one connection (max ${this.limits.maxDocumentsPerConnection})`,
+          'LIMIT_EXCEEDED',
+          { documentId },
+        )
+        return undefined
+      }
+    }
     const room = this.room(documentId)
     room.subscribers.add(connection.id)
     connection.awarenessRooms.add(documentId)
@@ -269,7 +282,7 @@ export class EngineCore {
   }
 
   queueAck(connection: Connection, messageId: string | undefined, documentId: string): void {
-    if (messageId === undefined || this.options.testOnly?.skipAcks) return
+    if (messageId === undefined || connection.closed || this.options.testOnly?.skipAcks) return
     if (this.options.durableAcks) {
       this.acksThisTurn.push({ conn: connection.id, messageId, documentId })
     } else {

@@ -33,7 +33,14 @@ export function processMessage(
   bytes: number,
 ): void {
   if (message.type === 'ping') return handlePing(core, connection, message)
-  if (message.type === 'delta_batch_chunk') return receiveChunk(core, connection, message)
+  if (message.type === 'delta_batch_chunk') {
+    // Reassembly buffers up to a chunk set's cap: not for connections nobody has authenticated.
+    if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
+      core.sendError(connection.id, 'Not authenticated', 'NOT_AUTHENTICATED')
+      return
+    }
+    return receiveChunk(core, connection, message)
+  }
   if (!takeToken(core, connection)) {
     core.sendError(connection.id, 'Too many messages. Please slow down.', 'RATE_LIMIT_EXCEEDED')
     return

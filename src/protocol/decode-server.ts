@@ -1,5 +1,5 @@
 import { ERRORS, invalidMessageType, protocolError } from './errors.js'
-import { isJsonObject, isJsonValue } from './guards.js'
+import { isJsonObject, isJsonValue, MAX_JSON_DEPTH, REPLY_NESTING } from './guards.js'
 import { getOwn } from './own.js'
 import { parseFrame } from './parse.js'
 import type {
@@ -82,7 +82,7 @@ function compact<T extends object>(message: T): T {
  * required fields with the right primitive types. A missing `id` becomes ''. Never throws.
  */
 export function decodeServerFrame(frame: string | Uint8Array): ServerDecodeResult {
-  const parsed = parseFrame(frame)
+  const parsed = parseFrame(frame, undefined, MAX_JSON_DEPTH + REPLY_NESTING)
   if (!parsed.ok) return { ok: false, error: parsed.error }
   const { type, fields, timestamp, format } = parsed
   const rawId = getOwn(fields, 'id')

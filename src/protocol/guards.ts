@@ -41,6 +41,40 @@ export function isTombstone(value: unknown): boolean {
  */
 export const MAX_JSON_DEPTH = 64
 
+/**
+ * Nesting a server reply adds around client values (`sync_response.state.<field>`,
+ * `awareness_state.states[].state`, `deltas[].value`): clients accept this much more, so a value
+ * the server accepted never makes its replies undecodable.
+ */
+export const REPLY_NESTING = 8
+
+/**
+ * True when `value` is not safe to keep and echo: nested deeper than `maxDepth`, or holding a
+ * number JSON cannot carry (`1e999` parses to Infinity, which would be stored as Infinity but
+ * sent as `null`). Iterative, so checking a hostile value cannot itself overflow the stack.
+ */
+export function unsafeJson(value: unknown, maxDepth: number): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value)
+  const pending: unknown[] = [value]
+  const depths: number[] = [1]
+  while (pending.length > 0) {
+    const current = pending.pop()
+    const depth = depths.pop() ?? 0
+    if (typeof current !== 'object' || current === null) continue
+    if (depth > maxDepth) return true
+    const children = Array.isArray(current) ? current : Object.values(current)
+    for (const child of children) {
+      if (typeof child === 'number') {
+        if (!Number.isFinite(child)) return true
+      } else if (typeof child === 'object' && child !== null) {
+        pending.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return false
+}
+
 /** Iterative, so that checking a hostile value cannot itself overflow the stack. */
 export function exceedsDepth(value: unknown, maxDepth: number): boolean {
   const pending: unknown[] = [value]

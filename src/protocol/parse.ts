@@ -2,7 +2,7 @@ import { HEADER_BYTES, readPayloadLength, readTimestamp } from './binary-header.
 import { typeFromCode } from './codes.js'
 import { detectFormat } from './detect.js'
 import { ERRORS, messageTooLarge, protocolError } from './errors.js'
-import { exceedsDepth, isPlainObject, MAX_JSON_DEPTH } from './guards.js'
+import { isPlainObject, MAX_JSON_DEPTH, unsafeJson } from './guards.js'
 import { getOwn, setOwn } from './own.js'
 import type { ParsedFrame, WireFormat } from './types.js'
 import { decodeUtf8, utf8Length } from './utf8.js'
@@ -11,7 +11,11 @@ import { decodeUtf8, utf8Length } from './utf8.js'
  * Split a raw frame into type, fields and timestamp (PROTOCOL.md §1.2, §1.3). The size limit is
  * checked on the raw bytes before any JSON is parsed. Never throws.
  */
-export function parseFrame(frame: string | Uint8Array, maxFrameBytes?: number): ParsedFrame {
+export function parseFrame(
+  frame: string | Uint8Array,
+  maxFrameBytes?: number,
+  maxDepth: number = MAX_JSON_DEPTH,
+): ParsedFrame {
   let format: WireFormat = 'binary'
   let bytes = 0
   try {
@@ -26,9 +30,9 @@ export function parseFrame(frame: string | Uint8Array, maxFrameBytes?: number): 
         bytes,
       }
     }
-    if (typeof frame === 'string') return parseJsonText(frame, bytes)
-    if (format === 'json') return parseJsonText(decodeUtf8(frame), bytes)
-    return parseBinary(frame, bytes)
+    if (typeof frame === 'string') return parseJsonText(frame, bytes, maxDepth)
+    if (format === 'json') return parseJsonText(decodeUtf8(frame), bytes, maxDepth)
+    return parseBinary(frame, bytes, maxDepth)
   } catch {
     // Bad UTF-8, bad JSON, or anything unforeseen: one answer for every unreadable frame.
     return malformed(format, bytes)
@@ -39,7 +43,7 @@ function malformed(format: WireFormat, bytes: number, type?: string): ParsedFram
   return { ok: false, error: protocolError(ERRORS.invalidFormat, 'INVALID_MESSAGE', type), format, bytes }
 }
 
-function parseBinary(frame: Uint8Array, bytes: number): ParsedFrame {
+function parseBinary(frame: Uint8Array, bytes: number, maxDepth: number): ParsedFrame {
   if (frame.byteLength < HEADER_BYTES) return malformed('binary', bytes)
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
   const type = typeFromCode(view.getUint8(0))
@@ -49,7 +53,7 @@ function parseBinary(frame: Uint8Array, bytes: number): ParsedFrame {
   // Bytes after 13+N are ignored, as in the reference.
   const payload = parseJsonBytes(frame.subarray(HEADER_BYTES, end))
   if (!isPlainObject(payload)) return malformed('binary', bytes, type)
-  if (tooDeep(payload, bytes)) return malformed('binary', bytes, type)
+  if (unsafeJson(payload, maxDepth)) return malformed('binary', bytes, type)
   const fields: Record<string, unknown> = {}
   // The header code decides the type; a payload `type` (SDK 0.1.1 `'set'`, C# names) is discarded.
   const timestamp = copyFields(payload, fields, readTimestamp(view))
@@ -65,9 +69,9 @@ function parseJsonBytes(bytes: Uint8Array): unknown {
   }
 }
 
-function parseJsonText(text: string, bytes: number): ParsedFrame {
+function parseJsonText(text: string, bytes: number, maxDepth: number): ParsedFrame {
   const object: unknown = JSON.parse(text)
-  if (!isPlainObject(object) || tooDeep(object, bytes)) return malformed('json', bytes)
+  if (!isPlainObject(object) || unsafeJson(object, maxDepth)) return malformed('json', bytes)
   const type = getOwn(object, 'type')
   if (typeof type !== 'string' || type.length === 0) return malformed('json', bytes)
   const nested = getOwn(object, 'payload')
@@ -100,9 +104,4 @@ function copyFields(
     setOwn(fields, key, value)
   }
   return timestamp
-}
-
-/** Nesting deeper than MAX_JSON_DEPTH needs at least that many bytes: small frames skip the walk. */
-function tooDeep(payload: unknown, bytes: number): boolean {
-  return bytes > MAX_JSON_DEPTH && exceedsDepth(payload, MAX_JSON_DEPTH)
 }

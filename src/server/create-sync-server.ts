@@ -93,6 +93,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
     persist: {
       attempts: Math.max(1, Math.floor(positive('persist.attempts', options.persist?.attempts ?? 3))),
       retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),
+      maxRetryDelayMs: positive('persist.maxRetryDelayMs', options.persist?.maxRetryDelayMs ?? 2000),
     },
     cluster: SINGLE_NODE,
     broker: options.broker,

@@ -52,12 +52,46 @@ export function emptySnapshot(documentId: string): DocumentSnapshot {
 export interface PersistPolicy {
   attempts: number
   retryDelayMs: number
+  /** Cap of the delay before a batch that follows failed batches. */
+  maxRetryDelayMs: number
+}
+
+/**
+ * Backoff across batches: a batch that used up its attempts is retried by the next flush, so
+ * without this an outage is retried at the pace of the per-batch delays for as long as it lasts.
+ * After `n` consecutive failed batches the next one waits `retryDelayMs * 2^(attempts - 2 + n)`
+ * (the per-batch doubling, continued), capped at `maxRetryDelayMs`, before its first attempt. A
+ * success resets it.
+ */
+export class PersistBackoff {
+  #failures = 0
+
+  constructor(private readonly policy: PersistPolicy) {}
+
+  get failures(): number {
+    return this.#failures
+  }
+
+  delayMs(): number {
+    if (this.#failures === 0) return 0
+    const { attempts, retryDelayMs, maxRetryDelayMs } = this.policy
+    return Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(30, attempts - 2 + this.#failures))
+  }
+
+  succeeded(): void {
+    this.#failures = 0
+  }
+
+  failed(): void {
+    this.#failures++
+  }
 }
 
 /**
  * Saves one batch, retrying with doubling backoff (saves are idempotent LWW upserts, so a retry
  * after an ambiguous failure is safe). After the last attempt the engine is told, and it keeps
  * the registers dirty for the next flush: nothing is dropped, acks are simply not released.
+ * `backoff` (shared by the server's batches) delays a batch that follows failed ones.
  */
 export async function persistTask(
   store: DocumentStore,
@@ -65,13 +99,17 @@ export async function persistTask(
   policy: PersistPolicy,
   onError: ErrorSink,
   onLatency: (seconds: number) => void,
+  backoff?: { delayMs(): number; succeeded(): void; failed(): void },
 ): Promise<Resolution> {
+  const wait = backoff?.delayMs() ?? 0
+  if (wait > 0) await delay(wait)
   let lastError: Error = new Error('Store save failed')
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     const started = performance.now()
     try {
       await store.save(effect.documents)
       onLatency((performance.now() - started) / 1000)
+      backoff?.succeeded()
       return { kind: 'persisted', batchId: effect.batchId }
     } catch (error) {
       lastError = toError(error)
@@ -80,6 +118,7 @@ export async function persistTask(
       if (attempt < policy.attempts) await delay(policy.retryDelayMs * 2 ** (attempt - 1))
     }
   }
+  backoff?.failed()
   return { kind: 'persist-failed', batchId: effect.batchId, error: publicReason(lastError) }
 }
 

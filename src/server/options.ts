@@ -120,6 +120,11 @@ export interface PersistOptions {
   attempts?: number
   /** Delay before the second attempt (ms), doubled for each further one. Default 100. */
   retryDelayMs?: number
+  /**
+   * While batches keep failing, the next one waits before its first attempt: the doubling goes on
+   * across batches up to this cap (ms), and resets on the first success. Default 2000.
+   */
+  maxRetryDelayMs?: number
 }
 
 export interface HttpOptions {

@@ -7,7 +7,7 @@ import type { ConnectionInfo, Effect, EngineEvent, Resolution, RevokeTarget } fr
 import { resolveClientIp } from './client-ip.js'
 import { IpCounter, ServerConnection } from './connection.js'
 import type { ResolvedServerOptions } from './create-sync-server.js'
-import { authenticateTask, loadTask, persistTask } from './effect-io.js'
+import { authenticateTask, loadTask, PersistBackoff, persistTask } from './effect-io.js'
 import {
   type ClusterLink,
   type EffectHost,
@@ -325,6 +325,13 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   #createHost(): EffectHost {
     const { store, authenticate, persist } = this.#options
+    const backoff = new PersistBackoff(persist)
+    // At shutdown the remaining rounds are bounded: no waiting between them.
+    const persistBackoff = {
+      delayMs: () => (this.#state === 'running' ? backoff.delayMs() : 0),
+      succeeded: () => backoff.succeeded(),
+      failed: () => backoff.failed(),
+    }
     const onError = (error: Error, context: ErrorContext): void => this.#fail(error, context)
     return {
       engine: this.#engine,
@@ -339,8 +346,13 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       },
       load: (effect) => loadTask(store, effect.documentId, onError),
       persist: (effect) =>
-        persistTask(store, effect, persist, onError, (seconds) =>
-          this.#metrics.persistLatency.observe(seconds),
+        persistTask(
+          store,
+          effect,
+          persist,
+          onError,
+          (seconds) => this.#metrics.persistLatency.observe(seconds),
+          persistBackoff,
         ),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),

@@ -13,7 +13,6 @@ import {
   explainedBy,
   makeClient,
   newOpLog,
-  type OpLog,
   prng,
   readThrough,
   testRedisPrefix,
@@ -114,7 +113,8 @@ suite('cluster of 3 node processes on Postgres + Redis', () => {
         written.push(value)
         log.written.set(key, written)
         const label = `client ${i} op ${op} ${value === undefined ? 'delete' : 'set'} ${documentId}.${field}`
-        const write = value === undefined ? client.delete(documentId, field) : client.set(documentId, field, value)
+        const write =
+          value === undefined ? client.delete(documentId, field) : client.set(documentId, field, value)
         inflight.push(
           write.then(
             () => {
@@ -139,11 +139,7 @@ suite('cluster of 3 node processes on Postgres + Redis', () => {
       await Promise.all(inflight)
     }
     const started = performance.now()
-    await within(
-      Promise.all(Array.from({ length: CLIENTS }, (_, i) => run(i))),
-      60_000,
-      'all writes settled',
-    )
+    await within(Promise.all(Array.from({ length: CLIENTS }, (_, i) => run(i))), 60_000, 'all writes settled')
     const writeMs = performance.now() - started
     expect(log.failed).toEqual([])
     expect(log.acked).toBe(CLIENTS * OPS)
@@ -153,7 +149,9 @@ suite('cluster of 3 node processes on Postgres + Redis', () => {
 
     const state = await converged(clients, DOCS, 20_000)
     expect(explainedBy(state, log)).toEqual([])
-    expect(Object.keys(state['cluster-doc-a'] ?? {}).length + Object.keys(state['cluster-doc-b'] ?? {}).length).toBeGreaterThan(0)
+    expect(
+      Object.keys(state['cluster-doc-a'] ?? {}).length + Object.keys(state['cluster-doc-b'] ?? {}).length,
+    ).toBeGreaterThan(0)
 
     // Every node, read by a fresh client (legacy: sync_request; sdk: subscribe), has the same state.
     for (const n of nodes) {

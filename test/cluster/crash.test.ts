@@ -6,7 +6,7 @@ import type { SyncClient } from '../../src/client/types.js'
 import { killAll, type NodeProcess, startNode } from '../helpers/node-process.js'
 import { dropSchema, postgresAvailable, testSchemaName } from '../helpers/services.js'
 import { within } from '../helpers/wait-for.js'
-import { AckTracker, databaseState, type DocState, makeClient, readThrough } from './support.js'
+import { AckTracker, type DocState, databaseState, makeClient, readThrough } from './support.js'
 
 /**
  * Acked means durable: a node is killed with SIGKILL (no shutdown, no flush) at the moment a
@@ -93,7 +93,9 @@ async function writeUntilKilled(node: NodeProcess): Promise<Outcome> {
       // Every 5th op deletes one of this writer's acked fields (if any); the rest set new fields.
       const victim =
         op % 5 === 4
-          ? [...ackedHere.keys()].find((f) => f.startsWith(`w${w}-`) && !outcome.deleteSent.has(`${documentId}\u0000${f}`))
+          ? [...ackedHere.keys()].find(
+              (f) => f.startsWith(`w${w}-`) && !outcome.deleteSent.has(`${documentId}\u0000${f}`),
+            )
           : undefined
       let write: Promise<void>
       if (victim !== undefined) {

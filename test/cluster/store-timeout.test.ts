@@ -47,6 +47,65 @@ const doc = (n: number) => ({
   ],
 })
 
+/**
+ * A fake Postgres that completes the startup handshake (AuthenticationOk, ReadyForQuery) and then
+ * drops the connection at the first query.
+ */
+async function dropsAtFirstQuery(): Promise<number> {
+  const server: Server = createServer((socket) => {
+    let started = false
+    socket.on('error', () => {})
+    socket.on('data', () => {
+      if (started) {
+        socket.resetAndDestroy()
+        return
+      }
+      started = true
+      const auth = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0]) // 'R' AuthenticationOk
+      const ready = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]) // 'Z' ReadyForQuery (idle)
+      socket.write(Buffer.concat([auth, ready]))
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+describe('Postgres store: a connection dropped right after the handshake', () => {
+  // Regression: the `postgres` client's array-type lookup, run on every new connection, had no
+  // rejection handler: a connection lost during it was an unhandled rejection, which ends a Node
+  // process (the CLI). The store uses no array types, so the lookup is off.
+  it('fails the query with CONNECTION_ERROR and leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason)
+    }
+    process.on('unhandledRejection', onUnhandled)
+    closers.push(async () => {
+      process.off('unhandledRejection', onUnhandled)
+    })
+    const port = await dropsAtFirstQuery()
+    const store = new SqlDocumentStore(
+      createPostgresDriver({ url: `postgres://postgres@127.0.0.1:${port}/test`, queryTimeoutMs: 2000, max: 1 }),
+    )
+    closers.push(() => store.close())
+    const error = await within(
+      store.save([doc(1)]).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      5000,
+      'save to settle',
+    )
+    expect(error).toMatchObject({ code: 'CONNECTION_ERROR' })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(unhandled).toEqual([])
+  })
+})
+
 describe('Postgres store: queries are bounded when connections drop during the handshake', () => {
   it('save, load and health fail within queryTimeoutMs instead of hanging', async () => {
     const port = await blackHole()

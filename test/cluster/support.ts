@@ -138,7 +138,11 @@ export class AckTracker {
       const writes: SentWrite[] = []
       for (const op of message.ops) {
         if (op.kind !== 'field') continue
-        writes.push({ documentId: message.documentId, field: op.field, value: op.deleted ? undefined : op.value })
+        writes.push({
+          documentId: message.documentId,
+          field: op.field,
+          value: op.deleted ? undefined : op.value,
+        })
       }
       this.sent.set(id, writes)
     }

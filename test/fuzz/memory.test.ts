@@ -16,7 +16,7 @@ import { anyFrame, type Frame } from './frames.js'
 import { preview, toleratedCounts } from './invariants.js'
 
 /** Frames per pass (two passes). */
-const FRAMES = budget(7_000, 2_000)
+const FRAMES = budget(5_000, 2_000)
 const MiB = 1024 * 1024
 
 /** `global.gc` without `--expose-gc` on the command line (vitest owns the worker's argv). */

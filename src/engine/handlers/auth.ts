@@ -3,6 +3,7 @@ import type { EngineCore } from '../core.js'
 import type { Connection } from '../state.js'
 import type { Credentials } from '../types.js'
 import { assignPrincipal } from '../users.js'
+import { unsubscribeConnection } from './unsubscribe.js'
 
 /**
  * `auth` (PROTOCOL.md §2.3). Without credentials: anonymous mode answers `auth_success` (the
@@ -51,4 +52,14 @@ export function completeAuthentication(
     },
   })
   core.emit({ type: 'authenticated', conn: connection.id, principal })
+  dropWhatIsNoLongerReadable(core, connection)
+}
+
+/** A re-authenticated connection keeps only the documents and presence its new principal may read. */
+function dropWhatIsNoLongerReadable(core: EngineCore, connection: Connection): void {
+  for (const documentId of new Set([...connection.subscriptions, ...connection.awarenessRooms])) {
+    if (core.authorize(connection, 'read', documentId)) continue
+    unsubscribeConnection(core, connection, documentId)
+    core.sendError(connection.id, 'Access revoked', 'ACCESS_REVOKED', { documentId })
+  }
 }

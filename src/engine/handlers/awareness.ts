@@ -11,6 +11,7 @@ export function handleAwarenessSubscribe(
 ): void {
   if (!core.checkAccess(connection, 'read', message.documentId)) return
   const room = core.joinAwareness(connection, message.documentId)
+  if (!room) return
   core.sendTo(connection.id, {
     type: 'awareness_state',
     documentId: room.documentId,
@@ -43,6 +44,7 @@ export function handleAwarenessUpdate(
     }
   }
   const room = core.joinAwareness(connection, documentId)
+  if (!room) return
   const outcome = room.awareness.apply(clientId, state, clock, core.now)
   if (outcome === 'stale') return
   if (outcome === 'full') {
