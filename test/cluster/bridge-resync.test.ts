@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { ClusterBridge, type RemoteResolution } from '../../src/cluster/bridge.js'
-import { type Broker, type BrokerHandler, BrokerUnavailableError, messageText } from '../../src/cluster/broker.js'
+import {
+  type Broker,
+  type BrokerHandler,
+  BrokerUnavailableError,
+  messageText,
+} from '../../src/cluster/broker.js'
 import type { Register } from '../../src/crdt/types.js'
 import { sleep } from '../helpers/wait-for.js'
 
@@ -95,7 +100,8 @@ class Node {
   }
   received(): string[] {
     const fields = new Set<string>()
-    for (const r of this.resolved) if (r.kind === 'remote-registers') for (const x of r.registers) fields.add(x.field)
+    for (const r of this.resolved)
+      if (r.kind === 'remote-registers') for (const x of r.registers) fields.add(x.field)
     return [...fields].sort()
   }
 }
