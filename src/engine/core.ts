@@ -174,6 +174,7 @@ export class EngineCore {
       announce: new Map(),
       textStates: new Map(),
       inFlight: 0,
+      bytes: 0,
       lastActive: this.now,
     }
     this.documents.set(documentId, entry)

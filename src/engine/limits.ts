@@ -13,6 +13,7 @@ export const DEFAULT_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxDocumentsPerConnection: 1_000,
   maxFieldsPerDocument: 100_000,
   maxFieldValueBytes: 262_144,
+  maxDocumentBytes: 16_777_216,
   maxAwarenessStateBytes: 16_384,
   awarenessTimeoutMs: 30_000,
   maxAwarenessClientsPerDocument: 1_000,

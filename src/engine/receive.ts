@@ -41,12 +41,23 @@ export function processMessage(
     }
     return receiveChunk(core, connection, message)
   }
+  // Acks of our own broadcasts (the second dialect acks every delta) cost nothing: not counted.
+  if (message.type === 'ack' || message.type === 'pong') return
   if (!takeToken(core, connection)) {
-    core.sendError(connection.id, 'Too many messages. Please slow down.', 'RATE_LIMIT_EXCEEDED')
+    // A refused write names its messageId, so the writer fails fast instead of waiting for a timeout.
+    const messageId = 'messageId' in message ? (message.messageId ?? message.id) : undefined
+    core.sendError(
+      connection.id,
+      'Too many messages. Please slow down.',
+      'RATE_LIMIT_EXCEEDED',
+      messageId !== undefined && (message.type === 'delta' || message.type === 'delta_batch')
+        ? { messageId }
+        : undefined,
+    )
     return
   }
   if (message.type === 'auth') return handleAuth(core, connection, message)
-  if (message.type === 'pong' || message.type === 'connect') return
+  if (message.type === 'connect') return
   if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
     bufferUntilAuthenticated(core, connection, message, bytes)
     return

@@ -60,6 +60,8 @@ export interface DocumentEntry {
   /** Persist batches in flight that hold registers of this document. */
   inFlight: number
   lastActive: number
+  /** Quota size: names and values' JSON of the winning registers (see `registerBytes`). */
+  bytes: number
 }
 
 export interface AwarenessRoom {

@@ -69,8 +69,10 @@ export interface EngineLimits {
   maxParkedPerDocument: number
   maxDocumentsPerConnection: number
   maxFieldsPerDocument: number
-  /** Bytes of one field value's JSON. */
+  /** Bytes of one field: its name plus its value's JSON. */
   maxFieldValueBytes: number
+  /** Bytes of one document: the sum over its fields (names and values' JSON). */
+  maxDocumentBytes: number
   maxAwarenessStateBytes: number
   /** Awareness entries expire after this long without an update (ms). */
   awarenessTimeoutMs: number

@@ -11,36 +11,39 @@ export interface IncomingWrite extends FieldWrite {
   clock?: VectorClock
 }
 
+/** What a field costs against the quotas: its name plus its value's JSON (tombstones: the name). */
+export function registerBytes(field: string, value: unknown, deleted: boolean): number {
+  return utf8Length(field) + (deleted ? 0 : utf8Length(JSON.stringify(value) ?? ''))
+}
+
 /** Quotas are checked for the whole message before anything is applied: a write is all or nothing. */
 function exceedsQuota(
   core: EngineCore,
   connection: Connection,
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
-  messageBytes: number,
 ): boolean {
-  const { maxFieldValueBytes, maxFieldsPerDocument } = core.limits
+  const { maxFieldValueBytes, maxFieldsPerDocument, maxDocumentBytes } = core.limits
   const doc = entry.doc
-  // A value cannot be larger than the frame that carried it: small frames skip the measuring.
-  const measureValues = messageBytes <= 0 || messageBytes > maxFieldValueBytes
   let newFields = 0
+  let growth = 0
   const seen = writes.length > 1 ? new Set<string>() : undefined
   for (const write of writes) {
-    if (measureValues && !write.deleted) {
-      const bytes = utf8Length(JSON.stringify(write.value))
-      if (bytes > maxFieldValueBytes) {
-        core.sendError(
-          connection.id,
-          `Field value too large: ${write.field} (${bytes} bytes, max ${maxFieldValueBytes})`,
-          'LIMIT_EXCEEDED',
-          { documentId: entry.id, field: write.field },
-        )
-        return true
-      }
+    const bytes = registerBytes(write.field, write.value, write.deleted)
+    if (bytes > maxFieldValueBytes) {
+      core.sendError(
+        connection.id,
+        `Field value too large: ${write.field.slice(0, 128)} (${bytes} bytes, max ${maxFieldValueBytes})`,
+        'LIMIT_EXCEEDED',
+        { documentId: entry.id, field: write.field.slice(0, 128) },
+      )
+      return true
     }
     if (seen?.has(write.field)) continue
     seen?.add(write.field)
-    if (!doc?.get(write.field)) newFields++
+    const existing = doc?.get(write.field)
+    if (!existing) newFields++
+    growth += bytes - (existing ? registerBytes(existing.field, existing.value, existing.deleted) : 0)
   }
   if (newFields > 0 && (doc?.size ?? 0) + newFields > maxFieldsPerDocument) {
     core.sendError(
@@ -48,6 +51,17 @@ function exceedsQuota(
       `Document field limit reached (max ${maxFieldsPerDocument} fields)`,
       'LIMIT_EXCEEDED',
       { documentId: entry.id },
+    )
+    return true
+  }
+  if (growth > 0 && entry.bytes + growth > maxDocumentBytes) {
+    core.sendError(
+      connection.id,
+      `Document size limit reached (max ${maxDocumentBytes} bytes)`,
+      'LIMIT_EXCEEDED',
+      {
+        documentId: entry.id,
+      },
     )
     return true
   }
@@ -82,11 +96,10 @@ export function applyWrites(
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
   messageClock: VectorClock | undefined,
-  messageBytes: number,
 ): boolean {
   const doc = entry.doc
   if (!doc) return false
-  if (exceedsQuota(core, connection, entry, writes, messageBytes)) return false
+  if (exceedsQuota(core, connection, entry, writes)) return false
   const fieldLevel = core.policy !== rbacPolicy
   for (const write of writes) {
     if (fieldLevel && !core.authorize(connection, 'write', entry.id, write.field)) {
@@ -99,6 +112,7 @@ export function applyWrites(
     const clientClock = write.clock ?? messageClock
     const clientMax = clientClock && !core.options.testOnly?.flatEchoClock ? clockMax(clientClock) : 0
     const minSeq = Math.max(doc.clockMax() + 1, clientMax)
+    const previous = doc.get(write.field)
     const { register, applied } = doc.localWrite({
       field: write.field,
       value: write.deleted ? null : write.value,
@@ -107,7 +121,10 @@ export function applyWrites(
       minSeq,
     })
     entry.pendingEcho.add(write.field)
-    if (applied) markApplied(entry, register)
+    if (applied) {
+      markApplied(entry, register)
+      entry.bytes += sizeChange(previous, register)
+    }
   }
   entry.lastActive = core.now
   core.touch(entry)
@@ -117,4 +134,10 @@ export function applyWrites(
 export function markApplied(entry: DocumentEntry, register: Register): void {
   entry.dirty.set(register.field, register)
   entry.announce.set(register.field, register)
+}
+
+/** Change of a document's quota size when `next` replaces `previous` as a field's winner. */
+export function sizeChange(previous: Register | undefined, next: Register): number {
+  const before = previous ? registerBytes(previous.field, previous.value, previous.deleted) : 0
+  return registerBytes(next.field, next.value, next.deleted) - before
 }

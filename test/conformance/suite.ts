@@ -538,7 +538,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
     it('rate-limits a flooding connection with RATE_LIMIT_EXCEEDED and still answers its pings', async () => {
       const client = await pool.connect('flooder', LEGACY_BINARY)
       const flood = CONFORMANCE_LIMITS.maxMessagesPerMinute + 20
-      for (let i = 0; i < flood; i++) client.send('ack', { messageId: `flood-${i}` })
+      for (let i = 0; i < flood; i++) client.send('unsubscribe', { documentId: `flood-${i}` })
       const error = await client.waitError('after a flood', 'Too many messages. Please slow down.')
       expect(error.payload.details, `${client.label}: details`).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' })
       const from = client.mark()

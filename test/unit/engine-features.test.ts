@@ -228,6 +228,24 @@ describe('engine: limits and quotas', () => {
     expect(h.ofType('a', 'ack')).toHaveLength(0)
   })
 
+  it('refuses writes that would grow a document beyond maxDocumentBytes, and counts field names', () => {
+    const h = new EngineHarness({ limits: { maxDocumentBytes: 40, maxFieldValueBytes: 30 } })
+    h.open('a')
+    h.send('a', 'delta', {
+      documentId: 'doc',
+      delta: { a: 'x'.repeat(20), b: 'y'.repeat(20) },
+      messageId: 'm1',
+    })
+    expect(h.ofType('a', 'error')[0]?.error).toBe('Document size limit reached (max 40 bytes)')
+    h.send('a', 'delta', { documentId: 'doc', delta: { a: 'x'.repeat(20) }, messageId: 'm2' })
+    // Replacing a field by a smaller value always fits; a long field name counts like a value.
+    h.send('a', 'delta', { documentId: 'doc', delta: { a: 'x' }, messageId: 'm3' })
+    h.send('a', 'delta', { documentId: 'doc', delta: { ['k'.repeat(40)]: 1 }, messageId: 'm4' })
+    expect(h.ofType('a', 'error').map((e) => e.details?.code)).toEqual(['LIMIT_EXCEEDED', 'LIMIT_EXCEEDED'])
+    expect(h.ofType('a', 'ack').map((a) => a.messageId)).toEqual(['m2', 'm3'])
+    expect(h.engine.documentState('doc')).toEqual({ a: 'x' })
+  })
+
   it('refuses new fields beyond maxFieldsPerDocument', () => {
     const h = new EngineHarness({ limits: { maxFieldsPerDocument: 2 } })
     h.open('a')

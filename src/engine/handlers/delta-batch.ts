@@ -28,7 +28,7 @@ export function handleDeltaBatch(
       textOps.push(keepTextState(core, entry, op.raw, op.clientId ?? connection.id))
     else relayOps.push(op.raw)
   }
-  if (writes.length > 0 && !applyWrites(core, connection, entry, writes, undefined, bytes)) return
+  if (writes.length > 0 && !applyWrites(core, connection, entry, writes, undefined)) return
   relay(core, connection, entry, textOps, true)
   relay(core, connection, entry, relayOps, false)
   core.queueAck(connection, message.messageId ?? message.id, entry.id)

@@ -18,6 +18,6 @@ export function handleDelta(
   const entry = core.readyDocument(connection, message, message.documentId, bytes)
   if (!entry?.doc) return
   if (!subscribeForWrite(core, connection, entry, message.id)) return
-  if (!applyWrites(core, connection, entry, message.writes, message.clock, bytes)) return
+  if (!applyWrites(core, connection, entry, message.writes, message.clock)) return
   core.queueAck(connection, message.messageId ?? message.id, entry.id)
 }
