@@ -74,23 +74,3 @@ export function unsafeJson(value: unknown, maxDepth: number): boolean {
   }
   return false
 }
-
-/** Iterative, so that checking a hostile value cannot itself overflow the stack. */
-export function exceedsDepth(value: unknown, maxDepth: number): boolean {
-  const pending: unknown[] = [value]
-  const depths: number[] = [1]
-  while (pending.length > 0) {
-    const current = pending.pop()
-    const depth = depths.pop() ?? 0
-    if (typeof current !== 'object' || current === null) continue
-    if (depth > maxDepth) return true
-    const children = Array.isArray(current) ? current : Object.values(current)
-    for (const child of children) {
-      if (typeof child === 'object' && child !== null) {
-        pending.push(child)
-        depths.push(depth + 1)
-      }
-    }
-  }
-  return false
-}

@@ -187,6 +187,27 @@ describe('engine: document loading', () => {
   })
 })
 
+describe('engine: large documents', () => {
+  it('loads a 10,000-field document and answers sync_response with every field', () => {
+    const h = new EngineHarness({ resendFieldsOnSubscribe: true })
+    const registers = Array.from({ length: 10_000 }, (_, i) => ({
+      field: `f${i}`,
+      value: { n: i, text: `value ${i}` },
+      deleted: false,
+      stamp: { ms: 1_000, counter: i, node: 'node-old' },
+      dot: { node: 'node-old', seq: i + 1 },
+    }))
+    h.store.set('big', { documentId: 'big', registers, clock: { 'node-old': 10_000 } })
+    h.open('a')
+    h.send('a', 'subscribe', { documentId: 'big' })
+    const response = h.ofType('a', 'sync_response')[0]
+    expect(Object.keys(response?.state ?? {})).toHaveLength(10_000)
+    expect(response?.state.f9999).toEqual({ n: 9999, text: 'value 9999' })
+    // SDK 0.1.1 ignores `state`: the fields follow as deltas.
+    expect(h.ofType('a', 'delta')).toHaveLength(10_000)
+  })
+})
+
 describe('engine: durability of acks', () => {
   it('holds acks until persisted; a failed persist sends PERSIST_FAILED and no ack', () => {
     const h = new EngineHarness({ autoSettle: false })
