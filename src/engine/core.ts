@@ -175,6 +175,7 @@ export class EngineCore {
       textStates: new Map(),
       inFlight: 0,
       bytes: 0,
+      fieldBytes: new Map(),
       lastActive: this.now,
     }
     this.documents.set(documentId, entry)

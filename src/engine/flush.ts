@@ -1,4 +1,5 @@
 import type { DocumentSnapshot, Register } from '../crdt/types.js'
+import type { VectorClock } from '../protocol/types.js'
 import type { EngineCore } from './core.js'
 import type { DocumentEntry, PendingAck } from './state.js'
 
@@ -9,14 +10,18 @@ import type { DocumentEntry, PendingAck } from './state.js'
  */
 export function flushTurn(core: EngineCore): void {
   const persistDocs = new Map<string, Register[]>()
+  const clocks = new Map<string, VectorClock>()
   for (const documentId of core.touched) {
     const entry = core.documents.get(documentId)
     if (!entry?.doc) continue
-    echoFields(core, entry)
+    // One copy of the clock per document and turn, shared by the echoes and the persist batch.
+    const clock = entry.doc.clock()
+    echoFields(core, entry, clock)
     if (entry.dirty.size > 0) {
       const registers = [...entry.dirty.values()]
       entry.dirty.clear()
       persistDocs.set(documentId, registers)
+      clocks.set(documentId, clock)
       if (entry.announce.size > 0) {
         core.emit({
           type: 'document-change',
@@ -35,15 +40,16 @@ export function flushTurn(core: EngineCore): void {
     releaseAcks(core, acks)
     return
   }
-  startPersist(core, persistDocs, acks)
+  startPersist(core, persistDocs, clocks, acks)
 }
 
-function echoFields(core: EngineCore, entry: DocumentEntry): void {
+function echoFields(core: EngineCore, entry: DocumentEntry, documentClock: VectorClock): void {
   const doc = entry.doc
   if (!doc || entry.pendingEcho.size === 0) return
   if (entry.subscribers.size > 0) {
     const to = [...entry.subscribers]
-    const clock = core.wireClock(entry)
+    // Never empty on the wire (PROTOCOL.md §3.6 D6); a touched document nearly always has entries.
+    const clock = doc.clockMax() > 0 ? documentClock : core.wireClock(entry)
     for (const field of entry.pendingEcho) {
       const register = doc.get(field)
       if (!register) continue
@@ -60,14 +66,19 @@ function echoFields(core: EngineCore, entry: DocumentEntry): void {
   entry.pendingEcho.clear()
 }
 
-function startPersist(core: EngineCore, documents: Map<string, Register[]>, acks: PendingAck[]): void {
+function startPersist(
+  core: EngineCore,
+  documents: Map<string, Register[]>,
+  clocks: Map<string, VectorClock>,
+  acks: PendingAck[],
+): void {
   const batchId = core.nextBatchId++
   core.batches.set(batchId, { acks, documents })
   const snapshots: DocumentSnapshot[] = []
   for (const [documentId, registers] of documents) {
     const entry = core.documents.get(documentId)
     if (entry) entry.inFlight++
-    snapshots.push({ documentId, registers, clock: entry?.doc?.clock() ?? {} })
+    snapshots.push({ documentId, registers, clock: clocks.get(documentId) ?? {} })
   }
   core.out.push({ kind: 'persist', batchId, documents: snapshots })
 }

@@ -8,7 +8,7 @@ import { broadcastAwareness } from './handlers/awareness.js'
 import { replayBuffered } from './receive.js'
 import type { DocumentEntry } from './state.js'
 import type { Resolution } from './types.js'
-import { sizeChange } from './writes.js'
+import { registerBytes, setFieldBytes } from './writes.js'
 
 /** Feeds the completion of an effect the runtime ran back into the engine. */
 export function applyResolution(core: EngineCore, result: Resolution): void {
@@ -60,8 +60,9 @@ function documentLoaded(core: EngineCore, snapshot: DocumentSnapshot): void {
   const entry = core.documents.get(snapshot.documentId)
   if (!entry || entry.status === 'ready') return
   entry.doc = new LwwDocument(snapshot.documentId, snapshot)
-  entry.bytes = 0
-  for (const register of entry.doc.registers()) entry.bytes += sizeChange(undefined, register)
+  for (const register of entry.doc.registers()) {
+    setFieldBytes(entry, register.field, registerBytes(register.field, register.value, register.deleted))
+  }
   for (const register of snapshot.registers) core.hlc.observe(register.stamp)
   entry.status = 'ready'
   core.emit({ type: 'document-loaded', documentId: entry.id, fields: entry.doc.liveFieldCount })
@@ -111,12 +112,11 @@ function applyRemote(core: EngineCore, entry: DocumentEntry, registers: Register
   for (const register of registers) {
     core.hlc.observe(register.stamp)
     entry.pendingEcho.add(register.field)
-    const previous = doc.get(register.field)
     if (doc.applyRemote(register)) {
       const winner = doc.get(register.field)
       if (winner) {
         changed.push(winner)
-        entry.bytes += sizeChange(previous, winner)
+        setFieldBytes(entry, winner.field, registerBytes(winner.field, winner.value, winner.deleted))
       }
     }
   }

@@ -62,6 +62,8 @@ export interface DocumentEntry {
   lastActive: number
   /** Quota size: names and values' JSON of the winning registers (see `registerBytes`). */
   bytes: number
+  /** Each field's share of `bytes`, so a write is measured once and the old value never again. */
+  readonly fieldBytes: Map<string, number>
 }
 
 export interface AwarenessRoom {

@@ -16,20 +16,25 @@ export function registerBytes(field: string, value: unknown, deleted: boolean): 
   return utf8Length(field) + (deleted ? 0 : utf8Length(JSON.stringify(value) ?? ''))
 }
 
-/** Quotas are checked for the whole message before anything is applied: a write is all or nothing. */
-function exceedsQuota(
+/**
+ * Quotas are checked for the whole message before anything is applied: a write is all or nothing.
+ * Returns each write's size (measured once, reused when it is applied), or undefined if refused.
+ */
+function measureWithinQuota(
   core: EngineCore,
   connection: Connection,
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
-): boolean {
+): number[] | undefined {
   const { maxFieldValueBytes, maxFieldsPerDocument, maxDocumentBytes } = core.limits
   const doc = entry.doc
   let newFields = 0
   let growth = 0
   const seen = writes.length > 1 ? new Set<string>() : undefined
+  const sizes: number[] = []
   for (const write of writes) {
     const bytes = registerBytes(write.field, write.value, write.deleted)
+    sizes.push(bytes)
     if (bytes > maxFieldValueBytes) {
       core.sendError(
         connection.id,
@@ -37,13 +42,12 @@ function exceedsQuota(
         'LIMIT_EXCEEDED',
         { documentId: entry.id, field: write.field.slice(0, 128) },
       )
-      return true
+      return undefined
     }
     if (seen?.has(write.field)) continue
     seen?.add(write.field)
-    const existing = doc?.get(write.field)
-    if (!existing) newFields++
-    growth += bytes - (existing ? registerBytes(existing.field, existing.value, existing.deleted) : 0)
+    if (!doc?.get(write.field)) newFields++
+    growth += bytes - (entry.fieldBytes.get(write.field) ?? 0)
   }
   if (newFields > 0 && (doc?.size ?? 0) + newFields > maxFieldsPerDocument) {
     core.sendError(
@@ -52,7 +56,7 @@ function exceedsQuota(
       'LIMIT_EXCEEDED',
       { documentId: entry.id },
     )
-    return true
+    return undefined
   }
   if (growth > 0 && entry.bytes + growth > maxDocumentBytes) {
     core.sendError(
@@ -63,9 +67,9 @@ function exceedsQuota(
         documentId: entry.id,
       },
     )
-    return true
+    return undefined
   }
-  return false
+  return sizes
 }
 
 /**
@@ -99,9 +103,10 @@ export function applyWrites(
 ): boolean {
   const doc = entry.doc
   if (!doc) return false
-  if (exceedsQuota(core, connection, entry, writes)) return false
+  const sizes = measureWithinQuota(core, connection, entry, writes)
+  if (!sizes) return false
   const fieldLevel = core.policy !== rbacPolicy
-  for (const write of writes) {
+  for (const [index, write] of writes.entries()) {
     if (fieldLevel && !core.authorize(connection, 'write', entry.id, write.field)) {
       refuseField(core, connection, entry, write.field)
       continue
@@ -112,7 +117,6 @@ export function applyWrites(
     const clientClock = write.clock ?? messageClock
     const clientMax = clientClock && !core.options.testOnly?.flatEchoClock ? clockMax(clientClock) : 0
     const minSeq = Math.max(doc.clockMax() + 1, clientMax)
-    const previous = doc.get(write.field)
     const { register, applied } = doc.localWrite({
       field: write.field,
       value: write.deleted ? null : write.value,
@@ -123,7 +127,7 @@ export function applyWrites(
     entry.pendingEcho.add(write.field)
     if (applied) {
       markApplied(entry, register)
-      entry.bytes += sizeChange(previous, register)
+      setFieldBytes(entry, register.field, sizes[index] ?? 0)
     }
   }
   entry.lastActive = core.now
@@ -136,8 +140,8 @@ export function markApplied(entry: DocumentEntry, register: Register): void {
   entry.announce.set(register.field, register)
 }
 
-/** Change of a document's quota size when `next` replaces `previous` as a field's winner. */
-export function sizeChange(previous: Register | undefined, next: Register): number {
-  const before = previous ? registerBytes(previous.field, previous.value, previous.deleted) : 0
-  return registerBytes(next.field, next.value, next.deleted) - before
+/** Records a field's quota size when a new register wins it; keeps the document total in step. */
+export function setFieldBytes(entry: DocumentEntry, field: string, bytes: number): void {
+  entry.bytes += bytes - (entry.fieldBytes.get(field) ?? 0)
+  entry.fieldBytes.set(field, bytes)
 }

@@ -1,4 +1,6 @@
-import type { SyncSocket, UpgradeRequest } from './options.js'
+import { credentialsFromRequest } from '../auth/credentials.js'
+import type { ConnectionInfo } from '../engine/types.js'
+import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
 import { Outbound, type OutboundLimits } from './outbound.js'
 
 /** What the runtime keeps per open socket (the engine keeps the protocol state). */
@@ -77,5 +79,53 @@ export class IpCounter {
     const next = this.count(ip) - 1
     if (next > 0) this.#counts.set(ip, next)
     else this.#counts.delete(ip)
+  }
+}
+
+/** Handed to sockets refused at accept: every report is ignored. */
+export const REFUSED: ConnectionHandle = Object.freeze({
+  id: '',
+  receive() {},
+  closed() {},
+  pong() {},
+  drained() {},
+})
+
+/** Credentials on the upgrade (`Authorization: Bearer`, `?token=`) authenticate at open. */
+export function connectionInfo(
+  ip: string | undefined,
+  request: UpgradeRequest,
+  canVerify: boolean,
+): ConnectionInfo {
+  const info: ConnectionInfo = ip !== undefined ? { ip } : {}
+  if (!canVerify) return info
+  const credentials = credentialsFromRequest(request)
+  if (credentials.token || credentials.apiKey) info.credentials = credentials
+  return info
+}
+
+/**
+ * Protocol-level liveness (PROTOCOL.md §2.13 FIX): ping every interval; a socket that showed no
+ * sign of life (pong or frame) after two consecutive pings is aborted. Sockets whose transport
+ * has no ping are left alone: they could never answer. Application pings are never required.
+ */
+export function sweepHeartbeats(
+  connections: Iterable<ServerConnection>,
+  now: number,
+  dropped: (connection: ServerConnection) => void,
+): void {
+  for (const connection of [...connections]) {
+    const { socket } = connection
+    if (!socket.ping) continue
+    if (!connection.heartbeat(now)) {
+      connection.abort(1001, 'Heartbeat timeout')
+      dropped(connection)
+      continue
+    }
+    try {
+      socket.ping()
+    } catch {
+      // Closing already; the transport reports it.
+    }
   }
 }

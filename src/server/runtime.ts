@@ -1,11 +1,11 @@
 import { EventEmitter } from 'eventemitter3'
-import { credentialsFromRequest } from '../auth/credentials.js'
-import { ClusterBridge } from '../cluster/bridge.js'
+import type { ClusterBridge } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
 import { SyncEngine } from '../engine/index.js'
-import type { ConnectionInfo, Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/types.js'
+import type { Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/types.js'
 import { resolveClientIp } from './client-ip.js'
-import { IpCounter, ServerConnection } from './connection.js'
+import { linkBroker } from './cluster-link.js'
+import { connectionInfo, IpCounter, REFUSED, ServerConnection, sweepHeartbeats } from './connection.js'
 import type { ResolvedServerOptions } from './create-sync-server.js'
 import { authenticateTask, loadTask, PersistBackoff, persistTask } from './effect-io.js'
 import {
@@ -15,33 +15,19 @@ import {
   SLOW_CLIENT_CODE,
   SLOW_CLIENT_REASON,
 } from './effects.js'
-import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
-import {
-  type HealthReport,
-  type HttpSource,
-  handleHttpRequest,
-  type Readiness,
-  withSecurityHeaders,
-} from './http.js'
+import { type ErrorContext, type SyncServerEvents, safeEmit, toError, toPublicEvent } from './events.js'
+import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
 import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
+import { checkReadiness } from './readiness.js'
+import { healthReport, queuedTotals, serverStats } from './reports.js'
 import { endOfTurn, every, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import type { RuntimeLimits, ServerStats, SyncServer } from './types.js'
 
 /** Flush/wait rounds at shutdown: a failed persist is retried by the next flush, but not forever. */
 const SHUTDOWN_ROUNDS = 5
-const READINESS_TIMEOUT_MS = 2_000
 
 type State = 'running' | 'closing' | 'closed'
-
-/** Handed to sockets refused at accept: every report is ignored. */
-const REFUSED: ConnectionHandle = Object.freeze({
-  id: '',
-  receive() {},
-  closed() {},
-  pong() {},
-  drained() {},
-})
 
 /**
  * The runtime around the pure engine: it owns sockets, time, timers and the store, feeds every
@@ -79,7 +65,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       documents: () => this.#engine.stats().documents,
       subscriptions: () => this.#engine.stats().subscriptions,
       awarenessClients: () => this.#engine.stats().awarenessClients,
-      queuedMessages: () => this.#queued().messages,
+      queuedMessages: () => queuedTotals(this.#connections).messages,
       pendingPersistBatches: () => this.#engine.stats().pendingPersistBatches,
       uptimeSeconds: () => this.#uptimeSeconds(),
       inbound: () => this.#engine.inboundCounters(),
@@ -112,7 +98,9 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     if (ip !== undefined) this.#perIp.add(ip)
     this.#metrics.connectionsTotal.inc()
     this.#safeEmit('connection', { connectionId: id, ip })
-    this.#run(this.#engine.open(id, now, this.#connectionInfo(ip, request)))
+    this.#run(
+      this.#engine.open(id, now, connectionInfo(ip, request, this.#options.authenticate !== undefined)),
+    )
     return {
       id,
       receive: (frame) => this.#receive(connection, frame),
@@ -135,25 +123,11 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   }
 
   stats(): ServerStats {
-    const queued = this.#queued()
-    const metrics = this.#metrics
-    const inbound = this.#engine.inboundCounters()
-    let messagesIn = 0
-    for (const count of Object.values(inbound.messages)) messagesIn += count
-    return {
-      ...this.#engine.stats(),
-      connections: this.#connections.size,
-      messagesIn,
-      messagesOut: metrics.messagesOut.total,
-      bytesIn: inbound.bytes,
-      bytesOut: metrics.bytesOut.total,
-      queuedMessages: queued.messages,
-      queuedBytes: queued.bytes,
-      rejectedConnections: metrics.connectionsRejected.total,
+    return serverStats(this.#engine, this.#metrics, this.#connections, {
       inFlight: this.#inFlight.size,
       startedAt: this.#startedAt,
       uptimeSeconds: this.#uptimeSeconds(),
-    }
+    })
   }
 
   documentState(documentId: string): Record<string, unknown> | undefined {
@@ -239,27 +213,11 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     this.#scheduleFlush()
   }
 
-  /**
-   * Protocol-level liveness (PROTOCOL.md §2.13 FIX): ping every interval; a socket that showed no
-   * sign of life (pong or frame) after two consecutive pings is aborted. Sockets whose transport
-   * has no ping are left alone: they could never answer. Application pings are never required.
-   */
+  /** Protocol-level liveness (see `sweepHeartbeats`). */
   #heartbeat(): void {
-    const now = Date.now()
-    for (const connection of [...this.#connections.values()]) {
-      const { socket } = connection
-      if (!socket.ping) continue
-      if (!connection.heartbeat(now)) {
-        connection.abort(1001, 'Heartbeat timeout')
-        this.#drop(connection, 1001, 'Heartbeat timeout')
-        continue
-      }
-      try {
-        socket.ping()
-      } catch {
-        // Closing already; the transport reports it.
-      }
-    }
+    sweepHeartbeats(this.#connections.values(), Date.now(), (connection) =>
+      this.#drop(connection, 1001, 'Heartbeat timeout'),
+    )
   }
 
   /** One engine flush at the end of the I/O turn, however many frames and resolutions it had. */
@@ -283,19 +241,9 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     }
   }
 
-  /** Credentials on the upgrade (`Authorization: Bearer`, `?token=`) authenticate at open. */
-  #connectionInfo(ip: string | undefined, request: UpgradeRequest): ConnectionInfo {
-    const info: ConnectionInfo = ip !== undefined ? { ip } : {}
-    if (!this.#options.authenticate) return info
-    const credentials = credentialsFromRequest(request)
-    if (credentials.token || credentials.apiKey) info.credentials = credentials
-    return info
-  }
-
-  /** Cluster fan-out over the broker: the bridge turns effects into topics and back. */
+  /** Cluster fan-out over the broker (see `cluster-link.ts`). */
   #createBridge(broker: Broker): ClusterBridge {
-    const bridge = new ClusterBridge({
-      broker,
+    const { bridge, link } = linkBroker(broker, {
       resolve: (resolution) => {
         if (this.#state === 'closed') return
         this.#run(this.#engine.resolve(resolution, Date.now()))
@@ -311,15 +259,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     const started: Promise<void> = bridge.start().finally(() => this.#inFlight.delete(started))
     this.#inFlight.add(started)
-    this.#cluster = {
-      publish: (effect) => void bridge.publishRegisters(effect.documentId, effect.registers),
-      publishAwareness: (effect) => void bridge.publishAwareness(effect.documentId, effect.entry),
-      // Subscribed before the load; then the holders are asked for their present clients.
-      subscribe: (documentId) =>
-        bridge.subscribeDocument(documentId).then(() => void bridge.requestAwareness(documentId)),
-      unsubscribe: (documentId) => void bridge.unsubscribeDocument(documentId),
-      publishRevoke: (target) => void bridge.publishRevoke(target),
-    }
+    this.#cluster = link
     return bridge
   }
 
@@ -405,16 +345,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   /** A throwing listener must not break the effect loop; it is reported as an `error` event. */
   #safeEmit<E extends keyof SyncServerEvents>(event: E, ...args: Parameters<SyncServerEvents[E]>): void {
-    try {
-      ;(this.emit as (name: E, ...rest: Parameters<SyncServerEvents[E]>) => boolean)(event, ...args)
-    } catch (error) {
-      if (event === 'error') return
-      try {
-        this.emit('error', toError(error), { operation: 'listener' })
-      } catch {
-        // An `error` listener that throws has nowhere left to report to.
-      }
-    }
+    safeEmit(this, event, ...args)
   }
 
   // ------------------------------------------------------------------ shutdown
@@ -449,72 +380,17 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #httpSource(): HttpSource {
     return {
       exposeDocumentIds: this.#options.exposeDocumentIds,
-      health: (includeDocuments) => this.#health(includeDocuments),
-      readiness: () => this.#readiness(),
+      health: (includeDocuments) =>
+        healthReport(
+          this.#connections,
+          this.#engine,
+          this.#lastModified,
+          this.#uptimeSeconds(),
+          includeDocuments,
+        ),
+      readiness: () => checkReadiness(this.#state === 'running', this.#options.store, this.#options.broker),
       metricsText: () => this.#metrics.render(),
     }
-  }
-
-  #health(includeDocuments: boolean): HealthReport {
-    const users = new Set<string>()
-    for (const connection of this.#connections.values()) {
-      if (connection.userId !== undefined) users.add(connection.userId)
-    }
-    const ids = this.#engine.documentIds()
-    return {
-      uptimeSeconds: this.#uptimeSeconds(),
-      totalConnections: this.#connections.size,
-      totalUsers: users.size,
-      totalClients: this.#connections.size,
-      totalDocuments: ids.length,
-      documents: includeDocuments
-        ? ids.map((id) => ({
-            id,
-            subscribers: this.#engine.documentInfo(id)?.subscribers ?? 0,
-            lastModified: this.#lastModified.get(id) ?? null,
-          }))
-        : [],
-    }
-  }
-
-  async #readiness(): Promise<Readiness> {
-    const server = this.#state === 'running' ? 'ok' : 'closing'
-    const [storeOk, brokerOk] = await Promise.all([
-      this.#healthy(this.#options.store.health?.bind(this.#options.store)),
-      this.#healthy(
-        this.#options.broker ? () => this.#options.broker?.health() ?? Promise.resolve(true) : undefined,
-      ),
-    ])
-    const store = storeOk ? 'ok' : 'failing'
-    const checks: Record<string, string> = { store, server }
-    if (this.#options.broker) checks.broker = brokerOk ? 'ok' : 'failing'
-    // Without the broker this node still serves its own clients: degraded, not down.
-    return { ready: server === 'ok' && storeOk, degraded: !brokerOk, checks }
-  }
-
-  async #healthy(check: (() => Promise<boolean>) | undefined): Promise<boolean> {
-    if (!check) return true
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS)
-    })
-    try {
-      return await Promise.race([check().then((ok) => ok === true), timeout])
-    } catch {
-      return false
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  #queued(): { messages: number; bytes: number } {
-    let messages = 0
-    let bytes = 0
-    for (const connection of this.#connections.values()) {
-      messages += connection.outbound.queuedMessages
-      bytes += connection.outbound.queuedBytes
-    }
-    return { messages, bytes }
   }
 
   #uptimeSeconds(): number {

@@ -31,9 +31,9 @@ afterAll(async () => {
 defineDocumentStoreConformance(t, 'PGlite (data dir)', () => onDisk.store())
 
 const pg = await postgresAvailable()
+// Outside CI only: `postgresAvailable` throws in CI when Postgres is missing.
 if ('skip' in pg) {
   console.warn(`skipping Postgres conformance: ${pg.skip}`)
-  describe.skip(`DocumentStore conformance: Postgres (${pg.skip})`, () => it('skipped', () => {}))
 } else {
   defineDocumentStoreConformance(t, 'Postgres', async () => {
     const schema = testSchemaName()
