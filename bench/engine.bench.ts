@@ -12,7 +12,21 @@ import type { ClientMessage } from '../src/protocol/types.js'
 const SUBSCRIBERS = 10
 const FIELDS = 100
 
-function setup(): { engine: SyncEngine; frames: Uint8Array[]; now: () => number } {
+/** `bench`: the minimal single-field shape. `sdk`: what SDK 0.1.1 sends for `set()` (PROTOCOL.md §8.5). */
+type FrameShape = 'bench' | 'sdk'
+
+function deltaPayload(shape: FrameShape, i: number, time: number): Record<string, unknown> {
+  const base = {
+    documentId: 'doc',
+    field: `f${i % FIELDS}`,
+    value: i,
+    clock: { 'client-0': i },
+    messageId: `w${i}`,
+  }
+  return shape === 'bench' ? base : { type: 'set', ...base, clientId: 'client-0', timestamp: time - 5 }
+}
+
+function setup(shape: FrameShape = 'bench'): { engine: SyncEngine; frames: Uint8Array[]; now: () => number } {
   let id = 0
   let time = 1_700_000_000_000
   const engine = new SyncEngine({
@@ -40,12 +54,7 @@ function setup(): { engine: SyncEngine; frames: Uint8Array[]; now: () => number 
   }
   const frames: Uint8Array[] = []
   for (let i = 0; i < 1000; i++) {
-    const frame = encodeFrame(
-      'delta',
-      { documentId: 'doc', field: `f${i % FIELDS}`, value: i, clock: { 'client-0': i }, messageId: `w${i}` },
-      time,
-      'binary',
-    )
+    const frame = encodeFrame('delta', deltaPayload(shape, i, time), time, 'binary')
     if (typeof frame === 'string') throw new Error('binary expected')
     frames.push(frame)
   }
@@ -61,48 +70,52 @@ function settle(engine: SyncEngine, effects: Effect[], now: number): number {
   return sends
 }
 
-const flushEach = setup()
-let i = 0
-const batched = setup()
-let j = 0
-const encoded = setup()
-let k = 0
+/** `BENCH_CPU_ONLY=1`: only the CPU-time figures, as one JSON line (used by engine-compare.sh). */
+const cpuOnly = process.env.BENCH_CPU_ONLY === '1'
 
-const bench = new Bench({ time: 2_000, warmup: true, warmupTime: 500 })
-bench
-  .add('delta -> echo effects, flush per delta (10 subscribers)', () => {
-    const { engine, frames, now } = flushEach
-    const t = now()
-    engine.receive('c0', frames[i++ % frames.length] as Uint8Array, t)
-    settle(engine, engine.flush(t), t)
-  })
-  .add('100 deltas per flush (10 subscribers), per delta', () => {
-    const { engine, frames, now } = batched
-    const t = now()
-    for (let n = 0; n < 100; n++) engine.receive('c0', frames[j++ % frames.length] as Uint8Array, t)
-    settle(engine, engine.flush(t), t)
-  })
-  .add('delta -> echo effects + binary encode once (10 subscribers)', () => {
-    const { engine, frames, now } = encoded
-    const t = now()
-    engine.receive('c0', frames[k++ % frames.length] as Uint8Array, t)
-    for (const effect of engine.flush(t)) {
-      if (effect.kind === 'send') encodeServerMessage(effect.message, 'binary')
-      if (effect.kind === 'persist') engine.resolve({ kind: 'persisted', batchId: effect.batchId }, t)
-    }
-  })
+if (!cpuOnly) await wallClockTable()
 
-await bench.run()
-
-/** 1000 / median latency: the median throughput, less sensitive to a noisy neighbour than the mean. */
-const rows = bench.tasks.map((task) => {
-  const result = task.result
-  const p50 = result && 'latency' in result ? result.latency.p50 : undefined
-  const perIteration = p50 ? 1000 / p50 : 0
-  const perDelta = task.name.startsWith('100 deltas') ? perIteration * 100 : perIteration
-  return { task: task.name, 'deltas/s (wall, median)': Math.round(perDelta).toLocaleString('en-US') }
-})
-console.table(rows)
+async function wallClockTable(): Promise<void> {
+  const flushEach = setup()
+  let i = 0
+  const batched = setup()
+  let j = 0
+  const encoded = setup()
+  let k = 0
+  const bench = new Bench({ time: 2_000, warmup: true, warmupTime: 500 })
+  bench
+    .add('delta -> echo effects, flush per delta (10 subscribers)', () => {
+      const { engine, frames, now } = flushEach
+      const t = now()
+      engine.receive('c0', frames[i++ % frames.length] as Uint8Array, t)
+      settle(engine, engine.flush(t), t)
+    })
+    .add('100 deltas per flush (10 subscribers), per delta', () => {
+      const { engine, frames, now } = batched
+      const t = now()
+      for (let n = 0; n < 100; n++) engine.receive('c0', frames[j++ % frames.length] as Uint8Array, t)
+      settle(engine, engine.flush(t), t)
+    })
+    .add('delta -> echo effects + binary encode once (10 subscribers)', () => {
+      const { engine, frames, now } = encoded
+      const t = now()
+      engine.receive('c0', frames[k++ % frames.length] as Uint8Array, t)
+      for (const effect of engine.flush(t)) {
+        if (effect.kind === 'send') encodeServerMessage(effect.message, 'binary')
+        if (effect.kind === 'persist') engine.resolve({ kind: 'persisted', batchId: effect.batchId }, t)
+      }
+    })
+  await bench.run()
+  /** 1000 / median latency: the median throughput, less sensitive to a noisy neighbour than the mean. */
+  const rows = bench.tasks.map((task) => {
+    const result = task.result
+    const p50 = result && 'latency' in result ? result.latency.p50 : undefined
+    const perIteration = p50 ? 1000 / p50 : 0
+    const perDelta = task.name.startsWith('100 deltas') ? perIteration * 100 : perIteration
+    return { task: task.name, 'deltas/s (wall, median)': Math.round(perDelta).toLocaleString('en-US') }
+  })
+  console.table(rows)
+}
 
 /**
  * CPU time instead of wall time: on a shared machine other processes steal the core, which wall
@@ -120,39 +133,57 @@ function medianOf(rounds: number, sample: () => number): { median: number; min: 
   return { median: samples[Math.floor(rounds / 2)] ?? 0, min: samples[0] ?? 0, max: samples.at(-1) ?? 0 }
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+/** One `receive` of frame bytes and one flush per delta, the worst case for coalescing. */
+function framePath(shape: FrameShape) {
+  const { engine, frames, now } = setup(shape)
+  let n = 0
+  return medianOf(7, () =>
+    perCpuSecond(100_000, () => {
+      const t = now()
+      engine.receive('c0', frames[n++ % frames.length] as Uint8Array, t)
+      settle(engine, engine.flush(t), t)
+    }),
+  )
+}
 
-const full = setup()
-let f = 0
-const fromFrames = medianOf(7, () =>
-  perCpuSecond(100_000, () => {
-    const t = full.now()
-    full.engine.receive('c0', full.frames[f++ % full.frames.length] as Uint8Array, t)
-    settle(full.engine, full.engine.flush(t), t)
-  }),
-)
+/** The same deltas already decoded and validated: the engine alone (the issue's figure). */
+function decodedPath() {
+  const { engine, frames, now } = setup()
+  const decoded = frames.map((frame) => {
+    const result = decodeClientFrame(frame)
+    if (!result.ok) throw new Error('bench frame did not decode')
+    return result.message
+  })
+  let n = 0
+  return medianOf(7, () =>
+    perCpuSecond(100_000, () => {
+      const t = now()
+      engine.receiveMessage('c0', decoded[n++ % decoded.length] as ClientMessage, t)
+      settle(engine, engine.flush(t), t)
+    }),
+  )
+}
 
-const decodedSetup = setup()
-const decoded = decodedSetup.frames.map((frame) => {
-  const result = decodeClientFrame(frame)
-  if (!result.ok) throw new Error('bench frame did not decode')
-  return result.message
-})
-let d = 0
-const fromDecoded = medianOf(7, () =>
-  perCpuSecond(100_000, () => {
-    const t = decodedSetup.now()
-    decodedSetup.engine.receiveMessage('c0', decoded[d++ % decoded.length] as ClientMessage, t)
-    settle(decodedSetup.engine, decodedSetup.engine.flush(t), t)
-  }),
-)
+const fromFrames = framePath('bench')
+const fromSdkFrames = framePath('sdk')
+const fromDecoded = decodedPath()
 
-console.log(
-  `single-field delta -> echo effects, flush per delta, ${SUBSCRIBERS} subscribers, per CPU-second (median of 7 x 100,000):`,
-)
-console.log(
-  `  from frame bytes (decode + validate + engine): ${fmt(fromFrames.median)}  [min ${fmt(fromFrames.min)}, max ${fmt(fromFrames.max)}]`,
-)
-console.log(
-  `  from a decoded delta (engine only):             ${fmt(fromDecoded.median)}  [min ${fmt(fromDecoded.min)}, max ${fmt(fromDecoded.max)}]`,
-)
+if (cpuOnly) {
+  console.log(
+    JSON.stringify({
+      frame: Math.round(fromFrames.median),
+      sdkFrame: Math.round(fromSdkFrames.median),
+      decoded: Math.round(fromDecoded.median),
+    }),
+  )
+} else {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+  const line = (label: string, r: { median: number; min: number; max: number }) =>
+    console.log(`  ${label.padEnd(48)} ${fmt(r.median)}  [min ${fmt(r.min)}, max ${fmt(r.max)}]`)
+  console.log(
+    `single-field delta -> echo effects, flush per delta, ${SUBSCRIBERS} subscribers, per CPU-second (median of 7 x 100,000):`,
+  )
+  line('from frame bytes (decode + validate + engine):', fromFrames)
+  line('from SDK 0.1.1-shaped frame bytes:', fromSdkFrames)
+  line('from a decoded delta (engine only):', fromDecoded)
+}

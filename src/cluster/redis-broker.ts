@@ -189,14 +189,22 @@ export class RedisBroker implements Broker {
   #watch(client: Client, role: Role): void {
     client.on('ready', () => this.#ready(role))
     client.on('close', () => {
-      if (this.#everReady[role] && !this.#closing) this.#lost = true
+      if (!this.#everReady[role] || this.#closing) return
+      this.#lost = true
+      // A clean close (Redis stopped) comes without an error event, and a short outage may end
+      // before any reconnect attempt fails: the lost connection itself is the report.
+      this.#reportOutage(new BrokerUnavailableError(`Redis ${role} connection lost`))
     })
     client.on('error', (error: Error) => {
-      // ioredis emits one error per failed reconnect attempt: report an outage once, not every 100 ms.
-      if (this.#closing || this.#outageReported) return
-      this.#outageReported = true
-      this.#report(error)
+      if (!this.#closing) this.#reportOutage(error)
     })
+  }
+
+  /** ioredis emits one error per failed reconnect attempt: an outage is reported once, not every 100 ms. */
+  #reportOutage(error: Error): void {
+    if (this.#outageReported) return
+    this.#outageReported = true
+    this.#report(error)
   }
 
   #ready(role: Role): void {

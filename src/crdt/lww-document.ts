@@ -8,6 +8,7 @@ export interface LocalWrite {
   field: string
   value: JsonValue
   deleted: boolean
+  /** Becomes part of the stored register: pass a fresh stamp and do not change it afterwards. */
   stamp: Stamp
   /**
    * Lower bound for the dot's seq: lets the server lift its counter to at least a client's own
@@ -60,11 +61,12 @@ export class LwwDocument {
     const seq = Math.max(next, floor)
     // The clock advances even if the write loses: the dot was issued and may be replicated.
     this.#advance(node, seq)
+    // The stamp is kept as given (a fresh `HybridLogicalClock.now()` result): see `LocalWrite`.
     const register: Register = {
       field: write.field,
       value: write.deleted ? null : write.value,
       deleted: write.deleted,
-      stamp: { ms: write.stamp.ms, counter: write.stamp.counter, node },
+      stamp: write.stamp,
       dot: { node, seq },
     }
     return { register, applied: this.#put(register) }

@@ -58,7 +58,12 @@ export function concurrent(a: VectorClock, b: VectorClock): boolean {
 /** Largest entry; 0 for an empty clock. What SyncKit clients read as the echo's counter (D5). */
 export function clockMax(c: VectorClock): number {
   let max = 0
-  for (const seq of Object.values(c)) if (seq > max) max = seq
+  // for-in with an own check: `Object.values` would allocate an array on every write.
+  for (const node in c) {
+    if (!Object.hasOwn(c, node)) continue
+    const seq = c[node] as number
+    if (seq > max) max = seq
+  }
   return max
 }
 

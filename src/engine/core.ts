@@ -8,9 +8,11 @@ import type {
   ServerMessage,
   VectorClock,
 } from '../protocol/types.js'
+import { InFlightBatches } from './batches.js'
 import { ANONYMOUS_PERMISSIONS, resolveLimits } from './limits.js'
 import { rbacPolicy } from './rbac.js'
-import type { AwarenessRoom, Connection, DocumentEntry, PendingAck, PersistBatch } from './state.js'
+import type { AwarenessRoom, Connection, DocumentEntry, PendingAck } from './state.js'
+import { SubscriberSet } from './subscribers.js'
 import type {
   AuthorizePolicy,
   ConnectionId,
@@ -41,11 +43,11 @@ export class EngineCore {
   readonly connections = new Map<ConnectionId, Connection>()
   readonly documents = new Map<string, DocumentEntry>()
   readonly rooms = new Map<string, AwarenessRoom>()
-  readonly batches = new Map<number, PersistBatch>()
+  readonly batches = new InFlightBatches()
   /** Acks of this turn's writes, released at flush (with the persist batch when durable). */
   acksThisTurn: PendingAck[] = []
-  /** Documents touched since the last flush (echo, persist, publish). */
-  readonly touched = new Set<string>()
+  /** Documents touched since the last flush (echo, persist, publish), each once (`entry.touched`). */
+  readonly touched: DocumentEntry[] = []
   nextBatchId = 1
   /** Per-user token buckets, dropped when the user's last connection closes. */
   readonly userBuckets = new Map<string, { tokens: number; at: number; connections: number }>()
@@ -97,7 +99,8 @@ export class EngineCore {
 
   /** To one connection, if it is still open (a parked write of a closed one has nobody to answer). */
   sendTo(conn: ConnectionId, body: OutgoingBody): void {
-    if (this.connections.has(conn)) this.send([conn], body)
+    const connection = this.connections.get(conn)
+    if (connection) this.send(connection.only, body)
   }
 
   /** `error {error, details}`; `details.code` always set so clients and metrics can branch on it. */
@@ -168,10 +171,11 @@ export class EngineCore {
       status: 'loading',
       doc: undefined,
       parked: [],
-      subscribers: new Set(),
+      subscribers: new SubscriberSet(),
       pendingEcho: new Set(),
       dirty: new Map(),
       announce: new Map(),
+      touched: false,
       textStates: new Map(),
       inFlight: 0,
       bytes: 0,
@@ -212,7 +216,7 @@ export class EngineCore {
       room = {
         documentId,
         awareness: new AwarenessDocument({ maxClients: this.limits.maxAwarenessClientsPerDocument }),
-        subscribers: new Set(),
+        subscribers: new SubscriberSet(),
         owners: new Map(),
       }
       this.rooms.set(documentId, room)
@@ -280,7 +284,9 @@ export class EngineCore {
   }
 
   touch(entry: DocumentEntry): void {
-    this.touched.add(entry.id)
+    if (entry.touched) return
+    entry.touched = true
+    this.touched.push(entry)
   }
 
   queueAck(connection: Connection, messageId: string | undefined, documentId: string): void {

@@ -89,7 +89,7 @@ export class SyncEngine {
 
   /** True while flush has work (echoes, persistence, acks) queued. */
   get hasPendingFlush(): boolean {
-    return this.#core.touched.size > 0 || this.#core.acksThisTurn.length > 0
+    return this.#core.touched.length > 0 || this.#core.acksThisTurn.length > 0
   }
 
   stats(): EngineStats {

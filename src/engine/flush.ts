@@ -1,7 +1,9 @@
-import type { DocumentSnapshot, Register } from '../crdt/types.js'
+import type { DocumentSnapshot } from '../crdt/types.js'
 import type { VectorClock } from '../protocol/types.js'
 import type { EngineCore } from './core.js'
 import type { DocumentEntry, PendingAck } from './state.js'
+
+const NO_ACKS: readonly PendingAck[] = Object.freeze([])
 
 /**
  * End of an I/O turn: one echo per touched field to every subscriber (the writer included, with
@@ -9,45 +11,46 @@ import type { DocumentEntry, PendingAck } from './state.js'
  * carrying the turn's acks. Cluster `publish` waits for the commit (see `persisted`).
  */
 export function flushTurn(core: EngineCore): void {
-  const persistDocs = new Map<string, Register[]>()
-  const clocks = new Map<string, VectorClock>()
-  for (const documentId of core.touched) {
-    const entry = core.documents.get(documentId)
-    if (!entry?.doc) continue
+  // Most turns touch one document: no per-turn maps, one array only when something is dirty.
+  let snapshots: DocumentSnapshot[] | undefined
+  // Nothing below touches a document, so the list can be walked and emptied in place.
+  for (const entry of core.touched) {
+    entry.touched = false
+    // Evicted or failed to load since it was touched: nothing of it is left to flush.
+    if (!entry.doc || core.documents.get(entry.id) !== entry) continue
     // One copy of the clock per document and turn, shared by the echoes and the persist batch.
     const clock = entry.doc.clock()
     echoFields(core, entry, clock)
-    if (entry.dirty.size > 0) {
-      const registers = [...entry.dirty.values()]
-      entry.dirty.clear()
-      persistDocs.set(documentId, registers)
-      clocks.set(documentId, clock)
-      if (entry.announce.size > 0) {
-        core.emit({
-          type: 'document-change',
-          documentId,
-          registers: [...entry.announce.values()],
-          origin: 'local',
-        })
-        entry.announce.clear()
-      }
+    if (entry.dirty.size === 0) continue
+    const registers = Array.from(entry.dirty.values())
+    if (entry.announce.size > 0) {
+      // `announce` is a subset of `dirty` (only a failed persist adds to `dirty` alone), so equal
+      // sizes mean equal contents and the persisted array can be announced as it is.
+      const announced =
+        entry.announce.size === entry.dirty.size ? registers : Array.from(entry.announce.values())
+      core.emit({ type: 'document-change', documentId: entry.id, registers: announced, origin: 'local' })
+      entry.announce = new Map()
     }
+    entry.dirty = new Map()
+    if (snapshots === undefined) snapshots = []
+    snapshots.push({ documentId: entry.id, registers, clock })
   }
-  core.touched.clear()
-  const acks = core.acksThisTurn
-  core.acksThisTurn = []
-  if (persistDocs.size === 0) {
+  core.touched.length = 0
+  // The batch keeps its acks: a turn without any must not hand over the array the next turn fills.
+  const acks = core.acksThisTurn.length > 0 ? core.acksThisTurn : NO_ACKS
+  if (acks !== NO_ACKS) core.acksThisTurn = []
+  if (snapshots === undefined) {
     releaseAcks(core, acks)
     return
   }
-  startPersist(core, persistDocs, clocks, acks)
+  startPersist(core, snapshots, acks)
 }
 
 function echoFields(core: EngineCore, entry: DocumentEntry, documentClock: VectorClock): void {
   const doc = entry.doc
   if (!doc || entry.pendingEcho.size === 0) return
   if (entry.subscribers.size > 0) {
-    const to = [...entry.subscribers]
+    const to = entry.subscribers.list()
     // Never empty on the wire (PROTOCOL.md §3.6 D6); a touched document nearly always has entries.
     const clock = doc.clockMax() > 0 ? documentClock : core.wireClock(entry)
     for (const field of entry.pendingEcho) {
@@ -63,31 +66,23 @@ function echoFields(core: EngineCore, entry: DocumentEntry, documentClock: Vecto
       })
     }
   }
-  entry.pendingEcho.clear()
+  entry.pendingEcho = new Set()
 }
 
-function startPersist(
-  core: EngineCore,
-  documents: Map<string, Register[]>,
-  clocks: Map<string, VectorClock>,
-  acks: PendingAck[],
-): void {
+function startPersist(core: EngineCore, documents: DocumentSnapshot[], acks: readonly PendingAck[]): void {
   const batchId = core.nextBatchId++
-  core.batches.set(batchId, { acks, documents })
-  const snapshots: DocumentSnapshot[] = []
-  for (const [documentId, registers] of documents) {
-    const entry = core.documents.get(documentId)
+  core.batches.add({ id: batchId, acks, documents })
+  for (const snapshot of documents) {
+    const entry = core.documents.get(snapshot.documentId)
     if (entry) entry.inFlight++
-    snapshots.push({ documentId, registers, clock: clocks.get(documentId) ?? {} })
   }
-  core.out.push({ kind: 'persist', batchId, documents: snapshots })
+  core.out.push({ kind: 'persist', batchId, documents })
 }
 
-export function releaseAcks(core: EngineCore, acks: PendingAck[]): void {
+export function releaseAcks(core: EngineCore, acks: readonly PendingAck[]): void {
   for (const ack of acks) {
-    if (core.connections.get(ack.conn)?.closed === false) {
-      core.sendTo(ack.conn, { type: 'ack', messageId: ack.messageId })
-    }
+    const connection = core.connections.get(ack.conn)
+    if (connection?.closed === false) core.send(connection.only, { type: 'ack', messageId: ack.messageId })
   }
 }
 
@@ -97,12 +92,11 @@ export function releaseAcks(core: EngineCore, acks: PendingAck[]): void {
  * loads it from the store would miss a register that is neither in the store nor on the topic.
  */
 export function persisted(core: EngineCore, batchId: number): void {
-  const batch = core.batches.get(batchId)
+  const batch = core.batches.take(batchId)
   if (!batch) return
-  core.batches.delete(batchId)
   settleInFlight(core, batch.documents)
   releaseAcks(core, batch.acks)
-  for (const [documentId, registers] of batch.documents)
+  for (const { documentId, registers } of batch.documents)
     core.out.push({ kind: 'publish', documentId, registers })
 }
 
@@ -111,9 +105,8 @@ export function persisted(core: EngineCore, batchId: number): void {
  * registers go back to the dirty set so the next flush retries them. Nothing acked is lost.
  */
 export function persistFailed(core: EngineCore, batchId: number, error: string): void {
-  const batch = core.batches.get(batchId)
+  const batch = core.batches.take(batchId)
   if (!batch) return
-  core.batches.delete(batchId)
   settleInFlight(core, batch.documents)
   for (const ack of batch.acks) {
     if (core.connections.get(ack.conn)?.closed !== false) continue
@@ -122,7 +115,7 @@ export function persistFailed(core: EngineCore, batchId: number, error: string):
       messageId: ack.messageId,
     })
   }
-  for (const [documentId, registers] of batch.documents) {
+  for (const { documentId, registers } of batch.documents) {
     const entry = core.documents.get(documentId)
     if (!entry) continue
     for (const register of registers) {
@@ -132,8 +125,8 @@ export function persistFailed(core: EngineCore, batchId: number, error: string):
   }
 }
 
-function settleInFlight(core: EngineCore, documents: Map<string, Register[]>): void {
-  for (const documentId of documents.keys()) {
+function settleInFlight(core: EngineCore, documents: readonly DocumentSnapshot[]): void {
+  for (const { documentId } of documents) {
     const entry = core.documents.get(documentId)
     if (entry && entry.inFlight > 0) entry.inFlight--
   }

@@ -12,6 +12,7 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
   const principal = info?.principal ?? (core.options.anonymous ? core.anonymousPrincipal() : undefined)
   const connection: Connection = {
     id,
+    only: Object.freeze([id]),
     ip: info?.ip,
     openedAt: core.now,
     format: undefined,
@@ -134,7 +135,7 @@ function evictIdleDocuments(core: EngineCore): void {
       entry.subscribers.size === 0 &&
       entry.inFlight === 0 &&
       entry.dirty.size === 0 &&
-      !core.touched.has(entry.id),
+      !entry.touched,
   )
   const excess = idle.length - core.limits.maxIdleDocuments
   if (excess <= 0) return

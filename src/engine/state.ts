@@ -1,7 +1,8 @@
 import type { AwarenessDocument, LwwDocument } from '../crdt/index.js'
-import type { Register } from '../crdt/types.js'
+import type { DocumentSnapshot, Register } from '../crdt/types.js'
 import type { ChunkAssembler } from '../protocol/index.js'
 import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
+import type { SubscriberSet } from './subscribers.js'
 import type { ConnectionId, Principal } from './types.js'
 
 export type AuthState = 'pending' | 'authenticating' | 'authenticated'
@@ -14,6 +15,8 @@ export interface BufferedMessage {
 
 export interface Connection {
   readonly id: ConnectionId
+  /** `[id]`, frozen: the `to` of every reply, allocated once per connection. */
+  readonly only: readonly ConnectionId[]
   readonly ip: string | undefined
   readonly openedAt: number
   /** Decided by the first frame; replies go out in this encoding. */
@@ -48,13 +51,18 @@ export interface DocumentEntry {
   status: 'loading' | 'ready'
   doc: LwwDocument | undefined
   readonly parked: ParkedItem[]
-  readonly subscribers: Set<ConnectionId>
-  /** Fields to echo at the next flush. */
-  readonly pendingEcho: Set<string>
+  readonly subscribers: SubscriberSet
+  /**
+   * Fields to echo at the next flush. This and the two maps below are replaced, not cleared, at
+   * each flush: `clear()` costs several times a fresh collection on V8.
+   */
+  pendingEcho: Set<string>
   /** Registers applied locally and not yet handed to a `persist` effect. */
-  readonly dirty: Map<string, Register>
+  dirty: Map<string, Register>
   /** Registers applied locally since the last flush, for the `document-change` event. */
-  readonly announce: Map<string, Register>
+  announce: Map<string, Register>
+  /** Queued in `EngineCore.touched` for the next flush. */
+  touched: boolean
   /** Latest `text-state` op per client id (insertion order = age, for the cap). */
   readonly textStates: Map<string, JsonObject>
   /** Persist batches in flight that hold registers of this document. */
@@ -69,7 +77,7 @@ export interface DocumentEntry {
 export interface AwarenessRoom {
   readonly documentId: string
   readonly awareness: AwarenessDocument
-  readonly subscribers: Set<ConnectionId>
+  readonly subscribers: SubscriberSet
   /** clientId -> owning connection, so a leave can be broadcast when the connection closes. */
   readonly owners: Map<string, ConnectionId>
 }
@@ -82,6 +90,8 @@ export interface PendingAck {
 }
 
 export interface PersistBatch {
-  readonly acks: PendingAck[]
-  readonly documents: Map<string, Register[]>
+  readonly id: number
+  readonly acks: readonly PendingAck[]
+  /** The same array the `persist` effect carries. */
+  readonly documents: readonly DocumentSnapshot[]
 }

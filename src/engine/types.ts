@@ -150,7 +150,7 @@ export interface LoadEffect {
 export interface PersistEffect {
   kind: 'persist'
   batchId: number
-  documents: DocumentSnapshot[]
+  documents: readonly DocumentSnapshot[]
 }
 /** Publish registers this node applied to the cluster topic of the document. */
 export interface PublishEffect {

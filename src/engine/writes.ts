@@ -13,7 +13,22 @@ export interface IncomingWrite extends FieldWrite {
 
 /** What a field costs against the quotas: its name plus its value's JSON (tombstones: the name). */
 export function registerBytes(field: string, value: unknown, deleted: boolean): number {
-  return utf8Length(field) + (deleted ? 0 : utf8Length(JSON.stringify(value) ?? ''))
+  return utf8Length(field) + (deleted ? 0 : jsonBytes(value))
+}
+
+/** UTF-8 length of `JSON.stringify(value)`; scalars without building the text. */
+function jsonBytes(value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+      // The JSON of a finite number is its `String` form (ASCII); non-finite ones are `null`.
+      return Number.isFinite(value) ? String(value).length : 4
+    case 'boolean':
+      return value ? 4 : 5
+    case 'object':
+      if (value === null) return 4
+      break
+  }
+  return utf8Length(JSON.stringify(value) ?? '')
 }
 
 /**

@@ -15,11 +15,27 @@ export function writeHeader(view: DataView, code: number, timestamp: number, pay
   view.setUint32(9, payloadLength)
 }
 
+// Readers take the frame's bytes (at least HEADER_BYTES of them): no DataView per frame.
+
 /** The header timestamp; exact for |t| < 2^53, the nearest double beyond. */
-export function readTimestamp(view: DataView): number {
-  return view.getInt32(1) * TWO_32 + view.getUint32(5)
+export function readTimestamp(frame: Uint8Array): number {
+  return readInt32(frame, 1) * TWO_32 + readUint32(frame, 5)
 }
 
-export function readPayloadLength(view: DataView): number {
-  return view.getUint32(9)
+export function readPayloadLength(frame: Uint8Array): number {
+  return readUint32(frame, 9)
+}
+
+function readInt32(bytes: Uint8Array, at: number): number {
+  // `<< 24` of the high byte lands in the sign bit: a big-endian int32, as DataView.getInt32.
+  return (
+    ((bytes[at] as number) << 24) |
+    ((bytes[at + 1] as number) << 16) |
+    ((bytes[at + 2] as number) << 8) |
+    (bytes[at + 3] as number)
+  )
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return readInt32(bytes, at) >>> 0
 }

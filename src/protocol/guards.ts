@@ -48,12 +48,34 @@ export const MAX_JSON_DEPTH = 64
  */
 export const REPLY_NESTING = 8
 
+/** Deeper limits than this are walked with an explicit stack instead of recursion. */
+const RECURSION_LIMIT = 256
+
 /**
  * True when `value` is not safe to keep and echo: nested deeper than `maxDepth`, or holding a
  * number JSON cannot carry (`1e999` parses to Infinity, which would be stored as Infinity but
- * sent as `null`). Iterative, so checking a hostile value cannot itself overflow the stack.
+ * sent as `null`). Checking a hostile value cannot itself overflow the stack: the recursion stops
+ * at `maxDepth`, and larger limits use an explicit stack.
  */
 export function unsafeJson(value: unknown, maxDepth: number): boolean {
+  return maxDepth <= RECURSION_LIMIT ? unsafeBelow(value, 1, maxDepth) : unsafeIterative(value, maxDepth)
+}
+
+/** Recursive walk, no allocation: the common case of every frame. */
+function unsafeBelow(value: unknown, depth: number, maxDepth: number): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value)
+  if (typeof value !== 'object' || value === null) return false
+  if (depth > maxDepth) return true
+  if (Array.isArray(value)) {
+    for (const child of value) if (unsafeBelow(child, depth + 1, maxDepth)) return true
+    return false
+  }
+  const object = value as Record<string, unknown>
+  for (const key in object) if (unsafeBelow(object[key], depth + 1, maxDepth)) return true
+  return false
+}
+
+function unsafeIterative(value: unknown, maxDepth: number): boolean {
   if (typeof value === 'number') return !Number.isFinite(value)
   const pending: unknown[] = [value]
   const depths: number[] = [1]

@@ -45,19 +45,19 @@ function malformed(format: WireFormat, bytes: number, type?: string): ParsedFram
 
 function parseBinary(frame: Uint8Array, bytes: number, maxDepth: number): ParsedFrame {
   if (frame.byteLength < HEADER_BYTES) return malformed('binary', bytes)
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
-  const type = typeFromCode(view.getUint8(0))
+  const type = typeFromCode(frame[0] as number)
   if (type === undefined) return malformed('binary', bytes)
-  const end = HEADER_BYTES + readPayloadLength(view)
+  const end = HEADER_BYTES + readPayloadLength(frame)
   if (end > frame.byteLength) return malformed('binary', bytes, type)
   // Bytes after 13+N are ignored, as in the reference.
   const payload = parseJsonBytes(frame.subarray(HEADER_BYTES, end))
   if (!isPlainObject(payload)) return malformed('binary', bytes, type)
   if (unsafeJson(payload, maxDepth)) return malformed('binary', bytes, type)
-  const fields: Record<string, unknown> = {}
-  // The header code decides the type; a payload `type` (SDK 0.1.1 `'set'`, C# names) is discarded.
-  const timestamp = copyFields(payload, fields, readTimestamp(view))
-  return { ok: true, type, fields, timestamp, format: 'binary', bytes }
+  // The header code decides the type; a payload `type` (SDK 0.1.1 `'set'`, C# names) means nothing.
+  // The fresh parsed object is the fields as it is: readers only take named own keys.
+  const own = getOwn(payload, 'timestamp')
+  const timestamp = typeof own === 'number' ? own : readTimestamp(frame)
+  return { ok: true, type, fields: payload, timestamp, format: 'binary', bytes }
 }
 
 /** JSON of UTF-8 bytes, or `undefined` (never an object) when either layer is malformed. */

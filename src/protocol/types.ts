@@ -321,7 +321,10 @@ export type ParsedFrame =
   | {
       ok: true
       type: string
-      /** Payload keys minus `type` and `timestamp` (so `id` is included). Own data properties only. */
+      /**
+       * The payload's keys (so `id` is included), own data properties only. A `type` or
+       * `timestamp` key in it means nothing: read the `type` and `timestamp` of this result.
+       */
       fields: Record<string, unknown>
       timestamp: number
       format: WireFormat

@@ -52,7 +52,8 @@ export function validateDelta(
   }
   if (writes.length === 0) return invalid
 
-  const message: DeltaMessage = { type: 'delta', ...envelope, documentId, writes }
+  const message: DeltaMessage = { type: 'delta', timestamp: envelope.timestamp, documentId, writes }
+  if (envelope.id !== undefined) message.id = envelope.id
   const clock = sanitizeClock(getOwn(fields, 'vectorClock')) ?? sanitizeClock(getOwn(fields, 'clock'))
   if (clock !== undefined) message.clock = clock
   const messageId = getOwn(fields, 'messageId')

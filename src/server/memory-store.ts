@@ -22,7 +22,7 @@ export class MemoryStore implements DocumentStore {
     return structuredClone({ documentId, registers: [...stored.registers.values()], clock: stored.clock })
   }
 
-  async save(documents: DocumentSnapshot[]): Promise<void> {
+  async save(documents: readonly DocumentSnapshot[]): Promise<void> {
     for (const snapshot of structuredClone(documents)) {
       let stored = this.#documents.get(snapshot.documentId)
       if (!stored) {

@@ -57,7 +57,7 @@ export interface DocumentStore {
   /** `undefined` means the document does not exist yet (an empty document is created). */
   load(documentId: string): Promise<DocumentSnapshot | undefined>
   /** Idempotent upsert of registers by the LWW rule; vector clocks max-merged. */
-  save(documents: DocumentSnapshot[]): Promise<void>
+  save(documents: readonly DocumentSnapshot[]): Promise<void>
   health?(): Promise<boolean>
   close?(): Promise<void>
   /** Document ids in ascending byte order: up to `limit` ids greater than `after`. */

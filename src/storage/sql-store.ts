@@ -70,7 +70,7 @@ export class SqlDocumentStore implements DocumentStore {
     }
   }
 
-  async save(documents: DocumentSnapshot[]): Promise<void> {
+  async save(documents: readonly DocumentSnapshot[]): Promise<void> {
     this.#assertOpen()
     let batch: ReturnType<typeof prepareSave>
     try {

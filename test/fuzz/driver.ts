@@ -121,7 +121,7 @@ interface Tracked {
 
 type Pending =
   | { kind: 'load'; documentId: string }
-  | { kind: 'persist'; batchId: number; documents: DocumentSnapshot[] }
+  | { kind: 'persist'; batchId: number; documents: readonly DocumentSnapshot[] }
   | { kind: 'auth'; conn: ConnectionId; principal: Principal | undefined }
 
 export const SLOTS = 3

@@ -45,7 +45,7 @@ export class EngineHarness {
   /** Cluster topics (document ids) the engine is subscribed to, per its topic effects. */
   readonly topics = new Set<string>()
   /** `commitOnSettle`: the snapshots of each persist batch, written when it is settled. */
-  readonly #uncommitted = new Map<number, DocumentSnapshot[]>()
+  readonly #uncommitted = new Map<number, readonly DocumentSnapshot[]>()
   now: number
   #ids = 0
   readonly #options: HarnessOptions

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeFrame, parseFrame } from '../../src/protocol/index.js'
+import { decodeClientFrame, encodeFrame, parseFrame } from '../../src/protocol/index.js'
 
 /** A binary frame with a hand-written payload and an optional declared length / trailer. */
 function rawBinary(
@@ -36,16 +36,21 @@ describe('parseFrame: binary', () => {
   it('ignores a payload type key (SDK 0.1.1 and C# put one there)', () => {
     const parsed = parseFrame(rawBinary(0x20, 1, '{"type":"set","documentId":"d"}'))
     expect(parsed.ok && parsed.type).toBe('delta')
-    expect(parsed.ok && parsed.fields).toEqual({ documentId: 'd' })
+    const decoded = decodeClientFrame(
+      rawBinary(0x20, 1, '{"type":"set","documentId":"d","field":"f","value":1}'),
+    )
+    expect(decoded.ok && decoded.message).toMatchObject({ type: 'delta', documentId: 'd', timestamp: 1 })
   })
 
   it('lets a numeric payload timestamp override the header, but not a non-numeric one', () => {
     const a = parseFrame(rawBinary(0x30, 999, '{"timestamp":5}'))
     expect(a.ok && a.timestamp).toBe(5)
-    expect(a.ok && a.fields).toEqual({})
     const b = parseFrame(rawBinary(0x30, 999, '{"timestamp":"5"}'))
     expect(b.ok && b.timestamp).toBe(999)
-    expect(b.ok && b.fields).toEqual({})
+    expect(decodeClientFrame(rawBinary(0x30, 999, '{"timestamp":"5"}'))).toMatchObject({
+      ok: true,
+      message: { type: 'ping', timestamp: 999 },
+    })
   })
 
   it('ignores trailing bytes after 13+N', () => {

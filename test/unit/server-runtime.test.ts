@@ -151,7 +151,7 @@ describe('createSyncServer: effect interpreter with fake sockets', () => {
   })
 
   it('hands the store a snapshot it cannot alias, and loads empty documents as empty', async () => {
-    const saved: DocumentSnapshot[][] = []
+    const saved: (readonly DocumentSnapshot[])[] = []
     const store: DocumentStore = {
       load: async () => undefined,
       save: async (docs) => {

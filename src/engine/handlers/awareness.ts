@@ -80,7 +80,7 @@ export function broadcastAwareness(
   state: AwarenessUpdateMessage['state'],
   clock: number,
 ): void {
-  core.send([...room.subscribers], {
+  core.send(room.subscribers.list(), {
     type: 'awareness_update',
     documentId: room.documentId,
     clientId,

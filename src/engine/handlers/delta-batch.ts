@@ -60,7 +60,7 @@ function relay(
   isTextOperation: boolean,
 ): void {
   if (ops.length === 0) return
-  const others = [...entry.subscribers].filter((id) => id !== connection.id)
+  const others = entry.subscribers.list().filter((id) => id !== connection.id)
   core.send(others, {
     type: 'delta_batch',
     documentId: entry.id,
