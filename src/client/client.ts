@@ -1,34 +1,28 @@
 import { EventEmitter } from 'eventemitter3'
 import { decodeServerFrame, encodeFrame } from '../protocol/index.js'
-import type {
-  DeltaOut,
-  JsonObject,
-  JsonValue,
-  ServerMessage,
-  SyncResponseOut,
-  WireFormat,
-} from '../protocol/types.js'
+import type { JsonValue, WireFormat } from '../protocol/types.js'
 import { AwarenessDoc } from './awareness.js'
 import { reconnectDelay } from './backoff.js'
 import { type Deferred, deferred } from './deferred.js'
 import { FrameBuilder, type OutFrame } from './frames.js'
-import { isTombstone, randomId, TOMBSTONE } from './json.js'
+import { handleServerMessage, type InboundHost } from './inbound.js'
+import { randomId, TOMBSTONE } from './json.js'
 import { PingTracker } from './pings.js'
 import { Replica } from './replica.js'
 import { openSocket, resolveWebSocket } from './socket.js'
 import { Subscriptions } from './subscriptions.js'
-import {
-  type AwarenessHandle,
-  type ChangeOrigin,
-  type ClientDialect,
-  type DocumentReplica,
-  type ReconnectOptions,
-  type SyncClient,
-  type SyncClientEvents,
-  type SyncClientOptions,
+import type {
+  AwarenessHandle,
+  ChangeOrigin,
+  ClientDialect,
+  DocumentReplica,
+  ReconnectOptions,
+  SyncClient,
+  SyncClientEvents,
+  SyncClientOptions,
   SyncServerError,
-  type WebSocketConstructorLike,
-  type WebSocketLike,
+  WebSocketConstructorLike,
+  WebSocketLike,
 } from './types.js'
 import { Writes } from './writes.js'
 
@@ -54,6 +48,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
   private readonly subs: Subscriptions
   private readonly presence = new Map<string, AwarenessDoc>()
   private readonly pings = new PingTracker()
+  private readonly inbound: InboundHost
   private connectWaiters: Deferred<void>[] = []
   private socket: WebSocketLike | undefined
   private phase: Phase = 'idle'
@@ -92,6 +87,19 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     }
     this.writes = new Writes(host, options.maxQueuedWrites ?? 1000)
     this.subs = new Subscriptions(host)
+    this.inbound = {
+      ...host,
+      writes: this.writes,
+      subs: this.subs,
+      pings: this.pings,
+      authenticating: () => this.phase === 'authenticating',
+      becomeReady: () => this.becomeReady(),
+      authFailed: (error) => this.authFailed(error),
+      replica: (documentId) => this.replicas.get(documentId),
+      presence: (documentId) => this.presence.get(documentId),
+      emitDelta: (event) => this.emit('delta', event),
+      emitAwareness: (event) => this.emit('awareness', event),
+    }
   }
 
   get connected(): boolean {
@@ -307,94 +315,11 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
         this.emitError(new Error(`Invalid server frame: ${decoded.error.message}`))
         return
       }
-      this.dispatch(decoded.message)
+      handleServerMessage(this.inbound, decoded.message)
       this.emit('message', decoded.message)
     } catch (error) {
       this.emitError(asError(error))
     }
-  }
-
-  private dispatch(message: ServerMessage): void {
-    switch (message.type) {
-      case 'auth_success':
-        if (this.phase === 'authenticating') this.becomeReady()
-        return
-      case 'auth_error':
-        return this.authFailed(new SyncServerError(message.error, 'AUTH_FAILED', message.details))
-      case 'sync_response':
-        return this.onSyncResponse(message)
-      case 'delta':
-        return this.onDelta(message)
-      case 'ack':
-        return this.writes.settle(message.messageId)
-      case 'ping':
-        this.send(this.frames.pong())
-        return
-      case 'pong':
-        return this.pings.pong()
-      case 'awareness_state':
-        for (const entry of message.states) this.onAwareness({ ...entry, documentId: message.documentId })
-        return
-      case 'awareness_update':
-        return this.onAwareness(message)
-      case 'error':
-        return this.onServerError(message.error, message.details)
-      default:
-        // delta_batch relays (text, counter, set ops) and sync_step2 reach apps via 'message'.
-        return
-    }
-  }
-
-  private onSyncResponse(message: SyncResponseOut): void {
-    const replica = this.replicas.get(message.documentId)
-    if (replica) {
-      const changed = replica.applySync(message.state, message.clock, message.deltas)
-      this.emitChange(message.documentId, changed, 'sync')
-    }
-    this.subs.settle(message)
-  }
-
-  private onDelta(message: DeltaOut): void {
-    if (this.dialect === 'legacy' && message.id !== '') this.send(this.frames.ack(message.id))
-    const replica = this.replicas.get(message.documentId)
-    if (!replica) return
-    const { changed, matched } = replica.applyEcho(message.field, message.value, message.clock)
-    const deleted = isTombstone(message.value)
-    this.emit('delta', {
-      documentId: message.documentId,
-      field: message.field,
-      value: deleted ? undefined : message.value,
-      deleted,
-      clock: message.clock,
-    })
-    if (changed) this.emitChange(message.documentId, [message.field], 'remote')
-    // The legacy test client counts the echo of its own value as confirmation (§9).
-    if (this.dialect !== 'legacy') return
-    for (const messageId of matched) if (this.writes.isSent(messageId)) this.writes.settle(messageId)
-  }
-
-  private onAwareness(entry: {
-    documentId: string
-    clientId: string
-    state: JsonObject | null
-    clock: number
-  }): void {
-    const doc = this.presence.get(entry.documentId)
-    if (!doc?.apply(entry)) return
-    this.emit('awareness', entry)
-  }
-
-  private onServerError(text: string, details: JsonObject | undefined): void {
-    const code = typeof details?.code === 'string' ? details.code : undefined
-    const error = new SyncServerError(text, code, details)
-    if (this.phase === 'authenticating' && code?.startsWith('AUTH')) return this.authFailed(error)
-    this.emitError(error)
-    const messageId = details?.messageId
-    if (typeof messageId === 'string') return this.writes.settle(messageId, error)
-    // A document-level refusal without a field or message names the subscribe in flight, if any.
-    const documentId = details?.documentId
-    if (typeof documentId !== 'string' || details?.field !== undefined) return
-    this.subs.refuse(documentId, error)
   }
 
   private authFailed(error: SyncServerError): void {

@@ -88,19 +88,24 @@ export class EngineCore {
     this.out.push({ kind: 'emit', event })
   }
 
-  send(to: readonly ConnectionId[], body: OutgoingBody): void {
+  send(to: readonly ConnectionId[], body: OutgoingBody, reply = false): void {
     if (to.length === 0) return
     // Stamping the fresh body in place is measurably cheaper than copying it on the hot path.
     const message = body as ServerMessage
     message.id = this.options.newId()
     message.timestamp = this.now
-    this.out.push({ kind: 'send', to, message })
+    this.out.push(reply ? { kind: 'send', to, message, reply } : { kind: 'send', to, message })
   }
 
   /** To one connection, if it is still open (a parked write of a closed one has nobody to answer). */
   sendTo(conn: ConnectionId, body: OutgoingBody): void {
     const connection = this.connections.get(conn)
     if (connection) this.send(connection.only, body)
+  }
+
+  /** Part of the answer to the connection's own request for a document (see `SendEffect.reply`). */
+  replyTo(connection: Connection, body: OutgoingBody): void {
+    if (!connection.closed) this.send(connection.only, body, true)
   }
 
   /** `error {error, details}`; `details.code` always set so clients and metrics can branch on it. */

@@ -124,6 +124,13 @@ export interface SendEffect {
   kind: 'send'
   to: readonly ConnectionId[]
   message: ServerMessage
+  /**
+   * Set on the answer to the recipient's own request for a document (`sync_response`,
+   * `sync_step2`, the kept text states and the re-sent fields): the client asked for all of it
+   * at once, so a runtime should not count it against the limit that protects it from a reader
+   * that falls behind on broadcasts (`backpressure.maxReplyBytes` in `createSyncServer`).
+   */
+  reply?: true
 }
 export interface CloseEffect {
   kind: 'close'

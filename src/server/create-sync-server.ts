@@ -83,6 +83,10 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
         'backpressure.maxQueuedMessages',
         options.backpressure?.maxQueuedMessages ?? 10_000,
       ),
+      maxReplyBytes: positive(
+        'backpressure.maxReplyBytes',
+        options.backpressure?.maxReplyBytes ?? 2 * resolvedEngineLimits.maxDocumentBytes + hardLimit,
+      ),
       maxConnections: positive('maxConnections', options.maxConnections ?? 10_000),
       maxConnectionsPerIp: positive('maxConnectionsPerIp', options.maxConnectionsPerIp ?? 50),
       heartbeatIntervalMs: positive('heartbeat.intervalMs', options.heartbeat?.intervalMs ?? 30_000),

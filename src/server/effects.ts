@@ -136,7 +136,7 @@ function deliver(host: EffectHost, effect: SendEffect): void {
       encoded[format] = frame
     }
     recipients++
-    const outcome = connection.outbound.send(frame.data, frame.bytes, coalesceKey)
+    const outcome = connection.outbound.send(frame.data, frame.bytes, coalesceKey, effect.reply === true)
     if (outcome === 'sent') metrics.bytesOut.inc(frame.bytes)
     else if (outcome === 'coalesced') metrics.coalesced.inc()
     else if (outcome === 'overflow') {

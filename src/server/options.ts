@@ -108,6 +108,14 @@ export interface BackpressureOptions {
   hardLimit?: number
   /** Above this many queued messages (after coalescing), the connection is closed (1013). Default 10000. */
   maxQueuedMessages?: number
+  /**
+   * Budget for replies: a document's initial sync (`sync_response`, and for SDK 0.1.1 every
+   * field again) counts here, not against `hardLimit`, since the client asked for all of it in
+   * one turn. Above this many reply bytes queued or still in the transport buffer, the
+   * connection is closed (1013). Default `2 × limits.maxDocumentBytes + hardLimit`, enough for a
+   * document at the byte quota and the per-message overhead of its re-sent fields.
+   */
+  maxReplyBytes?: number
 }
 
 export interface HeartbeatOptions {

@@ -1,12 +1,15 @@
 import type { SyncSocket } from './options.js'
+import { ReplyLedger } from './reply-ledger.js'
 
 export interface OutboundLimits {
   /** Above this many transport-buffered bytes, messages queue here instead. */
   highWaterMark: number
-  /** Buffered + queued bytes beyond which the connection must be closed. */
+  /** Buffered + queued bytes (replies excluded) beyond which the connection must be closed. */
   hardLimit: number
-  /** Queued messages (after coalescing) beyond which the connection must be closed. */
+  /** Queued messages (after coalescing, replies excluded) beyond which the connection must be closed. */
   maxQueuedMessages: number
+  /** Reply bytes queued or still in the transport buffer beyond which the connection must be closed. */
+  maxReplyBytes: number
 }
 
 /** `sent` includes "accepted under backpressure" (-1); `gone` = the socket is closed. */
@@ -15,6 +18,7 @@ export type SendOutcome = 'sent' | 'queued' | 'coalesced' | 'gone' | 'overflow'
 interface Queued {
   data: string | Uint8Array
   bytes: number
+  reply: boolean
 }
 
 /**
@@ -23,12 +27,20 @@ interface Queued {
  * (document, field): only the latest value matters, since clients adopt the echo. A replaced
  * echo moves to the back so it never overtakes a message queued after its predecessor (say, a
  * `sync_response` holding an older value). Memory is capped by bytes and entries.
+ *
+ * Replies (a document's initial sync, which the client asked for) have a budget of their own:
+ * the sync of a document larger than the hard limit goes out in one turn, so under the shared
+ * limit a client reading at full speed could never sync it. Broadcasts never use that budget,
+ * and the budget is bounded, so a client that asks again and again without reading is closed.
  */
 export class Outbound {
   readonly #socket: SyncSocket
   readonly #limits: OutboundLimits
   readonly #queue = new Map<string | number, Queued>()
+  readonly #replies = new ReplyLedger()
   #queuedBytes = 0
+  #queuedReplyBytes = 0
+  #queuedReplies = 0
   #seq = 0
   #pressured = false
 
@@ -50,11 +62,14 @@ export class Outbound {
     return this.#pressured || this.#queue.size > 0
   }
 
-  /** `coalesceKey`: messages with the same key replace each other while queued. */
-  send(data: string | Uint8Array, bytes: number, coalesceKey?: string): SendOutcome {
+  /**
+   * `coalesceKey`: messages with the same key replace each other while queued. `reply`: the
+   * answer to the client's own request, counted against `maxReplyBytes` instead of the hard limit.
+   */
+  send(data: string | Uint8Array, bytes: number, coalesceKey?: string, reply = false): SendOutcome {
     if (!this.pressured) {
       if (this.#buffered() <= this.#limits.highWaterMark) {
-        const written = this.#write(data)
+        const written = this.#write(data, bytes, reply)
         if (written === 0) return 'gone'
         if (written < 0) this.#pressured = true
         return 'sent'
@@ -65,10 +80,11 @@ export class Outbound {
     const previous = this.#queue.get(key)
     if (previous) {
       this.#queue.delete(key)
-      this.#queuedBytes -= previous.bytes
+      this.#count(previous, -1)
     }
-    this.#queue.set(key, { data, bytes })
-    this.#queuedBytes += bytes
+    const item: Queued = { data, bytes, reply }
+    this.#queue.set(key, item)
+    this.#count(item, 1)
     if (this.#overLimit()) return 'overflow'
     return previous ? 'coalesced' : 'queued'
   }
@@ -84,8 +100,8 @@ export class Outbound {
     let bytesWritten = 0
     for (const [key, item] of this.#queue) {
       this.#queue.delete(key)
-      this.#queuedBytes -= item.bytes
-      const written = this.#write(item.data)
+      this.#count(item, -1)
+      const written = this.#write(item.data, item.bytes, item.reply)
       if (written === 0) {
         this.clear()
         return 'gone'
@@ -102,13 +118,27 @@ export class Outbound {
   clear(): void {
     this.#queue.clear()
     this.#queuedBytes = 0
+    this.#queuedReplyBytes = 0
+    this.#queuedReplies = 0
+    this.#replies.clear()
     this.#pressured = false
   }
 
+  #count(item: Queued, sign: 1 | -1): void {
+    this.#queuedBytes += sign * item.bytes
+    if (!item.reply) return
+    this.#queuedReplyBytes += sign * item.bytes
+    this.#queuedReplies += sign
+  }
+
   #overLimit(): boolean {
+    const buffered = this.#buffered()
+    const repliesInTransport = this.#replies.pending(buffered)
+    const ordinaryBytes = buffered - repliesInTransport + this.#queuedBytes - this.#queuedReplyBytes
     return (
-      this.#queue.size > this.#limits.maxQueuedMessages ||
-      this.#buffered() + this.#queuedBytes > this.#limits.hardLimit
+      this.#queue.size - this.#queuedReplies > this.#limits.maxQueuedMessages ||
+      ordinaryBytes > this.#limits.hardLimit ||
+      repliesInTransport + this.#queuedReplyBytes > this.#limits.maxReplyBytes
     )
   }
 
@@ -121,11 +151,14 @@ export class Outbound {
   }
 
   /** The socket contract says `send` never throws; a custom transport might anyway. */
-  #write(data: string | Uint8Array): number {
+  #write(data: string | Uint8Array, bytes: number, reply: boolean): number {
+    let written: number
     try {
-      return this.#socket.send(data)
+      written = this.#socket.send(data)
     } catch {
       return 0
     }
+    if (written !== 0) this.#replies.wrote(bytes, reply)
+    return written
   }
 }

@@ -12,6 +12,7 @@ export interface RuntimeLimits {
   highWaterMark: number
   hardLimit: number
   maxQueuedMessages: number
+  maxReplyBytes: number
   maxConnections: number
   maxConnectionsPerIp: number
   heartbeatIntervalMs: number

@@ -600,8 +600,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       slow.resume()
       expect(await slow.closed(20_000), `${slow.label}: close code`).toEqual(SLOW_CLIENT)
 
-      // Everyone else carries on. (Resyncing the whole flooded document would hit a known server
-      // issue, see test/conformance/known-issues.test.ts.)
+      // Everyone else carries on, and a new reader resyncs the whole flooded document.
       await writer.writeAcked(doc, { after: 'ok' })
       await writer.waitEcho(doc, 'after', 'ok', { from: writerFrom })
       const again = await pool.connect('reconnected', LEGACY_JSON)
@@ -611,7 +610,44 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       const from = again.mark()
       await writer.writeAcked(small, { back: true })
       await again.waitEcho(small, 'back', true, { from })
+      const resync = await pool.connect('resync', SDK_BINARY)
+      const resyncFrom = resync.mark()
+      resync.send('subscribe', { documentId: doc })
+      await resync.waitFrames(
+        'every flooded field re-sent',
+        (f) => f.type === 'delta' && f.payload.documentId === doc,
+        frames * fieldsPerFrame + 1,
+        { from: resyncFrom },
+      )
+      expect(resync.closeEvent, `${resync.label} was closed`).toBeUndefined()
     }, 90_000)
+
+    // A document's initial sync is a reply the client asked for: it may exceed the hard limit
+    // (which bounds what a reader falls behind on broadcasts), up to backpressure.maxReplyBytes.
+    it('syncs a document larger than the hard limit to a prompt reader: sync_response and every field', async () => {
+      const doc = documentId('big')
+      const writer = await pool.connect('writer', SDK_BINARY)
+      const value = 'v'.repeat(8 * 1024)
+      const frames = 40 // 40 × 20 × 8 KiB ≈ 6.5 MB, 12 times the hard limit
+      for (let frame = 0; frame < frames; frame++) {
+        const fields: JsonObject = {}
+        for (let i = 0; i < 20; i++) fields[`f${frame}-${i}`] = value
+        await writer.writeAcked(doc, fields)
+      }
+      expect(frames * 20 * value.length).toBeGreaterThan(12 * CONFORMANCE_LIMITS.hardLimit)
+      const reader = await pool.connect('reader', SDK_BINARY)
+      const from = reader.mark()
+      reader.send('subscribe', { documentId: doc })
+      await reader.waitFrames(
+        'every field re-sent after sync_response',
+        (f) => f.type === 'delta' && f.payload.documentId === doc,
+        frames * 20,
+        { from },
+      )
+      const response = reader.frames.slice(from).find((f) => f.type === 'sync_response')
+      expect(Object.keys((response?.payload.state ?? {}) as JsonObject)).toHaveLength(frames * 20)
+      expect(reader.closeEvent, `${reader.label} was closed`).toBeUndefined()
+    }, 60_000)
 
     // ------------------------------------------------------------ HTTP
 

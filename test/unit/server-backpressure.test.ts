@@ -3,7 +3,7 @@ import { createSyncServer, type SyncServer, type SyncServerOptions } from '../..
 import { Outbound } from '../../src/server/outbound.js'
 import { FakeSocket, frame, turns, waitFor } from './server-fakes.js'
 
-const LIMITS = { highWaterMark: 100, hardLimit: 1_000, maxQueuedMessages: 50 }
+const LIMITS = { highWaterMark: 100, hardLimit: 1_000, maxQueuedMessages: 50, maxReplyBytes: 5_000 }
 
 describe('Outbound queue', () => {
   it('sends directly until the socket reports backpressure, then queues', () => {
@@ -78,6 +78,82 @@ describe('Outbound queue', () => {
     const out = new Outbound(socket, LIMITS)
     expect(out.send('a', 5)).toBe('queued')
     expect(out.send('b', 10)).toBe('overflow')
+  })
+})
+
+describe('Outbound replies (the initial sync of a document the client asked for)', () => {
+  it('lets a reply larger than the hard limit out, with its re-sent fields queued behind it', () => {
+    const socket = new FakeSocket()
+    const out = new Outbound(socket, LIMITS)
+    expect(out.send('sync_response', 1_500, undefined, true)).toBe('sent')
+    socket.buffered = 1_500 // nothing drained yet
+    for (let i = 0; i < 20; i++) expect(out.send(`f${i}`, 100, `d\u0000f${i}`, true)).toBe('queued')
+    // The same bytes as broadcasts are over the hard limit.
+    const broadcasts = new Outbound(new FakeSocket(), LIMITS)
+    expect(broadcasts.send('sync_response', 1_500)).toBe('sent')
+    const stalled = new FakeSocket()
+    stalled.buffered = 1_500
+    const queued = new Outbound(stalled, LIMITS)
+    expect(queued.send('big', 1_500)).toBe('overflow')
+  })
+
+  it('still bounds broadcasts queued behind a reply by the hard limit', () => {
+    const socket = new FakeSocket()
+    const out = new Outbound(socket, LIMITS)
+    out.send('sync_response', 1_500, undefined, true)
+    socket.buffered = 1_500
+    expect(out.send('echo', 600)).toBe('queued')
+    expect(out.send('echo', 600)).toBe('overflow')
+  })
+
+  it('closes past maxReplyBytes: asking again and again without reading is bounded', () => {
+    const socket = new FakeSocket()
+    socket.buffered = 101
+    const out = new Outbound(socket, LIMITS)
+    const outcomes = Array.from({ length: 6 }, () => out.send('sync_response', 1_000, undefined, true))
+    expect(outcomes).toEqual(['queued', 'queued', 'queued', 'queued', 'queued', 'overflow'])
+  })
+
+  it('does not count replies against maxQueuedMessages', () => {
+    const socket = new FakeSocket()
+    socket.buffered = 101
+    const out = new Outbound(socket, LIMITS)
+    const outcomes = Array.from({ length: 200 }, (_, i) => out.send(`f${i}`, 10, `d\u0000f${i}`, true))
+    expect(outcomes.every((o) => o === 'queued')).toBe(true)
+    expect(out.queuedMessages).toBe(200)
+  })
+
+  it('tells replies from broadcasts in the transport buffer by write order', () => {
+    // A broadcast, then a reply, both written: 2,000 bytes, then `buffered` of them still held.
+    const written = (buffered: number): Outbound => {
+      const socket = new FakeSocket()
+      const out = new Outbound(socket, LIMITS)
+      expect(out.send('echo', 500)).toBe('sent')
+      expect(out.send('sync_response', 1_500, undefined, true)).toBe('sent')
+      socket.buffered = buffered
+      return out
+    }
+    // 300 bytes left, all of them the broadcast's: 200 broadcast bytes remain, and a queued
+    // 900-byte broadcast makes 1,100, over the hard limit.
+    expect(written(1_700).send('late', 900)).toBe('overflow')
+    // 1,000 bytes left: the broadcast and a third of the reply. No broadcast bytes remain.
+    expect(written(1_000).send('late', 900)).toBe('queued')
+  })
+
+  it('frees the reply budget as the transport drains the reply', () => {
+    const socket = new FakeSocket()
+    const out = new Outbound(socket, { ...LIMITS, maxReplyBytes: 2_000 })
+    out.send('sync_response', 1_500, undefined, true)
+    socket.buffered = 1_500
+    expect(out.send('again', 1_000, undefined, true)).toBe('overflow')
+    const drained = new FakeSocket()
+    const later = new Outbound(drained, { ...LIMITS, maxReplyBytes: 2_000 })
+    later.send('sync_response', 1_500, undefined, true)
+    drained.buffered = 400 // 1,100 of the reply left
+    expect(later.send('again', 1_000, undefined, true)).toBe('queued') // 400 + 1,000 <= 2,000
+    drained.buffered = 0
+    expect(later.drain()).toBe(1_000)
+    expect(later.pressured).toBe(false)
   })
 })
 

@@ -54,7 +54,7 @@ export function sendSyncResponse(
   const doc = entry.doc
   if (!doc) return
   const latestText = lastValue(entry.textStates)
-  core.sendTo(connection.id, {
+  core.replyTo(connection, {
     type: 'sync_response',
     requestId,
     documentId: entry.id,
@@ -68,7 +68,7 @@ export function sendSyncResponse(
 /** Kept Fugue states: merging all of them is a join, so a late joiner reaches the converged text. */
 function sendTextStates(core: EngineCore, connection: Connection, entry: DocumentEntry): void {
   if (entry.textStates.size === 0) return
-  core.sendTo(connection.id, {
+  core.replyTo(connection, {
     type: 'delta_batch',
     documentId: entry.id,
     deltas: [...entry.textStates.values()],
@@ -82,7 +82,7 @@ function resendFields(core: EngineCore, connection: Connection, entry: DocumentE
   const clock = core.wireClock(entry)
   // Tombstones too: a client that was away during a delete learns it only this way.
   for (const register of doc.registers()) {
-    core.sendTo(connection.id, {
+    core.replyTo(connection, {
       type: 'delta',
       documentId: entry.id,
       field: register.field,

@@ -25,7 +25,7 @@ export function handleSyncStep1(core: EngineCore, connection: Connection, messag
   if (!core.checkAccess(connection, 'read', message.documentId)) return
   const entry = core.readyDocument(connection, message, message.documentId)
   if (!entry?.doc) return
-  core.sendTo(connection.id, {
+  core.replyTo(connection, {
     type: 'sync_step2',
     documentId: entry.id,
     operations: core.deltasSince(entry, message.stateVector),
