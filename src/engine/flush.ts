@@ -24,10 +24,8 @@ export function flushTurn(core: EngineCore): void {
     if (entry.dirty.size === 0) continue
     const registers = Array.from(entry.dirty.values())
     if (entry.announce.size > 0) {
-      // `announce` is a subset of `dirty` (only a failed persist adds to `dirty` alone), so equal
-      // sizes mean equal contents and the persisted array can be announced as it is.
-      const announced =
-        entry.announce.size === entry.dirty.size ? registers : Array.from(entry.announce.values())
+      // An array of its own: listeners get it, and must not be able to touch what is persisted.
+      const announced = Array.from(entry.announce.values())
       core.emit({ type: 'document-change', documentId: entry.id, registers: announced, origin: 'local' })
       entry.announce = new Map()
     }
