@@ -33,13 +33,15 @@ export interface PostgresStoreOptions {
   /** Run migrations before returning (safe from many nodes at once). Default true. */
   migrate?: boolean
   healthTimeoutMs?: SqlDocumentStoreOptions['healthTimeoutMs']
+  migrationLockTimeoutMs?: SqlDocumentStoreOptions['migrationLockTimeoutMs']
 }
 
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<SqlDocumentStore> {
-  const { migrate, healthTimeoutMs, ...driverOptions } = options
+  const { migrate, healthTimeoutMs, migrationLockTimeoutMs, ...driverOptions } = options
   const store = new SqlDocumentStore(createPostgresDriver(driverOptions), {
     ...(options.schema === undefined ? {} : { schema: options.schema }),
     ...(healthTimeoutMs === undefined ? {} : { healthTimeoutMs }),
+    ...(migrationLockTimeoutMs === undefined ? {} : { migrationLockTimeoutMs }),
   })
   if (migrate !== false) {
     try {

@@ -1,6 +1,6 @@
 import type { SqlDriver, SqlQueryable } from './driver.js'
 import { assertSchemaName } from './driver.js'
-import { StoreError } from './errors.js'
+import { StoreError, toStoreError } from './errors.js'
 
 export interface Migration {
   version: number
@@ -54,7 +54,10 @@ export const MIGRATIONS: readonly Migration[] = [
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)
 
 // Key space of pg_advisory_xact_lock(int, int): first int "synckit", second the schema's hash.
-const LOCK_CLASS = 0x53594e43
+export const MIGRATION_LOCK_CLASS = 0x53594e43
+
+/** Default of `lockTimeoutMs`: long enough for another node's migration of a large table to finish. */
+export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 30_000
 
 export interface MigrationResult {
   /** Versions applied by this call (empty when another node or an earlier start applied them). */
@@ -66,16 +69,24 @@ export interface MigrationResult {
 /**
  * Brings the schema up to `MIGRATIONS` in one transaction. The advisory lock makes nodes that start
  * at once take turns: the first applies, the others then see the version rows and do nothing.
- * A database newer than this code (rolling deploy) is left alone.
+ * A database newer than this code (rolling deploy) is left alone. Waiting for a lock (that turn,
+ * or a long transaction holding the tables) is bounded by `lockTimeoutMs`: startup then fails with
+ * a `StoreError` (SQLSTATE 55P03) instead of hanging.
  */
 export async function migrate(
   driver: SqlDriver,
-  options: { schema?: string } = {},
+  options: { schema?: string; lockTimeoutMs?: number } = {},
 ): Promise<MigrationResult> {
   if (options.schema !== undefined) assertSchemaName(options.schema)
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_MIGRATION_LOCK_TIMEOUT_MS
+  if (!(lockTimeoutMs > 0) || !Number.isFinite(lockTimeoutMs)) {
+    throw new RangeError(`invalid lockTimeoutMs ${lockTimeoutMs}: expected a positive number`)
+  }
   const run = async (tx: SqlQueryable): Promise<MigrationResult> => {
+    // `set local`: the bound ends with this transaction and never leaks into pooled connections.
+    await tx.query(`select set_config('lock_timeout', $1::text, true)`, [`${Math.ceil(lockTimeoutMs)}ms`])
     await tx.query('select pg_advisory_xact_lock($1::int, hashtext($2::text))', [
-      LOCK_CLASS,
+      MIGRATION_LOCK_CLASS,
       options.schema ?? '',
     ])
     if (options.schema !== undefined) await tx.query(`create schema if not exists "${options.schema}"`, [])
@@ -104,5 +115,18 @@ export async function migrate(
   if (driver.transaction === undefined) {
     throw new StoreError('QUERY_ERROR', 'migrations need a driver with transaction support')
   }
-  return driver.transaction(run)
+  try {
+    return await driver.transaction(run)
+  } catch (error) {
+    const storeError = toStoreError(error, 'migrate')
+    if (storeError.sqlState !== LOCK_NOT_AVAILABLE) throw storeError
+    throw new StoreError(
+      'QUERY_ERROR',
+      `migrate: waited more than ${lockTimeoutMs} ms for a lock (another node migrating, or a long transaction on the synckit tables)`,
+      { cause: error, sqlState: LOCK_NOT_AVAILABLE },
+    )
+  }
 }
+
+/** SQLSTATE of a `lock_timeout` expiry. */
+const LOCK_NOT_AVAILABLE = '55P03'

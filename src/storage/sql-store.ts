@@ -14,6 +14,8 @@ export interface SqlDocumentStoreOptions {
   healthTimeoutMs?: number
   /** Attempts of a save that hit a deadlock or serialization failure (safe: saves are idempotent). Default 3. */
   saveAttempts?: number
+  /** `migrate()` gives up waiting for a lock after this long (ms), see `migrate`. Default 30000. */
+  migrationLockTimeoutMs?: number
 }
 
 /** Counters for tests and benchmarks. */
@@ -47,12 +49,14 @@ export class SqlDocumentStore implements DocumentStore {
   /** Idempotent and safe to run from several nodes at once (see `migrate`). */
   async migrate(): Promise<MigrationResult> {
     this.#assertOpen()
+    const { schema, migrationLockTimeoutMs } = this.#options
     try {
-      return await migrate(
-        this.#driver,
-        this.#options.schema === undefined ? {} : { schema: this.#options.schema },
-      )
+      return await migrate(this.#driver, {
+        ...(schema === undefined ? {} : { schema }),
+        ...(migrationLockTimeoutMs === undefined ? {} : { lockTimeoutMs: migrationLockTimeoutMs }),
+      })
     } catch (error) {
+      if (error instanceof RangeError) throw error
       throw toStoreError(error, 'migrate')
     }
   }

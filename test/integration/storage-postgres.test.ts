@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../../adapters/postgres.js'
 import type { DocumentSnapshot, Register } from '../../src/crdt/types.js'
 import { StoreError } from '../../src/storage/errors.js'
-import { MIGRATIONS } from '../../src/storage/migrations.js'
+import { MIGRATION_LOCK_CLASS, MIGRATIONS } from '../../src/storage/migrations.js'
 import type { SqlDocumentStore } from '../../src/storage/sql-store.js'
 import { lwwFold, prng, register, shuffle, sorted } from '../../src/testing/store-fixtures.js'
 import { dropSchema, postgresAvailable, testSchemaName } from '../helpers/services.js'
@@ -63,6 +63,35 @@ describe.skipIf('skip' in pg)('Postgres store', () => {
         expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version))
       } finally {
         await store.close()
+      }
+    })
+
+    it('give up waiting for a lock after migrationLockTimeoutMs, with a StoreError naming it', async () => {
+      const schema = fresh()
+      // Another node in the middle of migrating this schema: it holds the migration lock.
+      const holder = postgres(url, { max: 1, onnotice: () => {} })
+      try {
+        await holder.begin(async (tx) => {
+          await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_CLASS}::int, hashtext(${schema}::text))`
+          const started = Date.now()
+          const error = await rejection(
+            createPostgresStore({ url, schema, max: 2, migrationLockTimeoutMs: 300 }),
+          )
+          expect(Date.now() - started).toBeLessThan(5_000)
+          expect(error.sqlState).toBe('55P03')
+          expect(error.message).toMatch(/^migrate: waited more than 300 ms for a lock/)
+        })
+        // Lock released: the same start succeeds.
+        const store = await createPostgresStore({ url, schema, max: 1, migrationLockTimeoutMs: 300 })
+        try {
+          const rows = await admin.unsafe(`select count(*)::int as n from "${schema}".synckit_schema_version`)
+          expect(rows[0]?.n).toBe(MIGRATIONS.length)
+          await store.save(grid(1, 1, 'after-lock'))
+        } finally {
+          await store.close()
+        }
+      } finally {
+        await holder.end({ timeout: 5 })
       }
     })
 
