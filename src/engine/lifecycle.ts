@@ -20,6 +20,7 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     principal: undefined,
     preAuth: [],
     preAuthBytes: 0,
+    preAuthDocuments: undefined,
     authDeadline: principal ? undefined : core.now + core.limits.authTimeoutMs,
     expiredAt: undefined,
     subscriptions: new Set(),

@@ -6,7 +6,8 @@ export const DEFAULT_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxFrameBytes: 1_048_576,
   maxMessagesPerMinute: 500,
   maxMessagesPerMinutePerUser: 2_000,
-  maxPreAuthFrames: 100,
+  // SDK 0.1.1 subscribes to every registered document before it authenticates (PROTOCOL §8.2).
+  maxPreAuthFrames: 1_000,
   maxPreAuthBytes: 1_048_576,
   authTimeoutMs: 10_000,
   maxParkedPerDocument: 1_000,

@@ -97,14 +97,29 @@ function bufferUntilAuthenticated(
   message: ClientMessage,
   bytes: number,
 ) {
-  const { maxPreAuthFrames, maxPreAuthBytes } = core.limits
+  const { maxPreAuthFrames, maxPreAuthBytes, maxDocumentsPerConnection } = core.limits
   if (connection.preAuth.length >= maxPreAuthFrames || connection.preAuthBytes + bytes > maxPreAuthBytes) {
-    core.sendError(connection.id, 'Too many messages before authentication', 'AUTH_REQUIRED')
-    core.closeConnection(connection.id, 1008, 'Authentication required')
+    refusePreAuth(core, connection, 'Too many messages before authentication')
     return
+  }
+  // Replay would refuse documents past the per-connection cap anyway: do not hold them that long.
+  const documentId = 'documentId' in message ? message.documentId : undefined
+  if (documentId !== undefined) {
+    if (connection.preAuthDocuments === undefined) connection.preAuthDocuments = new Set()
+    const documents = connection.preAuthDocuments
+    if (!documents.has(documentId) && documents.size >= maxDocumentsPerConnection) {
+      refusePreAuth(core, connection, 'Too many documents before authentication')
+      return
+    }
+    documents.add(documentId)
   }
   connection.preAuth.push({ message, bytes })
   connection.preAuthBytes += bytes
+}
+
+function refusePreAuth(core: EngineCore, connection: Connection, error: string): void {
+  core.sendError(connection.id, error, 'AUTH_REQUIRED')
+  core.closeConnection(connection.id, 1008, 'Authentication required')
 }
 
 function receiveChunk(core: EngineCore, connection: Connection, chunk: DeltaBatchChunkMessage): void {
@@ -141,6 +156,7 @@ export function replayBuffered(core: EngineCore, connection: Connection): void {
   const buffered = connection.preAuth
   connection.preAuth = []
   connection.preAuthBytes = 0
+  connection.preAuthDocuments = undefined
   for (const { message, bytes } of buffered) {
     if (connection.closed) return
     dispatch(core, connection, message, bytes)

@@ -26,6 +26,8 @@ export interface Connection {
   /** Messages received before authentication completed, replayed in order afterwards. */
   preAuth: BufferedMessage[]
   preAuthBytes: number
+  /** Documents the buffered messages name (capped like subscriptions); created on first need. */
+  preAuthDocuments: Set<string> | undefined
   /** Unauthenticated connections are closed at this time (ms). */
   authDeadline: number | undefined
   /** Set once the token expired and the client was asked to re-authenticate. */

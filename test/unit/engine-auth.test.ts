@@ -67,6 +67,31 @@ describe('engine: authentication', () => {
     expect(h.ofType('c', 'error')[0]).toMatchObject({ details: { code: 'AUTH_TIMEOUT' } })
   })
 
+  // SDK 0.1.1 subscribes to every registered document on open, before its `auth` (PROTOCOL §8.2).
+  it('with the default limits, an SDK app with 300 documents reconnects to an auth-required server', () => {
+    const h = authHarness()
+    h.open('c')
+    for (let i = 0; i < 300; i++) h.send('c', 'subscribe', { documentId: `room:doc-${i}` })
+    h.send('c', 'auth', { token: 'good' })
+    expect(h.closed.has('c')).toBe(false)
+    expect(h.ofType('c', 'sync_response')).toHaveLength(300)
+  })
+
+  it('caps the documents named before authentication at maxDocumentsPerConnection', () => {
+    const h = authHarness({ limits: { maxDocumentsPerConnection: 3 } })
+    h.open('c')
+    for (let i = 0; i < 3; i++) h.send('c', 'subscribe', { documentId: `room:${i}` })
+    // More frames about the same documents are fine; a fourth document is not.
+    h.send('c', 'sync_request', { documentId: 'room:0' })
+    expect(h.closed.has('c')).toBe(false)
+    h.send('c', 'subscribe', { documentId: 'room:3' })
+    expect(h.ofType('c', 'error').at(-1)).toMatchObject({
+      error: 'Too many documents before authentication',
+      details: { code: 'AUTH_REQUIRED' },
+    })
+    expect(h.closed.get('c')).toEqual({ code: 1008, reason: 'Authentication required' })
+  })
+
   it('caps frames buffered before authentication', () => {
     const h = authHarness({ limits: { maxPreAuthFrames: 3 } })
     h.open('c')
