@@ -57,6 +57,11 @@ export class Outbound {
     return this.#queuedBytes
   }
 
+  /** Reply writes whose bytes may still be in the transport buffer (bounded by what it holds). */
+  get trackedReplies(): number {
+    return this.#replies.tracked
+  }
+
   /** True while messages wait here or the transport signalled it is full. */
   get pressured(): boolean {
     return this.#pressured || this.#queue.size > 0
@@ -68,7 +73,10 @@ export class Outbound {
    */
   send(data: string | Uint8Array, bytes: number, coalesceKey?: string, reply = false): SendOutcome {
     if (!this.pressured) {
-      if (this.#buffered() <= this.#limits.highWaterMark) {
+      const buffered = this.#buffered()
+      if (buffered <= this.#limits.highWaterMark) {
+        // Forget replies that already left, so a socket that never backs up tracks none for long.
+        this.#replies.pending(buffered)
         const written = this.#write(data, bytes, reply)
         if (written === 0) return 'gone'
         if (written < 0) this.#pressured = true

@@ -22,7 +22,12 @@ export class ReplyLedger {
     this.#bytes += bytes
   }
 
-  /** Reply bytes among the `buffered` bytes the transport reports. */
+  /** Reply writes still tracked (those whose bytes may be in the transport buffer). */
+  get tracked(): number {
+    return this.#ends.length - this.#head
+  }
+
+  /** Reply bytes among the `buffered` bytes the transport reports; forgets the writes that left. */
   pending(buffered: number): number {
     const drainedTo = this.#written - Math.max(0, buffered)
     const ends = this.#ends

@@ -140,6 +140,16 @@ describe('Outbound replies (the initial sync of a document the client asked for)
     expect(written(1_000).send('late', 900)).toBe('queued')
   })
 
+  it('forgets replies the transport already sent: a socket that keeps up tracks none', () => {
+    const socket = new FakeSocket()
+    const out = new Outbound(socket, LIMITS)
+    for (let i = 0; i < 10_000; i++) out.send(`f${i}`, 10, `d\u0000f${i}`, true)
+    expect(out.trackedReplies).toBeLessThanOrEqual(1)
+    socket.buffered = 60 // the last six replies (60 bytes) still in the buffer
+    out.send('one more', 10, undefined, true)
+    expect(out.trackedReplies).toBeLessThanOrEqual(7)
+  })
+
   it('frees the reply budget as the transport drains the reply', () => {
     const socket = new FakeSocket()
     const out = new Outbound(socket, { ...LIMITS, maxReplyBytes: 2_000 })
