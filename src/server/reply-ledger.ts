@@ -36,7 +36,8 @@ export class ReplyLedger {
       this.#head++
     }
     if (this.#head === ends.length) {
-      this.clear()
+      // Nothing tracked: the common case on every direct write, so allocate nothing then.
+      if (this.#head > 0) this.clear()
       return 0
     }
     if (this.#head > 1024 && this.#head * 2 > ends.length) {
