@@ -277,14 +277,20 @@ export class EngineCore {
     return { [this.nodeId]: 0 }
   }
 
-  /** Missed registers in the `deltas` shape of `sync_response` / `sync_step2`. */
+  /**
+   * Missed registers in the `deltas` shape of `sync_response` / `sync_step2`. Each carries the
+   * document clock, as echoes do, not its own dot: SDK clients adopt a value only if max(clock)
+   * reaches their own counter (D5), and a winner written elsewhere can have a lower dot than a
+   * losing write of the client's. The reply holds every missed register, so the whole clock is true.
+   */
   deltasSince(entry: DocumentEntry, since: VectorClock): JsonObject[] {
     if (!entry.doc) return []
+    const clock = this.wireClock(entry)
     return entry.doc.missing(since).map((register) => ({
       field: register.field,
       value: this.wireValue(register),
       ...(register.deleted ? { deleted: true } : {}),
-      clock: { [register.dot.node]: register.dot.seq },
+      clock,
     }))
   }
 

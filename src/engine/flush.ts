@@ -1,3 +1,4 @@
+import { registerWins } from '../crdt/register.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { VectorClock } from '../protocol/types.js'
 import type { EngineCore } from './core.js'
@@ -117,7 +118,9 @@ export function persistFailed(core: EngineCore, batchId: number, error: string):
     const entry = core.documents.get(documentId)
     if (!entry) continue
     for (const register of registers) {
-      if (!entry.dirty.has(register.field)) entry.dirty.set(register.field, register)
+      // Batches can fail in any order: keep the LWW winner of the field, never just the first back.
+      const queued = entry.dirty.get(register.field)
+      if (queued === undefined || registerWins(register, queued)) entry.dirty.set(register.field, register)
     }
     core.touch(entry)
   }

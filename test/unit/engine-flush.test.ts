@@ -67,6 +67,28 @@ describe('engine flush: persist batches and their acks', () => {
     expect(engine.stats().pendingPersistBatches).toBe(0)
   })
 
+  // engine-convergence (seed 253397321, run 8297): two failed batches in a row lost the newer
+  // write, because the retry kept whichever register of the field had been re-queued first.
+  it('retries the newest register of a field when batches fail out of order', () => {
+    const engine = engineWithSubscriber()
+    const valueWrite = (value: number, messageId: string): ClientMessage => ({
+      type: 'delta',
+      timestamp: 1,
+      documentId: 'doc',
+      writes: [{ field: 'title', value, deleted: false }],
+      messageId,
+    })
+    engine.receiveMessage('c', valueWrite(1, 'w1'), 2)
+    const older = persistOf(engine.flush(2))
+    engine.receiveMessage('c', valueWrite(2, 'w2'), 3)
+    const newer = persistOf(engine.flush(3))
+    engine.resolve({ kind: 'persist-failed', batchId: older.batchId, error: 'down' }, 4)
+    engine.resolve({ kind: 'persist-failed', batchId: newer.batchId, error: 'down' }, 5)
+    const retry = persistOf(engine.flush(6))
+    expect(retry.documents[0]?.registers.map((r) => [r.field, r.value])).toEqual([['title', 2]])
+    expect(engine.documentState('doc')).toEqual({ title: 2 })
+  })
+
   it('hands listeners an array of their own, not the one being persisted', () => {
     const engine = engineWithSubscriber()
     engine.receiveMessage('c', write('a', 'w1'), 2)

@@ -4,17 +4,24 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { DocumentSnapshot, Register } from '../../src/crdt/types.js'
-import type { VectorClock } from '../../src/protocol/types.js'
+import { SyncEngine } from '../../src/engine/index.js'
+import type { ClientMessage, VectorClock } from '../../src/protocol/types.js'
 import { EngineHarness } from '../helpers/engine-harness.js'
 
 const clockMax = (clock: VectorClock | undefined): number => Math.max(...Object.values(clock ?? {}))
 
 /** A register an older node left in the store. */
-const stored = (field: string, value: Register['value'], node: string, seq: number): Register => ({
+const stored = (
+  field: string,
+  value: Register['value'],
+  node: string,
+  seq: number,
+  ms = 1_000_000,
+): Register => ({
   field,
   value,
   deleted: false,
-  stamp: { ms: 1_000_000, counter: 0, node },
+  stamp: { ms, counter: 0, node },
   dot: { node, seq },
 })
 
@@ -230,5 +237,70 @@ describe('engine regressions', () => {
       b.resolve({ kind: 'remote-registers', documentId, registers })
     }
     expect(b.engine.documentState('doc')).toEqual({ title: 0 })
+  })
+})
+
+describe('engine regressions (resync by vector clock)', () => {
+  // engine-cluster (seed 1404190577): [sdk, legacy, legacy] on 2 nodes, client-1 writes title=""
+  // on node-a (clock 1 ms ahead), reconnects to node-b and writes title={} there, node-b restarts,
+  // client-1 resyncs on node-a by sync_request. "" wins by stamp, but its delta went out with the
+  // register's own dot {node-a: 1}: the SDK compares max(clock) with its own counter (2) and
+  // kept {} for good.
+  it('sends missed registers with a clock an SDK client adopts over its own losing write (D5)', () => {
+    const engine = new SyncEngine({
+      nodeId: 'node-a',
+      anonymous: true,
+      durableAcks: false,
+      resendFieldsOnSubscribe: false,
+      newId: (() => {
+        let n = 0
+        return () => `s${++n}`
+      })(),
+    })
+    const now = 1_000_001
+    engine.open('c1', now)
+    for (const effect of engine.receiveMessage(
+      'c1',
+      { type: 'subscribe', timestamp: now, documentId: 'doc' },
+      now,
+    )) {
+      if (effect.kind === 'load') {
+        engine.resolve({ kind: 'loaded', snapshot: { documentId: 'doc', registers: [], clock: {} } }, now)
+      }
+    }
+    const write: ClientMessage = {
+      type: 'delta',
+      timestamp: now,
+      documentId: 'doc',
+      writes: [{ field: 'title', value: '', deleted: false }],
+      clock: { 'client-1': 1 },
+    }
+    engine.receiveMessage('c1', write, now)
+    engine.flush(now)
+    engine.close('c1', now)
+    // The client's second write, {} with its counter at 2, was applied on node-b with an older stamp.
+    engine.resolve(
+      {
+        kind: 'remote-registers',
+        documentId: 'doc',
+        registers: [stored('title', {}, 'node-b', 2, 1_000_000)],
+      },
+      now,
+    )
+    engine.flush(now)
+    engine.open('c2', now)
+    const request: ClientMessage = {
+      type: 'sync_request',
+      timestamp: now,
+      documentId: 'doc',
+      vectorClock: { 'client-1': 2 },
+    }
+    const response = engine
+      .receiveMessage('c2', request, now)
+      .flatMap((e) => (e.kind === 'send' && e.message.type === 'sync_response' ? [e.message] : []))[0]
+    expect(response?.state).toEqual({ title: '' })
+    const delta = response?.deltas.find((d) => d.field === 'title')
+    expect(delta?.value).toBe('')
+    expect(clockMax(delta?.clock as VectorClock)).toBeGreaterThan(2)
   })
 })
