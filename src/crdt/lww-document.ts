@@ -45,6 +45,7 @@ export class LwwDocument {
   readonly #clock = new Map<string, number>()
   #live = 0
   #clockMax = 0
+  #clockVersion = 0
 
   constructor(documentId: string, snapshot?: DocumentSnapshot) {
     this.documentId = documentId
@@ -124,6 +125,11 @@ export class LwwDocument {
     return this.#clockMax
   }
 
+  /** Grows whenever the clock changes: tells a holder whether the clock it stored is still current. */
+  get clockVersion(): number {
+    return this.#clockVersion
+  }
+
   /**
    * Lifts `node`'s entry to at least `seq` without a write. Sound for dots: that node's later
    * writes take higher sequences, so no register can hide below the lifted entry. Used to make an
@@ -155,6 +161,7 @@ export class LwwDocument {
     if (!Number.isFinite(seq)) return
     if (seq > (this.#clock.get(node) ?? 0)) {
       this.#clock.set(node, seq)
+      this.#clockVersion++
       if (seq > this.#clockMax) this.#clockMax = seq
     }
   }

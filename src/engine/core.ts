@@ -181,6 +181,7 @@ export class EngineCore {
       dirty: new Map(),
       announce: new Map(),
       touched: false,
+      persistedClockVersion: 0,
       textStates: new Map(),
       inFlight: 0,
       bytes: 0,

@@ -22,8 +22,10 @@ export function flushTurn(core: EngineCore): void {
     // One copy of the clock per document and turn, shared by the echoes and the persist batch.
     const clock = entry.doc.clock()
     echoFields(core, entry, clock)
-    if (entry.dirty.size === 0) continue
-    const registers = Array.from(entry.dirty.values())
+    const clockMoved = entry.doc.clockVersion !== entry.persistedClockVersion
+    if (entry.dirty.size === 0 && !clockMoved) continue
+    entry.persistedClockVersion = entry.doc.clockVersion
+    const registers = entry.dirty.size === 0 ? [] : Array.from(entry.dirty.values())
     if (entry.announce.size > 0) {
       // An array of its own: listeners get it, and must not be able to touch what is persisted.
       const announced = Array.from(entry.announce.values())
@@ -95,8 +97,9 @@ export function persisted(core: EngineCore, batchId: number): void {
   if (!batch) return
   settleInFlight(core, batch.documents)
   releaseAcks(core, batch.acks)
-  for (const { documentId, registers } of batch.documents)
-    core.out.push({ kind: 'publish', documentId, registers })
+  for (const { documentId, registers } of batch.documents) {
+    if (registers.length > 0) core.out.push({ kind: 'publish', documentId, registers })
+  }
 }
 
 /**
@@ -117,6 +120,8 @@ export function persistFailed(core: EngineCore, batchId: number, error: string):
   for (const { documentId, registers } of batch.documents) {
     const entry = core.documents.get(documentId)
     if (!entry) continue
+    // The clock of the failed batch is not stored either: the next flush persists the current one.
+    entry.persistedClockVersion = -1
     for (const register of registers) {
       // Batches can fail in any order: keep the LWW winner of the field, never just the first back.
       const queued = entry.dirty.get(register.field)

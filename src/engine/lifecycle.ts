@@ -136,6 +136,7 @@ function evictIdleDocuments(core: EngineCore): void {
       entry.subscribers.size === 0 &&
       entry.inFlight === 0 &&
       entry.dirty.size === 0 &&
+      entry.doc?.clockVersion === entry.persistedClockVersion &&
       !entry.touched,
   )
   const excess = idle.length - core.limits.maxIdleDocuments

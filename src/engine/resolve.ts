@@ -60,6 +60,7 @@ function documentLoaded(core: EngineCore, snapshot: DocumentSnapshot): void {
   const entry = core.documents.get(snapshot.documentId)
   if (!entry || entry.status === 'ready') return
   entry.doc = new LwwDocument(snapshot.documentId, snapshot)
+  entry.persistedClockVersion = entry.doc.clockVersion
   for (const register of entry.doc.registers()) {
     setFieldBytes(entry, register.field, registerBytes(register.field, register.value, register.deleted))
   }

@@ -65,6 +65,12 @@ export interface DocumentEntry {
   announce: Map<string, Register>
   /** Queued in `EngineCore.touched` for the next flush. */
   touched: boolean
+  /**
+   * `doc.clockVersion` of the clock last handed to a `persist` (or loaded). Echoes carry the
+   * clock, so a clock that moved without a register to persist (a losing write, a remote
+   * register) is persisted too: a reload must never answer with a lower clock than an echo had.
+   */
+  persistedClockVersion: number
   /** Latest `text-state` op per client id (insertion order = age, for the cap). */
   readonly textStates: Map<string, JsonObject>
   /** Persist batches in flight that hold registers of this document. */

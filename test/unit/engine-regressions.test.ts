@@ -304,3 +304,80 @@ describe('engine regressions (resync by vector clock)', () => {
     expect(clockMax(delta?.clock as VectorClock)).toBeGreaterThan(2)
   })
 })
+
+describe('engine regressions (clocks sent before an eviction)', () => {
+  // engine-cluster (seed 1683750339, run 19186): a remote register lifted node-b's clock entry and
+  // was echoed with it, but only registers were ever persisted. After an eviction the reload had a
+  // lower clock, and its sync_response tied with the SDK client's value from an earlier echo: the
+  // client kept its own write.
+  it('persists a clock advanced without a local register, so a reload never goes below an echo', () => {
+    let n = 0
+    const options = {
+      nodeId: 'node-b',
+      anonymous: true,
+      durableAcks: true,
+      resendFieldsOnSubscribe: false,
+      newId: () => `s${++n}`,
+    }
+    const saved: DocumentSnapshot[] = []
+    const run = (
+      engine: SyncEngine,
+      effects: ReturnType<SyncEngine['flush']>,
+    ): ReturnType<SyncEngine['flush']> => {
+      const out = [...effects]
+      for (const effect of effects) {
+        if (effect.kind === 'persist') {
+          saved.push(...structuredClone(effect.documents))
+          out.push(...run(engine, engine.resolve({ kind: 'persisted', batchId: effect.batchId }, 1)))
+        }
+      }
+      return out
+    }
+    const subscribe = (engine: SyncEngine, conn: string, snapshot: DocumentSnapshot) => {
+      engine.open(conn, 1)
+      const effects = engine.receiveMessage(conn, { type: 'subscribe', timestamp: 1, documentId: 'doc' }, 1)
+      const out = [...effects]
+      if (effects.some((e) => e.kind === 'load')) out.push(...engine.resolve({ kind: 'loaded', snapshot }, 1))
+      return out
+    }
+    const engine = new SyncEngine(options)
+    subscribe(engine, 'c', { documentId: 'doc', registers: [], clock: {} })
+    const write: ClientMessage = {
+      type: 'delta',
+      timestamp: 1,
+      documentId: 'doc',
+      writes: [{ field: 'done', value: 0, deleted: false }],
+      clock: { 'client-2': 2 },
+      messageId: 'w1',
+    }
+    engine.receiveMessage('c', write, 1)
+    run(engine, engine.flush(1))
+    engine.resolve(
+      {
+        kind: 'remote-registers',
+        documentId: 'doc',
+        registers: [stored('done', '', 'node-a', 1, 2_000_000)],
+      },
+      1,
+    )
+    const echo = run(engine, engine.flush(1)).flatMap((e) =>
+      e.kind === 'send' && e.message.type === 'delta' ? [e.message] : [],
+    )[0]
+    expect(echo?.value).toBe('')
+    const echoed = clockMax(echo?.clock)
+
+    // The document leaves memory; a fresh node loads what the store holds.
+    const merged = new Map<string, number>()
+    for (const s of saved)
+      for (const [node, seq] of Object.entries(s.clock))
+        merged.set(node, Math.max(merged.get(node) ?? 0, seq))
+    const reloaded = new SyncEngine(options)
+    const registers = saved.flatMap((s) => s.registers)
+    const response = subscribe(reloaded, 'c2', {
+      documentId: 'doc',
+      registers,
+      clock: Object.fromEntries(merged),
+    }).flatMap((e) => (e.kind === 'send' && e.message.type === 'sync_response' ? [e.message] : []))[0]
+    expect(clockMax(response?.clock)).toBeGreaterThanOrEqual(echoed)
+  })
+})
