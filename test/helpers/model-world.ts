@@ -68,8 +68,10 @@ export interface Workarounds {
    */
   handshakeFirst?: boolean
   /**
-   * A remote register that wins is echoed with the document clock, whose max need not grow, so
-   * SDK clients can see two different server values at the same (max(clock), 'server') and keep
+   * Open in a cluster (engine-regressions, "an SDK client that moves to another node"): a node
+   * lifts its own clock entry when it applies another node's register and echoes that clock;
+   * the other nodes never learn of the lift, so an SDK client that moves to one of them can hold
+   * a value at the same (max(clock), 'server') as that node's echo of a newer write, and keeps
    * the old one (D5). Workaround: SDK models adopt a server value on an exact tie.
    */
   sdkAdoptsServerTies?: boolean

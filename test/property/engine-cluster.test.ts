@@ -27,7 +27,7 @@ const NUM_RUNS = Number(process.env.RUNS ?? (process.env.CI ? 1000 : 300))
 const WORKAROUNDS = {
   sdkMayKeepDeletedFields: true,
   handshakeFirst: false,
-  sdkAdoptsServerTies: false,
+  sdkAdoptsServerTies: true,
   sdkStickyNodes: false,
   commitAtPersistEffect: false,
 }

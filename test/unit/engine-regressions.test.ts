@@ -381,3 +381,81 @@ describe('engine regressions (clocks sent before an eviction)', () => {
     expect(clockMax(response?.clock)).toBeGreaterThanOrEqual(echoed)
   })
 })
+
+describe('engine regressions (open)', () => {
+  // engine-cluster (seeds -341214295, -1607508278, runs ~20,000): node-a lifts its own clock entry
+  // when it applies node-b's register and echoes that clock to its SDK client. The client then
+  // reconnects to node-b, which never learns of the lift: node-b's echo of a newer write on the
+  // field ties with what the client holds at (max(clock), 'server'), and the client keeps the old
+  // value (D5). A fix needs the lift to reach the other nodes (the publish carries registers only).
+  // The cluster property steers around it with `sdkAdoptsServerTies`.
+  it.fails('an SDK client that moves to another node adopts that node’s newer echo (D5)', () => {
+    let n = 0
+    const node = (nodeId: string) =>
+      new SyncEngine({
+        nodeId,
+        anonymous: true,
+        durableAcks: true,
+        resendFieldsOnSubscribe: false,
+        newId: () => `s${++n}`,
+      })
+    const a = node('node-a')
+    const b = node('node-b')
+    const published: Register[] = []
+    const step = (
+      engine: SyncEngine,
+      effects: ReturnType<SyncEngine['flush']>,
+    ): ReturnType<SyncEngine['flush']> => {
+      const out = [...effects]
+      for (const effect of effects) {
+        if (effect.kind === 'load') {
+          const snapshot = { documentId: effect.documentId, registers: [], clock: {} }
+          out.push(...step(engine, engine.resolve({ kind: 'loaded', snapshot }, 1)))
+        }
+        if (effect.kind === 'persist')
+          out.push(...step(engine, engine.resolve({ kind: 'persisted', batchId: effect.batchId }, 1)))
+        if (effect.kind === 'publish') published.push(...effect.registers)
+      }
+      return out
+    }
+    const turn = (engine: SyncEngine, effects: ReturnType<SyncEngine['flush']>) => [
+      ...step(engine, effects),
+      ...step(engine, engine.flush(1)),
+    ]
+    const subscribe: ClientMessage = { type: 'subscribe', timestamp: 1, documentId: 'doc' }
+    const write = (value: Register['value'], clock: VectorClock): ClientMessage => ({
+      type: 'delta',
+      timestamp: 1,
+      documentId: 'doc',
+      writes: [{ field: 'title', value, deleted: false }],
+      clock,
+    })
+    const echoClock = (effects: ReturnType<SyncEngine['flush']>, to: string) =>
+      effects.flatMap((e) =>
+        e.kind === 'send' && e.to.includes(to) && e.message.type === 'delta' ? [e.message.clock] : [],
+      )[0]
+
+    a.open('c1', 1)
+    turn(a, a.receiveMessage('c1', subscribe, 1))
+    b.open('c2', 1)
+    turn(b, b.receiveMessage('c2', subscribe, 1))
+    turn(b, b.receiveMessage('c2', write({}, { c2: 1 }), 1))
+    // node-a applies node-b's register and echoes it to c1 with its own entry lifted.
+    const held = clockMax(
+      echoClock(
+        turn(
+          a,
+          a.resolve({ kind: 'remote-registers', documentId: 'doc', registers: published.splice(0) }, 1),
+        ),
+        'c1',
+      ),
+    )
+    // c1 moves to node-b; c2 writes a newer value there.
+    b.open('c1b', 1)
+    turn(b, b.receiveMessage('c1b', subscribe, 1))
+    const echoed = clockMax(
+      echoClock(turn(b, b.receiveMessage('c2', write(0, { c2: 2, 'node-b': 1 }), 1)), 'c1b'),
+    )
+    expect(echoed).toBeGreaterThan(held)
+  })
+})
