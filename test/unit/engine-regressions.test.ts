@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { DocumentSnapshot, Register } from '../../src/crdt/types.js'
-import { SyncEngine } from '../../src/engine/index.js'
-import type { ClientMessage, VectorClock } from '../../src/protocol/types.js'
+import type { VectorClock } from '../../src/protocol/types.js'
 import { EngineHarness } from '../helpers/engine-harness.js'
 
 const clockMax = (clock: VectorClock | undefined): number => Math.max(...Object.values(clock ?? {}))
@@ -247,57 +246,20 @@ describe('engine regressions (resync by vector clock)', () => {
   // register's own dot {node-a: 1}: the SDK compares max(clock) with its own counter (2) and
   // kept {} for good.
   it('sends missed registers with a clock an SDK client adopts over its own losing write (D5)', () => {
-    const engine = new SyncEngine({
-      nodeId: 'node-a',
-      anonymous: true,
-      durableAcks: false,
-      resendFieldsOnSubscribe: false,
-      newId: (() => {
-        let n = 0
-        return () => `s${++n}`
-      })(),
-    })
-    const now = 1_000_001
-    engine.open('c1', now)
-    for (const effect of engine.receiveMessage(
-      'c1',
-      { type: 'subscribe', timestamp: now, documentId: 'doc' },
-      now,
-    )) {
-      if (effect.kind === 'load') {
-        engine.resolve({ kind: 'loaded', snapshot: { documentId: 'doc', registers: [], clock: {} } }, now)
-      }
-    }
-    const write: ClientMessage = {
-      type: 'delta',
-      timestamp: now,
-      documentId: 'doc',
-      writes: [{ field: 'title', value: '', deleted: false }],
-      clock: { 'client-1': 1 },
-    }
-    engine.receiveMessage('c1', write, now)
-    engine.flush(now)
-    engine.close('c1', now)
+    const h = new EngineHarness({ nodeId: 'node-a', durableAcks: false, now: 1_000_001 })
+    h.open('c1')
+    h.send('c1', 'subscribe', { documentId: 'doc' })
+    h.send('c1', 'delta', { documentId: 'doc', field: 'title', value: '', clock: { 'client-1': 1 } })
+    h.close('c1')
     // The client's second write, {} with its counter at 2, was applied on node-b with an older stamp.
-    engine.resolve(
-      {
-        kind: 'remote-registers',
-        documentId: 'doc',
-        registers: [stored('title', {}, 'node-b', 2, 1_000_000)],
-      },
-      now,
-    )
-    engine.flush(now)
-    engine.open('c2', now)
-    const request: ClientMessage = {
-      type: 'sync_request',
-      timestamp: now,
+    h.resolve({
+      kind: 'remote-registers',
       documentId: 'doc',
-      vectorClock: { 'client-1': 2 },
-    }
-    const response = engine
-      .receiveMessage('c2', request, now)
-      .flatMap((e) => (e.kind === 'send' && e.message.type === 'sync_response' ? [e.message] : []))[0]
+      registers: [stored('title', {}, 'node-b', 2, 1_000_000)],
+    })
+    h.open('c2')
+    h.send('c2', 'sync_request', { documentId: 'doc', vectorClock: { 'client-1': 2 } })
+    const response = h.ofType('c2', 'sync_response')[0]
     expect(response?.state).toEqual({ title: '' })
     const delta = response?.deltas.find((d) => d.field === 'title')
     expect(delta?.value).toBe('')
@@ -311,74 +273,30 @@ describe('engine regressions (clocks sent before an eviction)', () => {
   // lower clock, and its sync_response tied with the SDK client's value from an earlier echo: the
   // client kept its own write.
   it('persists a clock advanced without a local register, so a reload never goes below an echo', () => {
-    let n = 0
-    const options = {
-      nodeId: 'node-b',
-      anonymous: true,
-      durableAcks: true,
-      resendFieldsOnSubscribe: false,
-      newId: () => `s${++n}`,
-    }
-    const saved: DocumentSnapshot[] = []
-    const run = (
-      engine: SyncEngine,
-      effects: ReturnType<SyncEngine['flush']>,
-    ): ReturnType<SyncEngine['flush']> => {
-      const out = [...effects]
-      for (const effect of effects) {
-        if (effect.kind === 'persist') {
-          saved.push(...structuredClone(effect.documents))
-          out.push(...run(engine, engine.resolve({ kind: 'persisted', batchId: effect.batchId }, 1)))
-        }
-      }
-      return out
-    }
-    const subscribe = (engine: SyncEngine, conn: string, snapshot: DocumentSnapshot) => {
-      engine.open(conn, 1)
-      const effects = engine.receiveMessage(conn, { type: 'subscribe', timestamp: 1, documentId: 'doc' }, 1)
-      const out = [...effects]
-      if (effects.some((e) => e.kind === 'load')) out.push(...engine.resolve({ kind: 'loaded', snapshot }, 1))
-      return out
-    }
-    const engine = new SyncEngine(options)
-    subscribe(engine, 'c', { documentId: 'doc', registers: [], clock: {} })
-    const write: ClientMessage = {
-      type: 'delta',
-      timestamp: 1,
+    const store = new Map<string, DocumentSnapshot>()
+    const h = new EngineHarness({ nodeId: 'node-b', store })
+    h.open('c')
+    h.send('c', 'subscribe', { documentId: 'doc' })
+    h.send('c', 'delta', {
       documentId: 'doc',
-      writes: [{ field: 'done', value: 0, deleted: false }],
+      field: 'done',
+      value: 0,
       clock: { 'client-2': 2 },
       messageId: 'w1',
-    }
-    engine.receiveMessage('c', write, 1)
-    run(engine, engine.flush(1))
-    engine.resolve(
-      {
-        kind: 'remote-registers',
-        documentId: 'doc',
-        registers: [stored('done', '', 'node-a', 1, 2_000_000)],
-      },
-      1,
-    )
-    const echo = run(engine, engine.flush(1)).flatMap((e) =>
-      e.kind === 'send' && e.message.type === 'delta' ? [e.message] : [],
-    )[0]
-    expect(echo?.value).toBe('')
-    const echoed = clockMax(echo?.clock)
-
-    // The document leaves memory; a fresh node loads what the store holds.
-    const merged = new Map<string, number>()
-    for (const s of saved)
-      for (const [node, seq] of Object.entries(s.clock))
-        merged.set(node, Math.max(merged.get(node) ?? 0, seq))
-    const reloaded = new SyncEngine(options)
-    const registers = saved.flatMap((s) => s.registers)
-    const response = subscribe(reloaded, 'c2', {
+    })
+    h.resolve({
+      kind: 'remote-registers',
       documentId: 'doc',
-      registers,
-      clock: Object.fromEntries(merged),
-    }).flatMap((e) => (e.kind === 'send' && e.message.type === 'sync_response' ? [e.message] : []))[0]
-    expect(clockMax(response?.clock)).toBeGreaterThanOrEqual(echoed)
+      registers: [stored('done', '', 'node-a', 1, 2_000_000)],
+    })
+    const echo = h.ofType('c', 'delta').at(-1)
+    expect(echo?.value).toBe('')
+    // The document leaves memory; a fresh node loads what the store holds.
+    const reloaded = new EngineHarness({ nodeId: 'node-b', store })
+    reloaded.open('c2')
+    reloaded.send('c2', 'subscribe', { documentId: 'doc' })
+    const response = reloaded.ofType('c2', 'sync_response')[0]
+    expect(clockMax(response?.clock)).toBeGreaterThanOrEqual(clockMax(echo?.clock))
   })
 })
 
@@ -387,75 +305,27 @@ describe('engine regressions (open)', () => {
   // when it applies node-b's register and echoes that clock to its SDK client. The client then
   // reconnects to node-b, which never learns of the lift: node-b's echo of a newer write on the
   // field ties with what the client holds at (max(clock), 'server'), and the client keeps the old
-  // value (D5). A fix needs the lift to reach the other nodes (the publish carries registers only).
-  // The cluster property steers around it with `sdkAdoptsServerTies`.
+  // value (D5). The server cannot close this alone (an SDK `subscribe` carries no clock); see
+  // docs/compatibility.md. The cluster property steers around it with `sdkAdoptsServerTies`.
   it.fails('an SDK client that moves to another node adopts that node’s newer echo (D5)', () => {
-    let n = 0
-    const node = (nodeId: string) =>
-      new SyncEngine({
-        nodeId,
-        anonymous: true,
-        durableAcks: true,
-        resendFieldsOnSubscribe: false,
-        newId: () => `s${++n}`,
-      })
-    const a = node('node-a')
-    const b = node('node-b')
-    const published: Register[] = []
-    const step = (
-      engine: SyncEngine,
-      effects: ReturnType<SyncEngine['flush']>,
-    ): ReturnType<SyncEngine['flush']> => {
-      const out = [...effects]
-      for (const effect of effects) {
-        if (effect.kind === 'load') {
-          const snapshot = { documentId: effect.documentId, registers: [], clock: {} }
-          out.push(...step(engine, engine.resolve({ kind: 'loaded', snapshot }, 1)))
-        }
-        if (effect.kind === 'persist')
-          out.push(...step(engine, engine.resolve({ kind: 'persisted', batchId: effect.batchId }, 1)))
-        if (effect.kind === 'publish') published.push(...effect.registers)
-      }
-      return out
-    }
-    const turn = (engine: SyncEngine, effects: ReturnType<SyncEngine['flush']>) => [
-      ...step(engine, effects),
-      ...step(engine, engine.flush(1)),
-    ]
-    const subscribe: ClientMessage = { type: 'subscribe', timestamp: 1, documentId: 'doc' }
-    const write = (value: Register['value'], clock: VectorClock): ClientMessage => ({
-      type: 'delta',
-      timestamp: 1,
-      documentId: 'doc',
-      writes: [{ field: 'title', value, deleted: false }],
-      clock,
-    })
-    const echoClock = (effects: ReturnType<SyncEngine['flush']>, to: string) =>
-      effects.flatMap((e) =>
-        e.kind === 'send' && e.to.includes(to) && e.message.type === 'delta' ? [e.message.clock] : [],
-      )[0]
-
-    a.open('c1', 1)
-    turn(a, a.receiveMessage('c1', subscribe, 1))
-    b.open('c2', 1)
-    turn(b, b.receiveMessage('c2', subscribe, 1))
-    turn(b, b.receiveMessage('c2', write({}, { c2: 1 }), 1))
+    const store = new Map<string, DocumentSnapshot>()
+    const a = new EngineHarness({ nodeId: 'node-a', store })
+    const b = new EngineHarness({ nodeId: 'node-b', store })
+    a.open('c1')
+    a.send('c1', 'subscribe', { documentId: 'doc' })
+    b.open('c2')
+    b.send('c2', 'subscribe', { documentId: 'doc' })
+    b.send('c2', 'delta', { documentId: 'doc', field: 'title', value: {}, clock: { c2: 1 } })
     // node-a applies node-b's register and echoes it to c1 with its own entry lifted.
-    const held = clockMax(
-      echoClock(
-        turn(
-          a,
-          a.resolve({ kind: 'remote-registers', documentId: 'doc', registers: published.splice(0) }, 1),
-        ),
-        'c1',
-      ),
-    )
+    for (const { documentId, registers } of b.published.splice(0)) {
+      a.resolve({ kind: 'remote-registers', documentId, registers })
+    }
+    const held = clockMax(a.ofType('c1', 'delta').at(-1)?.clock)
     // c1 moves to node-b; c2 writes a newer value there.
-    b.open('c1b', 1)
-    turn(b, b.receiveMessage('c1b', subscribe, 1))
-    const echoed = clockMax(
-      echoClock(turn(b, b.receiveMessage('c2', write(0, { c2: 2, 'node-b': 1 }), 1)), 'c1b'),
-    )
+    b.open('c1b')
+    b.send('c1b', 'subscribe', { documentId: 'doc' })
+    b.send('c2', 'delta', { documentId: 'doc', field: 'title', value: 0, clock: { c2: 2, 'node-b': 1 } })
+    const echoed = clockMax(b.ofType('c1b', 'delta').at(-1)?.clock)
     expect(echoed).toBeGreaterThan(held)
   })
 })
