@@ -18,7 +18,7 @@ export function headerValue(headers: UpgradeRequest['headers'], name: string): s
  * `auth` message: `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235), then
  * `?token=` (browsers cannot set headers on a WebSocket), and `X-API-Key: <key>`. API keys are
  * not read from the query string because URLs end up in proxy and access logs. Cookies are
- * ignored on purpose: any site can open a WebSocket with the user's cookies attached.
+ * ignored on purpose: every site can open a WebSocket with the user's cookies attached.
  */
 export function credentialsFromRequest(request: UpgradeRequest): Credentials {
   const credentials: Credentials = {}

@@ -132,7 +132,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): AuthRoutesHandler 
         if (typeof email !== 'string' || email === '' || typeof password !== 'string' || password === '') {
           return json(400, { error: 'Email and password required' })
         }
-        // Only (email, password) reach the app: any `permissions` in the body is ignored.
+        // Only (email, password) reach the app; a `permissions` field in the body is ignored.
         const found = await options.login?.(email, password)
         if (!found) return json(401, { error: 'Invalid credentials' })
         const user = checkedUser(found, 'login')

@@ -105,7 +105,7 @@ export function resolveVerifier(verifier: TokenVerifierOptions | TokenVerifier):
 
 /**
  * The engine principal for a verified access token. `expiresAt` (exp, plus the clock tolerance
- * if any) drives the engine's expiry notice and in-band re-auth.
+ * when there is one) drives the engine's expiry notice and in-band re-auth.
  */
 export function principalFromToken(token: VerifiedToken): Principal {
   const expiresAt = token.validUntil ?? token.expiresAt

@@ -25,7 +25,7 @@ export function flushTurn(core: EngineCore): void {
     const clockMoved = entry.doc.clockVersion !== entry.persistedClockVersion
     if (entry.dirty.size === 0 && !clockMoved) continue
     entry.persistedClockVersion = entry.doc.clockVersion
-    const registers = entry.dirty.size === 0 ? [] : Array.from(entry.dirty.values())
+    const registers = Array.from(entry.dirty.values())
     if (entry.announce.size > 0) {
       // An array of its own: listeners get it, and must not be able to touch what is persisted.
       const announced = Array.from(entry.announce.values())
