@@ -1,17 +1,26 @@
-import { createServer, type IncomingMessage } from 'node:http'
+import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { type RawData, WebSocket, WebSocketServer, type ServerOptions as WsServerOptions } from 'ws'
-import type { ConnectionHandle, SyncServer, SyncSocket, UpgradeRequest } from '../src/server/index.js'
 import { createRequestListener } from '../src/server/node-http.js'
+import type {
+  ConnectionHandle,
+  SyncSocket,
+  UpgradeAdmission,
+  UpgradeRefusal,
+  UpgradeRequest,
+} from '../src/server/transport.js'
+import { DEFAULT_HIGH_WATER_MARK, DEFAULT_WS_PATH, type SyncServerTransport } from './transport.js'
 
 /**
- * `synckit-engine/ws`: serve a SyncServer with the `ws` library.
+ * `synckit-engine/ws`: serve a SyncServer with the `ws` library. Every upgrade on the path is
+ * checked by `sync.upgrade` first: a refused one gets its HTTP status and no WebSocket.
  *
  *   const sync = createSyncServer({ auth: { required: false } })
  *   const { port, close } = await attachWebSocketServer(sync, { port: 8080 })
  */
 
+/** `attachWebSocketServer` with a listener of its own. */
 export interface ListenOptions {
   /** Default 8080; 0 picks a free port. */
   port?: number
@@ -19,11 +28,17 @@ export interface ListenOptions {
   /** WebSocket path. Default `/ws`; upgrades elsewhere get 404. */
   path?: string
 }
-/** Bring your own `WebSocketServer`: every `connection` it emits is served (paths are yours). */
+/**
+ * Bring your own `WebSocketServer`: every `connection` it emits is served (paths are yours). Its
+ * handshakes happen before the server is asked, so refusals are close codes, not HTTP statuses;
+ * route upgrades through `acceptUpgrade` to refuse them with a status.
+ */
 export interface ExistingServerOptions {
+  /** The server whose `connection` events are served. */
   wss: WebSocketServer
 }
 
+/** What `attachWebSocketServer` returns. */
 export interface AttachedWebSocketServer {
   /** The listening port (0 when the caller's `wss` has no server of its own). */
   port: number
@@ -34,17 +49,18 @@ export interface AttachedWebSocketServer {
 
 const SHUTDOWN_WAIT_MS = 2_000
 
+/** Serves `sync` on a `node:http` server of its own (HTTP routes and upgrades), or on your `wss`. */
 export async function attachWebSocketServer(
-  server: SyncServer,
+  sync: SyncServerTransport,
   options: ListenOptions | ExistingServerOptions = {},
 ): Promise<AttachedWebSocketServer> {
-  if ('wss' in options) return attachToExisting(server, options.wss)
-  const path = options.path ?? '/ws'
-  const wss = new WebSocketServer(webSocketServerOptions(server))
-  const tracked = serveConnections(server, wss)
-  const httpServer = createServer(createRequestListener(server))
+  if ('wss' in options) return attachToExisting(sync, options.wss)
+  const path = options.path ?? DEFAULT_WS_PATH
+  const wss = new WebSocketServer(webSocketServerOptions(sync))
+  const tracked = serveConnections(sync, wss)
+  const httpServer = createServer(createRequestListener(sync))
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!acceptUpgrade(wss, path, req, socket, head)) rejectUpgrade(socket)
+    if (!acceptUpgrade(sync, wss, path, req, socket, head)) rejectUpgrade(socket)
   })
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject)
@@ -65,25 +81,32 @@ export async function attachWebSocketServer(
   return { port, wss, close }
 }
 
-function attachToExisting(server: SyncServer, wss: WebSocketServer): AttachedWebSocketServer {
-  const tracked = serveConnections(server, wss)
+function attachToExisting(sync: SyncServerTransport, wss: WebSocketServer): AttachedWebSocketServer {
+  const tracked = serveConnections(sync, wss)
   const address = wss.options.noServer ? null : safeAddress(wss)
   return { port: address?.port ?? 0, wss, close: once(() => tracked.close()) }
 }
 
 /** `ws` settings for a SyncServer: no compression (binary frames barely compress; CPU and memory do
  * not come free), and oversized frames refused by the transport before they are buffered. */
-export function webSocketServerOptions(server: SyncServer): WsServerOptions {
-  return { noServer: true, perMessageDeflate: false, maxPayload: server.limits.maxPayloadBytes }
+export function webSocketServerOptions(sync: SyncServerTransport): WsServerOptions {
+  const maxPayload = sync.limits?.maxPayloadBytes
+  return { noServer: true, perMessageDeflate: false, ...(maxPayload ? { maxPayload } : {}) }
 }
 
-/** Serves the `wss` `connection` events; `close()` detaches and closes the sockets it served. */
-export function serveConnections(server: SyncServer, wss: WebSocketServer): { close(): Promise<void> } {
+/**
+ * Serves the `wss` `connection` events (with the admission `acceptUpgrade` passes along, if any);
+ * `close()` detaches and closes the sockets it served.
+ */
+export function serveConnections(
+  sync: SyncServerTransport,
+  wss: WebSocketServer,
+): { close(): Promise<void> } {
   const sockets = new Set<WebSocket>()
-  const onConnection = (ws: WebSocket, req?: IncomingMessage): void => {
+  const onConnection = (ws: WebSocket, req?: IncomingMessage, admission?: UpgradeAdmission): void => {
     sockets.add(ws)
     ws.once('close', () => sockets.delete(ws))
-    bindWebSocket(server, ws, req)
+    bindWebSocket(sync, ws, req, admission)
   }
   wss.on('connection', onConnection)
   return {
@@ -94,8 +117,14 @@ export function serveConnections(server: SyncServer, wss: WebSocketServer): { cl
   }
 }
 
-/** Upgrades requests for `path`; returns false (leaving the socket alone) for any other path. */
+/**
+ * Takes an `upgrade` event for `path`: `sync.upgrade` decides first, and only an admitted request
+ * is handed to `wss` (its `connection` event carries the admission). A refused one is answered
+ * with its HTTP status and JSON body, and no WebSocket is opened. Returns false, leaving the
+ * socket alone, for any other path.
+ */
 export function acceptUpgrade(
+  sync: SyncServerTransport,
   wss: WebSocketServer,
   path: string,
   req: IncomingMessage,
@@ -103,18 +132,50 @@ export function acceptUpgrade(
   head: Buffer,
 ): boolean {
   if (pathnameOf(req.url) !== path) return false
-  wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
+  // Until `ws` takes the socket, a client reset must not become an uncaught 'error'.
+  const onError = (): void => {
+    socket.destroy()
+  }
+  socket.on('error', onError)
+  sync.upgrade(upgradeRequest(req)).then(
+    (result) => {
+      socket.off('error', onError)
+      if (!result.ok) return writeRefusal(socket, result)
+      // A client that left meanwhile: its slot is released when the admission expires.
+      if (socket.destroyed) return
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, result))
+    },
+    () => socket.destroy(),
+  )
   return true
 }
 
+/** Answers an upgrade request with a plain status and no body (e.g. 404 for another path). */
 export function rejectUpgrade(socket: Duplex, status = '404 Not Found'): void {
   socket.on('error', () => socket.destroy())
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
 }
 
+/** Answers an upgrade request with the refusal of `sync.upgrade` (status, headers, JSON body). */
+export function writeRefusal(socket: Duplex, refusal: UpgradeRefusal): void {
+  if (socket.destroyed) return
+  const body = Buffer.from(refusal.body)
+  const headers = Object.entries(refusal.headers).map(([name, value]) => `${name}: ${value}\r\n`)
+  socket.on('error', () => socket.destroy())
+  const head =
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}\r\n${headers.join('')}` +
+    `Content-Length: ${body.byteLength}\r\nConnection: close\r\n\r\n`
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]))
+}
+
 /** Wires one `ws` socket to the SyncServer through the `SyncSocket` contract. */
-export function bindWebSocket(server: SyncServer, ws: WebSocket, req?: IncomingMessage): ConnectionHandle {
-  const { highWaterMark } = server.limits
+export function bindWebSocket(
+  sync: SyncServerTransport,
+  ws: WebSocket,
+  req?: IncomingMessage,
+  admission?: UpgradeAdmission,
+): ConnectionHandle {
+  const highWaterMark = sync.limits?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
   let handle: ConnectionHandle | undefined
   let pressured = false
   // One callback for every write: it is how a `ws` socket says its buffer drained.
@@ -151,7 +212,7 @@ export function bindWebSocket(server: SyncServer, ws: WebSocket, req?: IncomingM
     bufferedAmount: () => ws.bufferedAmount,
     terminate: () => ws.terminate(),
   }
-  handle = server.handleConnection(socket, upgradeRequest(req))
+  handle = sync.handleConnection(socket, upgradeRequest(req), admission)
   const connection = handle
   ws.on('message', (data: RawData, isBinary: boolean) => {
     connection.receive(isBinary ? toBytes(data) : toText(data))
@@ -166,6 +227,7 @@ export function bindWebSocket(server: SyncServer, ws: WebSocket, req?: IncomingM
   return connection
 }
 
+/** A node:http request as the server's `UpgradeRequest`. */
 export function upgradeRequest(req: IncomingMessage | undefined): UpgradeRequest {
   if (!req) return {}
   const request: UpgradeRequest = { headers: req.headers }
@@ -227,6 +289,7 @@ export async function closeSockets(sockets: Set<WebSocket>): Promise<void> {
   for (const ws of sockets) ws.terminate()
 }
 
+/** A task run at most once; later calls get the same promise. */
 export function once(task: () => Promise<void>): () => Promise<void> {
   let result: Promise<void> | undefined
   return () => {

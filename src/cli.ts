@@ -10,9 +10,9 @@ import { attachWebSocketServer } from '../adapters/ws.js'
 import type { Broker } from './cluster/broker.js'
 import { type CliConfig, ConfigError, configFromEnv, HELP_TEXT } from './server/config.js'
 import { createSyncServer, VERSION } from './server/index.js'
-import type { DocumentStore } from './server/options.js'
 import { isValidNodeId } from './storage/codec.js'
 import { createPgliteStore } from './storage/pglite.js'
+import type { DocumentStore } from './storage/store.js'
 
 const FORCE_EXIT_MS = 10_000
 

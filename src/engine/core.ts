@@ -124,7 +124,7 @@ export class EngineCore {
     const principal = connection.principal
     if (!principal) return false
     try {
-      return this.policy({ principal, action, documentId, field }) === true
+      return this.policy({ principal, action, documentId, field, context: connection.context }) === true
     } catch {
       // A throwing custom policy denies: failing closed is the only safe default.
       return false

@@ -1,4 +1,5 @@
 import type { EngineCore } from './core.js'
+import { completeAuthentication } from './handlers/auth.js'
 import { broadcastAwareness } from './handlers/awareness.js'
 import { unsubscribeConnection } from './handlers/unsubscribe.js'
 import type { Connection } from './state.js'
@@ -18,6 +19,8 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     format: undefined,
     authState: principal ? 'authenticated' : 'pending',
     principal: undefined,
+    admitted: info?.principal !== undefined,
+    context: info?.context,
     preAuth: [],
     preAuthBytes: 0,
     preAuthDocuments: undefined,
@@ -40,10 +43,14 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     core.out.push({ kind: 'authenticate', conn: id, credentials: { ...credentials } })
     return
   }
-  if (principal) {
-    assignPrincipal(core, connection, principal)
-    core.emit({ type: 'authenticated', conn: id, principal })
+  if (!principal) return
+  if (info?.principal && info.verifiedCredentials) {
+    // Checked at the upgrade: answered as the `auth` message carrying them would have been.
+    completeAuthentication(core, connection, principal)
+    return
   }
+  assignPrincipal(core, connection, principal)
+  core.emit({ type: 'authenticated', conn: id, principal })
 }
 
 /**

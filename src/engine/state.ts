@@ -23,6 +23,10 @@ export interface Connection {
   format: WireFormat | undefined
   authState: AuthState
   principal: Principal | undefined
+  /** The principal was given at open by the door or the host (an `auth` without credentials keeps it). */
+  readonly admitted: boolean
+  /** App data from the door or the host, opaque to the engine (policy, validation, events). */
+  readonly context: unknown
   /** Messages received before authentication completed, replayed in order afterwards. */
   preAuth: BufferedMessage[]
   preAuthBytes: number

@@ -23,16 +23,19 @@ export interface Principal {
 
 export type DocumentAction = 'read' | 'write'
 
-export interface AuthorizeRequest {
+/** What an `AuthorizePolicy` is asked. */
+export interface AuthorizeRequest<Context = unknown> {
   principal: Principal
   action: DocumentAction
   documentId: string
   /** Set for field-level write checks. */
   field?: string
+  /** The app context of the connection (`auth.authenticate`, `handleConnection`), if any. */
+  context?: Context
 }
 
 /** Pure policy: may `principal` do `action` on `documentId` (and `field`)? */
-export type AuthorizePolicy = (request: AuthorizeRequest) => boolean
+export type AuthorizePolicy<Context = unknown> = (request: AuthorizeRequest<Context>) => boolean
 
 /** What `revoke` targets: a user's connections, or the subscriptions of a document. */
 export interface RevokeTarget {
@@ -44,8 +47,15 @@ export interface RevokeTarget {
 export interface ConnectionInfo {
   /** Remote address (after trusted-proxy resolution), for logs and per-IP limits. */
   ip?: string
-  /** A principal already established by the transport. */
+  /** A principal already established at the door (`authenticate` hook, host, upgrade credentials). */
   principal?: Principal
+  /**
+   * The principal came from credentials on the upgrade request: it is answered with
+   * `auth_success` at open, as if the client had sent them in an `auth` message.
+   */
+  verifiedCredentials?: boolean
+  /** App data for the policy, validation and events; opaque to the engine. */
+  context?: unknown
   /**
    * Credentials the upgrade request carried (`Authorization: Bearer`, `?token=`): verified at once
    * with an `authenticate` effect, frames buffered meanwhile, as if an `auth` message had come first.

@@ -1,4 +1,5 @@
 import { AuthConfigError, authConfigFromEnv, createAuthenticator, type EnvAuthConfig } from '../auth/index.js'
+import { originPolicy } from './door.js'
 import type { SyncServerOptions } from './options.js'
 
 /**
@@ -79,6 +80,9 @@ Environment:
   SYNCKIT_TRUST_PROXY               true | false: trust X-Forwarded-For / X-Real-IP (default false)
   SYNCKIT_NODE_ID                   Node identity in a cluster (default random per process)
   SYNCKIT_EXPOSE_DOCUMENT_IDS       true | false: list document ids in GET /health (default false)
+  SYNCKIT_ALLOWED_ORIGINS           Comma-separated browser origins allowed to open a WebSocket
+                                    (https://app.example.com, https://*.example.com, *); others get
+                                    403. Default: any origin
 `
 
 type Env = Record<string, string | undefined>
@@ -157,6 +161,8 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   if (trustProxy !== undefined) server.trustProxy = trustProxy
   const expose = boolean('SYNCKIT_EXPOSE_DOCUMENT_IDS', read('SYNCKIT_EXPOSE_DOCUMENT_IDS'))
   if (expose !== undefined) server.http = { exposeDocumentIds: expose }
+  const origins = read('SYNCKIT_ALLOWED_ORIGINS')
+  if (origins !== undefined) server.allowedOrigins = allowedOrigins(origins)
 
   const config: CliConfig = {
     server,
@@ -207,7 +213,7 @@ function authOptions(env: Env, read: (name: string) => string | undefined, mode:
   }
   if (!verifiable) return { required }
   try {
-    return { required, authenticate: createAuthenticator(sources) }
+    return { required, verifyCredentials: createAuthenticator(sources) }
   } catch (error) {
     if (error instanceof AuthConfigError) throw new ConfigError(error.setting, `Invalid ${error.message}`)
     throw error
@@ -254,6 +260,24 @@ function helpOnly(): CliConfig {
     help: true,
     anonymous: false,
   }
+}
+
+/** Comma-separated origins, checked here so a typo fails at startup with the setting's name. */
+function allowedOrigins(value: string): string[] {
+  const list = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+  try {
+    originPolicy(list)
+  } catch (error) {
+    throw invalid(
+      'SYNCKIT_ALLOWED_ORIGINS',
+      value,
+      (error as Error).message.replace(/^Invalid option allowedOrigins: /, ''),
+    )
+  }
+  return list
 }
 
 function parseMode(value: string | undefined): RunMode {

@@ -1,7 +1,7 @@
 import { credentialsFromRequest } from '../auth/credentials.js'
-import type { ConnectionInfo } from '../engine/types.js'
-import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
+import type { ConnectionInfo, Principal } from '../engine/types.js'
 import { Outbound, type OutboundLimits } from './outbound.js'
+import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './transport.js'
 
 /** What the runtime keeps per open socket (the engine keeps the protocol state). */
 export class ServerConnection {
@@ -14,6 +14,14 @@ export class ServerConnection {
   missedPings = 0
   /** Set once authenticated, for `/health` user counts. */
   userId: string | undefined
+  /** App data from the door or the host (events, hooks); the engine has its own reference. */
+  context: unknown
+  /**
+   * Frames that arrived while the `authenticate` hook decides (a transport that could not ask
+   * `sync.upgrade`): replayed once the engine opens the connection. Undefined once open.
+   */
+  held: (string | Uint8Array)[] | undefined
+  heldBytes = 0
   closed = false
 
   constructor(
@@ -27,6 +35,8 @@ export class ServerConnection {
     this.outbound = new Outbound(socket, limits)
     this.lastSeen = now
     this.lastPingAt = undefined
+    this.context = undefined
+    this.held = undefined
   }
 
   /**
@@ -91,13 +101,23 @@ export const REFUSED: ConnectionHandle = Object.freeze({
   drained() {},
 })
 
-/** Credentials on the upgrade (`Authorization: Bearer`, `?token=`) authenticate at open. */
+/**
+ * What the engine is told at open: the principal and context from the door or the host, else the
+ * credentials on the upgrade (`Authorization: Bearer`, `?token=`), verified at open.
+ */
 export function connectionInfo(
   ip: string | undefined,
   request: UpgradeRequest,
   canVerify: boolean,
+  admitted: { principal?: Principal; context?: unknown; verifiedCredentials?: boolean } = {},
 ): ConnectionInfo {
   const info: ConnectionInfo = ip !== undefined ? { ip } : {}
+  if (admitted.context !== undefined) info.context = admitted.context
+  if (admitted.principal) {
+    info.principal = admitted.principal
+    if (admitted.verifiedCredentials) info.verifiedCredentials = true
+    return info
+  }
   if (!canVerify) return info
   const credentials = credentialsFromRequest(request)
   if (credentials.token || credentials.apiKey) info.credentials = credentials

@@ -1,18 +1,20 @@
+import type { VerifyCredentialsHook } from '../auth/hooks.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { AuthenticateEffect, PersistEffect, Resolution } from '../engine/types.js'
+import type { DocumentStore } from '../storage/store.js'
 import type { ErrorContext } from './events.js'
 import { toError } from './events.js'
-import type { AuthenticateHook, DocumentStore, UpgradeRequest } from './options.js'
 import { delay } from './scheduler.js'
+import type { UpgradeRequest } from './transport.js'
 
 /** Reports a failure the engine only sees as a resolution (for the `error` event and metrics). */
 export type ErrorSink = (error: Error, context: ErrorContext) => void
 
 const AUTH_FAILED = 'Authentication failed'
 
-/** Runs the app's hook; without one, credentials cannot be verified (built-in JWT comes later). */
+/** Verifies credentials (built-in JWT / API keys, or `auth.verifyCredentials`); none: refused. */
 export async function authenticateTask(
-  hook: AuthenticateHook | undefined,
+  hook: VerifyCredentialsHook | undefined,
   effect: AuthenticateEffect,
   request: UpgradeRequest,
   onError: ErrorSink,
@@ -24,7 +26,7 @@ export async function authenticateTask(
     if (principal) return { kind: 'authenticated', conn, principal }
     return { kind: 'authentication-failed', conn, reason: AUTH_FAILED }
   } catch (error) {
-    onError(toError(error), { operation: 'authenticate', connectionId: conn })
+    onError(toError(error), { operation: 'verify-credentials', connectionId: conn })
     return { kind: 'authentication-failed', conn, reason: AUTH_FAILED }
   }
 }

@@ -3,29 +3,45 @@ import type { Register } from '../crdt/types.js'
 import type { EngineEvent, Principal } from '../engine/types.js'
 import type { ErrorCode, JsonObject } from '../protocol/types.js'
 
-export interface ConnectionEvent {
+/** Fields every connection-scoped event carries. */
+export interface ConnectionScope<Context = unknown> {
   connectionId: string
-  ip: string | undefined
+  /** The app context of the connection (`auth.authenticate`, `handleConnection`), if any. */
+  context?: Context
 }
-export interface DisconnectEvent extends ConnectionEvent {
+/** `connection`: a connection was admitted and opened. */
+export interface ConnectionEvent<Context = unknown> extends ConnectionScope<Context> {
+  ip: string | undefined
+  /** Set when the door or the host established who the connection is. */
+  userId?: string
+}
+/** `disconnect`: a connection closed, either side. */
+export interface DisconnectEvent<Context = unknown> extends ConnectionEvent<Context> {
   /** Set when the server closed the socket (limit, auth failure, slow client, shutdown...). */
   code?: number
   reason?: string
 }
+/** `connection-rejected`: refused at the upgrade (`status`) or at accept (`code`). */
 export interface ConnectionRejectedEvent {
   ip: string | undefined
-  code: number
+  /** The WebSocket close code, when the socket was refused after the handshake. */
+  code?: number
+  /** The HTTP status, when `sync.upgrade` refused the request before the handshake. */
+  status?: number
   reason: string
 }
-export interface AuthenticatedEvent {
-  connectionId: string
+/** `authenticated`: a connection has a principal (at open, or after an `auth` message). */
+export interface AuthenticatedEvent<Context = unknown> extends ConnectionScope<Context> {
   principal: Principal
 }
-export interface SubscriptionEvent {
-  connectionId: string
+/** `subscribed` / `unsubscribed`: a connection started or stopped following a document. */
+export interface SubscriptionEvent<Context = unknown> extends ConnectionScope<Context> {
   documentId: string
 }
-export interface DocumentChangeEvent {
+/** `document-change`: fields of a document changed, after the turn that applied them. */
+export interface DocumentChangeEvent<Context = unknown> {
+  /** The app context of the writing connection, when a connection wrote. */
+  context?: Context
   documentId: string
   registers: Register[]
   /** `local`: written through this node; `remote`: applied from another node. */
@@ -43,7 +59,8 @@ export interface AwarenessChangeEvent {
   clientId: string
   state: JsonObject | null
 }
-export interface ProtocolErrorEvent {
+/** `protocol-error`: a client was sent an `error` (or an engine bug was caught at its boundary). */
+export interface ProtocolErrorEvent<Context = unknown> extends ConnectionScope<Context> {
   /** Empty for errors not tied to a connection (an engine bug caught at its boundary). */
   connectionId: string
   code: ErrorCode
@@ -54,6 +71,7 @@ export interface ProtocolErrorEvent {
 export interface ErrorContext {
   operation:
     | 'authenticate'
+    | 'verify-credentials'
     | 'load'
     | 'persist'
     | 'store-close'
@@ -66,19 +84,19 @@ export interface ErrorContext {
   documentId?: string
 }
 
-/** The typed event map of `SyncServer` (eventemitter3). */
-export interface SyncServerEvents {
-  connection: (event: ConnectionEvent) => void
+/** The typed event map of `SyncServer` (eventemitter3); docs/events.md has one example each. */
+export interface SyncServerEvents<Context = unknown> {
+  connection: (event: ConnectionEvent<Context>) => void
   'connection-rejected': (event: ConnectionRejectedEvent) => void
-  disconnect: (event: DisconnectEvent) => void
-  authenticated: (event: AuthenticatedEvent) => void
-  subscribed: (event: SubscriptionEvent) => void
-  unsubscribed: (event: SubscriptionEvent) => void
-  'document-change': (event: DocumentChangeEvent) => void
+  disconnect: (event: DisconnectEvent<Context>) => void
+  authenticated: (event: AuthenticatedEvent<Context>) => void
+  subscribed: (event: SubscriptionEvent<Context>) => void
+  unsubscribed: (event: SubscriptionEvent<Context>) => void
+  'document-change': (event: DocumentChangeEvent<Context>) => void
   'document-loaded': (event: DocumentLoadedEvent) => void
   'document-evicted': (event: DocumentEvictedEvent) => void
   'awareness-change': (event: AwarenessChangeEvent) => void
-  'protocol-error': (event: ProtocolErrorEvent) => void
+  'protocol-error': (event: ProtocolErrorEvent<Context>) => void
   error: (error: Error, context: ErrorContext) => void
 }
 
@@ -94,11 +112,20 @@ export type PublicEngineEvent =
   | { name: 'subscribed' | 'unsubscribed'; payload: SubscriptionEvent }
   | { name: 'awareness-change'; payload: AwarenessChangeEvent }
 
-export function toPublicEvent(event: EngineEvent): PublicEngineEvent {
+/** The app context of a connection, for events that concern it. */
+export type ContextOf = (connectionId: string) => unknown
+
+/** `connectionId`, and `context` when the connection has one. */
+export function connectionScope(connectionId: string, contextOf: ContextOf): ConnectionScope {
+  const context = connectionId ? contextOf(connectionId) : undefined
+  return context === undefined ? { connectionId } : { connectionId, context }
+}
+
+export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicEngineEvent {
   switch (event.type) {
     case 'protocol-error': {
       const payload: ProtocolErrorEvent = {
-        connectionId: event.conn,
+        ...connectionScope(event.conn, contextOf),
         code: event.code,
         message: event.message,
       }
@@ -106,10 +133,16 @@ export function toPublicEvent(event: EngineEvent): PublicEngineEvent {
       return { name: 'protocol-error', payload }
     }
     case 'authenticated':
-      return { name: 'authenticated', payload: { connectionId: event.conn, principal: event.principal } }
+      return {
+        name: 'authenticated',
+        payload: { ...connectionScope(event.conn, contextOf), principal: event.principal },
+      }
     case 'subscribed':
     case 'unsubscribed':
-      return { name: event.type, payload: { connectionId: event.conn, documentId: event.documentId } }
+      return {
+        name: event.type,
+        payload: { ...connectionScope(event.conn, contextOf), documentId: event.documentId },
+      }
     case 'document-change': {
       const { documentId, registers, origin } = event
       return { name: 'document-change', payload: { documentId, registers, origin } }

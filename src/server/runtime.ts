@@ -6,7 +6,7 @@ import type { Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/ty
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
 import { connectionInfo, IpCounter, REFUSED, ServerConnection, sweepHeartbeats } from './connection.js'
-import type { ResolvedServerOptions } from './create-sync-server.js'
+import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
 import { authenticateTask, loadTask, PersistBackoff, persistTask } from './effect-io.js'
 import {
   type ClusterLink,
@@ -17,12 +17,35 @@ import {
 } from './effects.js'
 import { type ErrorContext, type SyncServerEvents, safeEmit, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
-import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
+import type { ResolvedServerOptions } from './resolve-options.js'
 import { endOfTurn, every, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
+import {
+  type ConnectionHandle,
+  type ConnectionOptions,
+  type SyncSocket,
+  type UpgradeAdmission,
+  type UpgradeRefusalCode,
+  type UpgradeRequest,
+  type UpgradeResult,
+  upgradeRefusal,
+} from './transport.js'
 import type { RuntimeLimits, ServerStats, SyncServer } from './types.js'
+
+/** A connection slot held by `upgrade` for the socket that is about to open. */
+interface Reservation {
+  readonly ip: string | undefined
+  /** ms; Infinity while the door check runs (it has its own time limit). */
+  expiresAt: number
+}
+
+/** What `upgrade` handed out, looked up when the admission comes back to `handleConnection`. */
+interface Ticket {
+  reservation: Reservation | undefined
+  verifiedCredentials: boolean
+}
 
 /** Flush/wait rounds at shutdown: a failed persist is retried by the next flush, but not forever. */
 const SHUTDOWN_ROUNDS = 5
@@ -41,7 +64,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly #metrics: ServerMetrics
   readonly #host: EffectHost
   readonly #connections = new Map<string, ServerConnection>()
+  /** Counts open connections and reserved slots alike. */
   readonly #perIp = new IpCounter()
+  readonly #reservations = new Set<Reservation>()
+  readonly #tickets = new WeakMap<object, Ticket>()
   readonly #inFlight = new Set<Promise<void>>()
   /** Last local or remote change per in-memory document (for `/health` when ids are exposed). */
   readonly #lastModified = new Map<string, number>()
@@ -82,26 +108,47 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     return this.#state !== 'running'
   }
 
-  handleConnection(socket: SyncSocket, request: UpgradeRequest = {}): ConnectionHandle {
-    const ip = resolveClientIp(request, this.#options.trustProxy)
-    if (this.#state !== 'running') return this.#refuse(socket, ip, 1001, 'Server shutdown')
-    if (ip !== undefined && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) {
-      return this.#refuse(socket, ip, 1008, 'Too many connections from your IP')
+  async upgrade(request: UpgradeRequest): Promise<UpgradeResult> {
+    const ip = this.#clientIp(request)
+    const refusal = this.#checkDoor(request, ip)
+    if (refusal) return this.#refuseUpgrade(refusal, ip)
+    const reservation = this.#reserve(ip)
+    const decision = await this.#passDoor(request, ip, true)
+    if (!decision.admitted || this.#state !== 'running') {
+      this.#release(reservation)
+      return this.#refuseUpgrade(decision.admitted ? 'SERVER_SHUTTING_DOWN' : decision.code, ip)
     }
-    if (this.#connections.size >= this.limits.maxConnections) {
-      return this.#refuse(socket, ip, 1008, 'Server at maximum capacity')
-    }
+    reservation.expiresAt = Date.now() + this.#options.door.timeoutMs
+    const admission: UpgradeAdmission = { ok: true }
+    if (decision.principal) admission.principal = decision.principal
+    if (decision.context !== undefined) admission.context = decision.context
+    this.#tickets.set(admission, { reservation, verifiedCredentials: decision.verifiedCredentials === true })
+    return admission
+  }
+
+  handleConnection(
+    socket: SyncSocket,
+    request: UpgradeRequest = {},
+    options?: ConnectionOptions,
+  ): ConnectionHandle {
+    const ip = this.#clientIp(request)
+    const ticket = options ? this.#tickets.get(options) : undefined
+    const reserved = ticket?.reservation !== undefined && this.#reservations.has(ticket.reservation)
+    if (ticket?.reservation) this.#release(ticket.reservation)
+    // A held slot was counted at the upgrade; otherwise every check of the door runs here.
+    const refusal = reserved
+      ? this.#state === 'running'
+        ? undefined
+        : 'SERVER_SHUTTING_DOWN'
+      : this.#checkDoor(request, ip)
+    if (refusal) return this.#refuse(socket, ip, refusal)
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
     const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
     this.#connections.set(id, connection)
     if (ip !== undefined) this.#perIp.add(ip)
     this.#metrics.connectionsTotal.inc()
-    this.#safeEmit('connection', { connectionId: id, ip })
-    this.#run(
-      this.#engine.open(id, now, connectionInfo(ip, request, this.#options.authenticate !== undefined)),
-    )
-    return {
+    const handle: ConnectionHandle = {
       id,
       receive: (frame) => this.#receive(connection, frame),
       closed: () => this.#drop(connection),
@@ -110,6 +157,86 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       },
       drained: () => this.#drain(connection),
     }
+    if (options?.principal || ticket || !this.#options.door.authenticate) {
+      const admitted = { ...options, verifiedCredentials: ticket?.verifiedCredentials === true }
+      this.#open(connection, { admitted: true, ...admitted })
+      return handle
+    }
+    // No upgrade check came first: the hook decides now, and frames wait (bounded) meanwhile.
+    connection.held = []
+    void this.#passDoor(request, ip, false).then((decision) => {
+      if (connection.closed) return
+      if (!decision.admitted) return this.#closeConnection(connection, ...closeCodeOf(decision.code))
+      const context = options?.context !== undefined ? options.context : decision.context
+      this.#open(connection, context === undefined ? decision : { ...decision, context })
+    })
+    return handle
+  }
+
+  /** Hands an admitted connection to the engine, then the frames that arrived meanwhile. */
+  #open(connection: ServerConnection, decision: DoorDecision & { admitted: true }): void {
+    if (this.#state !== 'running') return this.#closeConnection(connection, 1001, 'Server shutdown')
+    const { id, ip, request } = connection
+    connection.context = decision.context
+    if (decision.principal) connection.userId = decision.principal.userId
+    const held = connection.held
+    connection.held = undefined
+    this.#safeEmit('connection', {
+      connectionId: id,
+      ip,
+      ...(decision.principal ? { userId: decision.principal.userId } : {}),
+      ...(decision.context !== undefined ? { context: decision.context } : {}),
+    })
+    const canVerify = this.#options.door.verifyCredentials !== undefined
+    this.#run(this.#engine.open(id, Date.now(), connectionInfo(ip, request, canVerify, decision)))
+    if (held) for (const frame of held) this.#receive(connection, frame)
+    this.#scheduleFlush()
+  }
+
+  /** The checks that need no I/O: shutdown, origin, the caps (reserved slots count). */
+  #checkDoor(request: UpgradeRequest, ip: string | undefined): UpgradeRefusalCode | undefined {
+    if (this.#state !== 'running') return 'SERVER_SHUTTING_DOWN'
+    if (this.#options.originAllowed && !this.#options.originAllowed(request)) return 'ORIGIN_NOT_ALLOWED'
+    if (ip !== undefined && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) {
+      return 'TOO_MANY_CONNECTIONS'
+    }
+    if (this.#connections.size + this.#reservations.size >= this.limits.maxConnections) {
+      return 'SERVER_AT_CAPACITY'
+    }
+    return undefined
+  }
+
+  #passDoor(
+    request: UpgradeRequest,
+    ip: string | undefined,
+    checkCredentials: boolean,
+  ): Promise<DoorDecision> {
+    return passDoor(this.#options.door, request, ip, checkCredentials, (error, what) =>
+      this.#fail(error, { operation: what === 'authenticate' ? 'authenticate' : 'verify-credentials' }),
+    )
+  }
+
+  #reserve(ip: string | undefined): Reservation {
+    const reservation: Reservation = { ip, expiresAt: Number.POSITIVE_INFINITY }
+    this.#reservations.add(reservation)
+    if (ip !== undefined) this.#perIp.add(ip)
+    return reservation
+  }
+
+  #release(reservation: Reservation): void {
+    if (!this.#reservations.delete(reservation)) return
+    if (reservation.ip !== undefined) this.#perIp.remove(reservation.ip)
+  }
+
+  /** Slots held for sockets that never opened (a client that went away mid-handshake). */
+  #expireReservations(now: number): void {
+    for (const reservation of this.#reservations) {
+      if (reservation.expiresAt <= now) this.#release(reservation)
+    }
+  }
+
+  #clientIp(request: UpgradeRequest): string | undefined {
+    return resolveClientIp(request, this.#options.trustProxy)
   }
 
   async fetch(request: Request): Promise<Response> {
@@ -150,6 +277,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   #receive(connection: ServerConnection, frame: string | Uint8Array): void {
     if (connection.closed || this.#state !== 'running') return
+    if (connection.held) return this.#hold(connection, frame)
     const now = Date.now()
     connection.lastSeen = now
     this.#run(this.#engine.receive(connection.id, frame, now))
@@ -163,14 +291,30 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     connection.outbound.clear()
     this.#connections.delete(connection.id)
     if (connection.ip !== undefined) this.#perIp.remove(connection.ip)
+    // Still at the door: the engine never saw it, and no `connection` event announced it.
+    if (connection.held) return
     this.#run(this.#engine.close(connection.id, Date.now()))
     this.#scheduleFlush()
     this.#safeEmit('disconnect', {
       connectionId: connection.id,
       ip: connection.ip,
+      ...(connection.userId !== undefined ? { userId: connection.userId } : {}),
+      ...(connection.context !== undefined ? { context: connection.context } : {}),
       ...(code !== undefined ? { code } : {}),
       ...(reason !== undefined ? { reason } : {}),
     })
+  }
+
+  /** A frame before the engine knows the connection: bounded like the engine's pre-auth buffer. */
+  #hold(connection: ServerConnection, frame: string | Uint8Array): void {
+    const held = connection.held
+    if (!held) return
+    const { maxPreAuthFrames, maxPreAuthBytes } = this.#options.engine.limits ?? {}
+    connection.heldBytes += typeof frame === 'string' ? frame.length : frame.byteLength
+    held.push(frame)
+    if (held.length > (maxPreAuthFrames ?? 0) || connection.heldBytes > (maxPreAuthBytes ?? 0)) {
+      this.#closeConnection(connection, 1008, 'Too many messages before authentication')
+    }
   }
 
   #closeConnection(connection: ServerConnection, code: number, reason: string): void {
@@ -192,7 +336,9 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     }
   }
 
-  #refuse(socket: SyncSocket, ip: string | undefined, code: number, reason: string): ConnectionHandle {
+  /** Refused at accept: the socket is closed with the code a refusal after the handshake has. */
+  #refuse(socket: SyncSocket, ip: string | undefined, refusal: UpgradeRefusalCode): ConnectionHandle {
+    const [code, reason] = closeCodeOf(refusal)
     this.#metrics.connectionsRejected.inc(1, code === 1001 ? 'shutdown' : reason)
     try {
       socket.close(code, reason)
@@ -203,10 +349,21 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     return REFUSED
   }
 
+  /** Refused before the handshake: the transport answers with the HTTP status. */
+  #refuseUpgrade(code: UpgradeRefusalCode, ip: string | undefined): UpgradeResult {
+    const refusal = upgradeRefusal(code)
+    const reason = refusal.error.message
+    this.#metrics.connectionsRejected.inc(1, code === 'SERVER_SHUTTING_DOWN' ? 'shutdown' : reason)
+    this.#safeEmit('connection-rejected', { ip, status: refusal.status, reason })
+    return refusal
+  }
+
   // ------------------------------------------------------------------ timers
 
   #tick(): void {
-    this.#run(this.#engine.tick(Date.now()))
+    const now = Date.now()
+    this.#expireReservations(now)
+    this.#run(this.#engine.tick(now))
     for (const connection of this.#connections.values()) {
       if (connection.outbound.pressured) this.#drain(connection)
     }
@@ -264,7 +421,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   }
 
   #createHost(): EffectHost {
-    const { store, authenticate, persist } = this.#options
+    const { store, door, persist } = this.#options
     const backoff = new PersistBackoff(persist)
     // At shutdown the remaining rounds are bounded: no waiting between them.
     const persistBackoff = {
@@ -282,7 +439,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       track: (task) => this.#track(task),
       authenticate: (effect) => {
         const request = this.#connections.get(effect.conn)?.request ?? {}
-        return authenticateTask(authenticate, effect, request, onError)
+        return authenticateTask(door.verifyCredentials, effect, request, onError)
       },
       load: (effect) => loadTask(store, effect.documentId, onError),
       persist: (effect) =>
@@ -334,7 +491,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         this.#host.cluster.documentLoaded?.(event.documentId)
         break
     }
-    const { name, payload } = toPublicEvent(event)
+    const { name, payload } = toPublicEvent(event, (id) => this.#connections.get(id)?.context)
     this.#safeEmit(name, payload as never)
   }
 

@@ -1,5 +1,5 @@
 import type { DocumentSnapshot, JsonValue, Register } from '../crdt/types.js'
-import type { DocumentStore } from '../server/options.js'
+import type { DocumentStore } from '../storage/store.js'
 import {
   AWKWARD_STRINGS,
   JSON_VALUES,

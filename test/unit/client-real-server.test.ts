@@ -54,7 +54,7 @@ describe('client against the real server', () => {
     const url = await start({
       auth: {
         required: true,
-        authenticate: async ({ token }) =>
+        verifyCredentials: async ({ token }) =>
           token === 'good'
             ? { userId: 'u1', permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false } }
             : null,

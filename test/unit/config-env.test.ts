@@ -75,7 +75,7 @@ describe('configFromEnv: settings', () => {
       http: { exposeDocumentIds: false },
     })
     expect(auth?.required).toBe(true)
-    expect(typeof auth?.authenticate).toBe('function')
+    expect(typeof auth?.verifyCredentials).toBe('function')
   })
 
   it('flags win over the environment, in both --flag value and --flag=value forms', () => {
@@ -102,7 +102,7 @@ describe('configFromEnv: settings', () => {
 
   it('wires API keys as a credential source', () => {
     const config = configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_APIKEYS: 'ops:sk_ops_0123456789' })
-    expect(typeof config.server.auth?.authenticate).toBe('function')
+    expect(typeof config.server.auth?.verifyCredentials).toBe('function')
   })
 
   it('SYNCKIT_PG_SCHEMA and REDIS_CHANNEL_PREFIX select the SQL schema and the Redis channel prefix', () => {

@@ -1,6 +1,6 @@
 import { mergeClockInto, registerWins } from '../crdt/index.js'
 import type { DocumentSnapshot, Register, VectorClock } from '../crdt/types.js'
-import type { DocumentStore } from './options.js'
+import type { DocumentStore } from './store.js'
 
 interface StoredDocument {
   registers: Map<string, Register>
