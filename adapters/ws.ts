@@ -5,6 +5,7 @@ import { type RawData, WebSocket, WebSocketServer, type ServerOptions as WsServe
 import { createRequestListener } from '../src/server/node-http.js'
 import type {
   ConnectionHandle,
+  ConnectionOptions,
   SyncSocket,
   UpgradeAdmission,
   UpgradeRefusal,
@@ -168,12 +169,16 @@ export function writeRefusal(socket: Duplex, refusal: UpgradeRefusal): void {
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]))
 }
 
-/** Wires one `ws` socket to the SyncServer through the `SyncSocket` contract. */
+/**
+ * Wires one `ws` socket to the SyncServer through the `SyncSocket` contract. `options` is the
+ * admission of `sync.upgrade`, or `{ principal, context }` from a host that authenticated the
+ * user itself.
+ */
 export function bindWebSocket(
   sync: SyncServerTransport,
   ws: WebSocket,
   req?: IncomingMessage,
-  admission?: UpgradeAdmission,
+  options?: ConnectionOptions,
 ): ConnectionHandle {
   const highWaterMark = sync.limits?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
   let handle: ConnectionHandle | undefined
@@ -212,7 +217,7 @@ export function bindWebSocket(
     bufferedAmount: () => ws.bufferedAmount,
     terminate: () => ws.terminate(),
   }
-  handle = sync.handleConnection(socket, upgradeRequest(req), admission)
+  handle = sync.handleConnection(socket, upgradeRequest(req), options)
   const connection = handle
   ws.on('message', (data: RawData, isBinary: boolean) => {
     connection.receive(isBinary ? toBytes(data) : toText(data))

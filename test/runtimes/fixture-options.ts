@@ -1,3 +1,4 @@
+import process from 'node:process'
 import type { SyncServerOptions } from '../../src/server/index.js'
 
 /**
@@ -33,4 +34,23 @@ export const CONFORMANCE_OPTIONS: SyncServerOptions = {
   tickIntervalMs: CONFORMANCE_LIMITS.tickIntervalMs,
   // The default 30 s: a stalled reader must meet the backpressure limit, not the heartbeat.
   heartbeat: { intervalMs: 30_000 },
+}
+
+/**
+ * The upgrade-check fixture (`SYNCKIT_FIXTURE=door`, test/conformance/runtime-door.test.ts): a
+ * connection needs the cookie `session=ok`, and one address may hold one connection.
+ */
+export const DOOR_OPTIONS: SyncServerOptions = {
+  maxConnectionsPerIp: 1,
+  auth: {
+    authenticate: ({ cookies }) =>
+      cookies.session === 'ok'
+        ? { userId: 'cookie-user', permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false } }
+        : null,
+  },
+}
+
+/** The options a spawned fixture runs with: the conformance ones unless `SYNCKIT_FIXTURE` says. */
+export function fixtureOptions(): SyncServerOptions {
+  return process.env.SYNCKIT_FIXTURE === 'door' ? DOOR_OPTIONS : CONFORMANCE_OPTIONS
 }
