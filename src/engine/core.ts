@@ -23,6 +23,7 @@ import type {
   EngineOptions,
   Principal,
 } from './types.js'
+import { WriteValidation } from './validation.js'
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 /** A server message before the engine stamps it with an id and a timestamp. */
@@ -39,6 +40,8 @@ export class EngineCore {
   readonly options: EngineOptions
   readonly limits: EngineLimits
   readonly policy: AuthorizePolicy
+  /** The compiled `validate` option; undefined when writes are not validated. */
+  readonly validation: WriteValidation | undefined
   readonly hlc: HybridLogicalClock
   readonly connections = new Map<ConnectionId, Connection>()
   readonly documents = new Map<string, DocumentEntry>()
@@ -62,6 +65,7 @@ export class EngineCore {
     this.options = options
     this.limits = resolveLimits(options.limits)
     this.policy = options.authorize ?? rbacPolicy
+    this.validation = options.validate ? new WriteValidation(options.validate) : undefined
     this.hlc = new HybridLogicalClock(options.nodeId)
   }
 

@@ -7,6 +7,7 @@ import type {
   ServerMessage,
   WireFormat,
 } from '../protocol/types.js'
+import type { ValidationRules } from './validation.js'
 
 /** Opaque connection id chosen by the runtime. */
 export type ConnectionId = string
@@ -116,6 +117,8 @@ export interface EngineOptions {
    */
   testOnly?: TestOnlyOptions
   limits?: Partial<EngineLimits>
+  /** Write validation per document-id pattern (see `validation.ts`); checked at construction. */
+  validate?: ValidationRules
   /** Id generator for outgoing message ids (injected: the core never calls Math.random). */
   newId: () => string
 }
@@ -210,6 +213,8 @@ export type EngineEvent =
   | { type: 'subscribed'; conn: ConnectionId; documentId: string }
   | { type: 'unsubscribed'; conn: ConnectionId; documentId: string }
   | { type: 'awareness-change'; documentId: string; clientId: string; state: JsonObject | null }
+  /** A validator threw or answered asynchronously: the write was refused, the app must be told. */
+  | { type: 'validator-fault'; documentId: string; field: string; message: string }
 
 // ---------------------------------------------------------------- resolutions (runtime -> engine)
 

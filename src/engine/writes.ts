@@ -5,6 +5,7 @@ import type { FieldWrite, VectorClock } from '../protocol/types.js'
 import type { EngineCore } from './core.js'
 import { rbacPolicy } from './rbac.js'
 import type { Connection, DocumentEntry } from './state.js'
+import { refuseInvalidWrites } from './validation.js'
 
 export interface IncomingWrite extends FieldWrite {
   /** The client's clock for this write (op clock or message clock). */
@@ -93,6 +94,16 @@ function measureWithinQuota(
  */
 function refuseField(core: EngineCore, connection: Connection, entry: DocumentEntry, field: string): void {
   core.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', { documentId: entry.id, field })
+  rollbackEcho(core, connection, entry, field)
+}
+
+/** The field's authoritative value, to the writer only: its optimistic replica rolls back. */
+export function rollbackEcho(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  field: string,
+): void {
   const register = entry.doc?.get(field)
   core.sendTo(connection.id, {
     type: 'delta',
@@ -120,6 +131,8 @@ export function applyWrites(
   if (!doc) return false
   const sizes = measureWithinQuota(core, connection, entry, writes)
   if (!sizes) return false
+  const rollback = (field: string) => rollbackEcho(core, connection, entry, field)
+  if (core.validation && refuseInvalidWrites(core, connection, entry, writes, rollback)) return false
   const fieldLevel = core.policy !== rbacPolicy
   for (const [index, write] of writes.entries()) {
     if (fieldLevel && !core.authorize(connection, 'write', entry.id, write.field)) {

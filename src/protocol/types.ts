@@ -57,6 +57,7 @@ export type ErrorCode =
   | 'PERSIST_FAILED'
   | 'LIMIT_EXCEEDED'
   | 'ACCESS_REVOKED'
+  | 'VALIDATION_FAILED'
   | 'INTERNAL'
 
 /** Fields every decoded client message carries. `id` is absent when the client sent none (SDK). */

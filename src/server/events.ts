@@ -72,6 +72,7 @@ export interface ErrorContext {
   operation:
     | 'authenticate'
     | 'verify-credentials'
+    | 'validate'
     | 'load'
     | 'persist'
     | 'store-close'
@@ -121,7 +122,8 @@ export function connectionScope(connectionId: string, contextOf: ContextOf): Con
   return context === undefined ? { connectionId } : { connectionId, context }
 }
 
-export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicEngineEvent {
+/** The public event an engine event becomes; undefined for those the runtime handles itself. */
+export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicEngineEvent | undefined {
   switch (event.type) {
     case 'protocol-error': {
       const payload: ProtocolErrorEvent = {
@@ -155,6 +157,8 @@ export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicE
       const { documentId, clientId, state } = event
       return { name: 'awareness-change', payload: { documentId, clientId, state } }
     }
+    case 'validator-fault':
+      return undefined
   }
 }
 

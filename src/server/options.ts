@@ -4,6 +4,7 @@ import type { AuthUser, RouteSigningOptions } from '../auth/routes.js'
 import type { TokenVerifierOptions } from '../auth/verifier.js'
 import type { Broker } from '../cluster/broker.js'
 import type { AuthorizePolicy, EngineLimits, TestOnlyOptions } from '../engine/types.js'
+import type { ValidationRules } from '../engine/validation.js'
 import type { Permissions } from '../protocol/types.js'
 import type { DocumentStore } from '../storage/store.js'
 
@@ -105,6 +106,14 @@ export interface SyncServerOptions<Context = unknown> {
    * whenever a cookie authenticates (docs/security.md, cross-site WebSocket hijacking).
    */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean)
+  /**
+   * Write validation, per document-id pattern (`*`, an exact id, `prefix*`): a Standard Schema
+   * per field (`{ fields: { title: z.string().max(200) } }`) or a function
+   * `(write, ctx) => true | reason`. Runs in the engine on every write, synchronously: an async
+   * schema is refused here, at startup. A refused field gets `error VALIDATION_FAILED` and the
+   * authoritative value back, and the rest of its message is not applied.
+   */
+  validate?: ValidationRules<Context>
   /** Where documents are kept. Default: in memory (`MemoryStore`). */
   store?: DocumentStore
   /** Acks released only after the store commits (default true). */

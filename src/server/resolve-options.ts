@@ -61,6 +61,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
   }
   if (options.auth?.anonymousPermissions) engine.anonymousPermissions = options.auth.anonymousPermissions
   if (options.auth?.authorize) engine.authorize = options.auth.authorize
+  if (options.validate) engine.validate = options.validate
   const highWaterMark = positive(
     'backpressure.highWaterMark',
     options.backpressure?.highWaterMark ?? 1_048_576,

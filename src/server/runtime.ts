@@ -490,9 +490,15 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       case 'document-loaded':
         this.#host.cluster.documentLoaded?.(event.documentId)
         break
+      case 'validator-fault':
+        this.#fail(new Error(`validate: ${event.message}`), {
+          operation: 'validate',
+          documentId: event.documentId,
+        })
+        return
     }
-    const { name, payload } = toPublicEvent(event, (id) => this.#connections.get(id)?.context)
-    this.#safeEmit(name, payload as never)
+    const published = toPublicEvent(event, (id) => this.#connections.get(id)?.context)
+    if (published) this.#safeEmit(published.name, published.payload as never)
   }
 
   #fail(error: unknown, context: ErrorContext): void {
