@@ -158,7 +158,7 @@ export class EngineCore {
       existing.lastActive = this.now
       return existing
     }
-    const entry = existing ?? this.startLoading(documentId)
+    const entry = existing ?? this.startLoading(documentId, connection.id)
     if (entry.parked.length >= this.limits.maxParkedPerDocument) {
       this.sendError(
         connection.id,
@@ -174,7 +174,7 @@ export class EngineCore {
     return undefined
   }
 
-  startLoading(documentId: string): DocumentEntry {
+  startLoading(documentId: string, conn?: ConnectionId): DocumentEntry {
     const entry: DocumentEntry = {
       id: documentId,
       status: 'loading',
@@ -184,6 +184,8 @@ export class EngineCore {
       pendingEcho: new Set(),
       dirty: new Map(),
       announce: new Map(),
+      writer: undefined,
+      writers: undefined,
       touched: false,
       persistedClockVersion: 0,
       textStates: new Map(),
@@ -194,7 +196,7 @@ export class EngineCore {
     }
     this.documents.set(documentId, entry)
     this.out.push({ kind: 'subscribe-topic', documentId })
-    this.out.push({ kind: 'load', documentId })
+    this.out.push(conn === undefined ? { kind: 'load', documentId } : { kind: 'load', documentId, conn })
     return entry
   }
 

@@ -67,6 +67,10 @@ export interface DocumentEntry {
   dirty: Map<string, Register>
   /** Registers applied locally since the last flush, for the `document-change` event. */
   announce: Map<string, Register>
+  /** The one writer of `announce` this turn (see `changes.ts`)... */
+  writer: Connection | 'server' | undefined
+  /** ...or each field's writer, once a turn has several. */
+  writers: Map<string, Connection | 'server'> | undefined
   /** Queued in `EngineCore.touched` for the next flush. */
   touched: boolean
   /**

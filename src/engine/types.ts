@@ -3,6 +3,7 @@ import type {
   AwarenessEntry,
   ErrorCode,
   JsonObject,
+  JsonValue,
   Permissions,
   ServerMessage,
   WireFormat,
@@ -165,6 +166,8 @@ export interface AuthenticateEffect {
 export interface LoadEffect {
   kind: 'load'
   documentId: string
+  /** The connection whose request needs the document (its context reaches `onLoadDocument`). */
+  conn?: ConnectionId
 }
 /** Store these registers (idempotent upsert); answer with `persisted` or `persist-failed`. */
 export interface PersistEffect {
@@ -207,7 +210,15 @@ export type Effect =
 export type EngineEvent =
   | { type: 'protocol-error'; conn: ConnectionId; code: ErrorCode; message: string; documentId?: string }
   | { type: 'authenticated'; conn: ConnectionId; principal: Principal }
-  | { type: 'document-change'; documentId: string; registers: Register[]; origin: 'local' | 'remote' }
+  | {
+      type: 'document-change'
+      documentId: string
+      registers: Register[]
+      origin: 'local' | 'remote'
+      actor: ChangeActor
+      /** The writing connection's app context. */
+      context?: unknown
+    }
   | { type: 'document-loaded'; documentId: string; fields: number }
   | { type: 'document-evicted'; documentId: string }
   | { type: 'subscribed'; conn: ConnectionId; documentId: string }
@@ -216,12 +227,19 @@ export type EngineEvent =
   /** A validator threw or answered asynchronously: the write was refused, the app must be told. */
   | { type: 'validator-fault'; documentId: string; field: string; message: string }
 
+/** Who made a change: a connection (as its user), this server, or another node of the cluster. */
+export type ChangeActor =
+  | { kind: 'connection'; conn: ConnectionId; userId: string }
+  | { kind: 'server' }
+  | { kind: 'remote' }
+
 // ---------------------------------------------------------------- resolutions (runtime -> engine)
 
 export type Resolution =
   | { kind: 'authenticated'; conn: ConnectionId; principal: Principal }
   | { kind: 'authentication-failed'; conn: ConnectionId; reason: string }
-  | { kind: 'loaded'; snapshot: DocumentSnapshot }
+  /** `seed`: initial fields for a document the store did not have, written as this node's. */
+  | { kind: 'loaded'; snapshot: DocumentSnapshot; seed?: Readonly<Record<string, JsonValue>> }
   | { kind: 'load-failed'; documentId: string; error: string }
   | { kind: 'persisted'; batchId: number }
   | { kind: 'persist-failed'; batchId: number; error: string }

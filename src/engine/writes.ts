@@ -2,6 +2,7 @@ import { clockMax } from '../crdt/index.js'
 import type { Register } from '../crdt/types.js'
 import { utf8Length } from '../protocol/index.js'
 import type { FieldWrite, VectorClock } from '../protocol/types.js'
+import { noteWriter } from './changes.js'
 import type { EngineCore } from './core.js'
 import { rbacPolicy } from './rbac.js'
 import type { Connection, DocumentEntry } from './state.js'
@@ -155,6 +156,7 @@ export function applyWrites(
     entry.pendingEcho.add(write.field)
     if (applied) {
       markApplied(entry, register)
+      noteWriter(entry, register.field, connection)
       setFieldBytes(entry, register.field, sizes[index] ?? 0)
     }
   }

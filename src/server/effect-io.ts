@@ -1,6 +1,7 @@
 import type { VerifyCredentialsHook } from '../auth/hooks.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { AuthenticateEffect, PersistEffect, Resolution } from '../engine/types.js'
+import type { JsonValue } from '../protocol/types.js'
 import type { DocumentStore } from '../storage/store.js'
 import type { ErrorContext } from './events.js'
 import { toError } from './events.js'
@@ -31,15 +32,23 @@ export async function authenticateTask(
   }
 }
 
-/** A document the store does not have starts empty. */
+/**
+ * A document the store does not have starts empty, or with the fields `initialFields` gives it
+ * (`onLoadDocument`), which the engine then writes and persists as this node's.
+ */
 export async function loadTask(
   store: DocumentStore,
   documentId: string,
   onError: ErrorSink,
+  initialFields?: () => Promise<Readonly<Record<string, JsonValue>> | undefined>,
 ): Promise<Resolution> {
   try {
     const snapshot = await store.load(documentId)
-    return { kind: 'loaded', snapshot: snapshot ?? emptySnapshot(documentId) }
+    if (snapshot) return { kind: 'loaded', snapshot }
+    const seed = await initialFields?.()
+    return seed
+      ? { kind: 'loaded', snapshot: emptySnapshot(documentId), seed }
+      : { kind: 'loaded', snapshot: emptySnapshot(documentId) }
   } catch (error) {
     const err = toError(error)
     onError(err, { operation: 'load', documentId })

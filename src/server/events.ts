@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'eventemitter3'
 import type { Register } from '../crdt/types.js'
 import type { EngineEvent, Principal } from '../engine/types.js'
-import type { ErrorCode, JsonObject } from '../protocol/types.js'
+import type { ErrorCode, JsonObject, JsonValue } from '../protocol/types.js'
 
 /** Fields every connection-scoped event carries. */
 export interface ConnectionScope<Context = unknown> {
@@ -38,14 +38,40 @@ export interface AuthenticatedEvent<Context = unknown> extends ConnectionScope<C
 export interface SubscriptionEvent<Context = unknown> extends ConnectionScope<Context> {
   documentId: string
 }
-/** `document-change`: fields of a document changed, after the turn that applied them. */
+/** Who made a change. */
+export type DocumentChangeActor =
+  /** A client connection, as its user. */
+  | { kind: 'connection'; connectionId: string; userId: string }
+  /** This server: an `onLoadDocument` seed, a server-side write. */
+  | { kind: 'server' }
+  /** Another node of the cluster (the writer there is not known here). */
+  | { kind: 'remote' }
+
+/** One changed field, with its new value. */
+export interface FieldChange {
+  field: string
+  /** The new value; `null` for a delete. */
+  value: JsonValue
+  /** True when the field was deleted. */
+  deleted: boolean
+}
+
+/**
+ * `document-change`: fields of a document changed. Emitted after the I/O turn that applied them
+ * (the same turn hands them to the store), once per writer.
+ */
 export interface DocumentChangeEvent<Context = unknown> {
-  /** The app context of the writing connection, when a connection wrote. */
-  context?: Context
   documentId: string
+  /** Who wrote. */
+  actor: DocumentChangeActor
+  /** The changed fields and their new values (the winners, in write order). */
+  fields: FieldChange[]
+  /** The same changes as registers, with their stamps (for stores, audit logs, replication). */
   registers: Register[]
   /** `local`: written through this node; `remote`: applied from another node. */
   origin: 'local' | 'remote'
+  /** The app context of the writing connection, when a connection wrote. */
+  context?: Context
 }
 export interface DocumentLoadedEvent {
   documentId: string
@@ -146,8 +172,23 @@ export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicE
         payload: { ...connectionScope(event.conn, contextOf), documentId: event.documentId },
       }
     case 'document-change': {
-      const { documentId, registers, origin } = event
-      return { name: 'document-change', payload: { documentId, registers, origin } }
+      const { documentId, registers, origin, actor, context } = event
+      const payload: DocumentChangeEvent = {
+        documentId,
+        actor:
+          actor.kind === 'connection'
+            ? { kind: 'connection', connectionId: actor.conn, userId: actor.userId }
+            : actor,
+        fields: registers.map(({ field, value, deleted }) => ({
+          field,
+          value: deleted ? null : value,
+          deleted,
+        })),
+        registers,
+        origin,
+      }
+      if (context !== undefined) payload.context = context
+      return { name: 'document-change', payload }
     }
     case 'document-loaded':
       return { name: 'document-loaded', payload: { documentId: event.documentId, fields: event.fields } }

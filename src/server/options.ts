@@ -5,13 +5,29 @@ import type { TokenVerifierOptions } from '../auth/verifier.js'
 import type { Broker } from '../cluster/broker.js'
 import type { AuthorizePolicy, EngineLimits, TestOnlyOptions } from '../engine/types.js'
 import type { ValidationRules } from '../engine/validation.js'
-import type { Permissions } from '../protocol/types.js'
+import type { JsonValue, Permissions } from '../protocol/types.js'
 import type { DocumentStore } from '../storage/store.js'
 
 // Contracts that live with their layer, re-exported for the modules that read them from here.
 export type { AuthenticateHook, VerifyCredentialsHook } from '../auth/hooks.js'
 export type { DocumentStore, ListDocumentsOptions } from '../storage/store.js'
 export type { ConnectionHandle, SyncSocket, UpgradeRequest } from './transport.js'
+
+/** What `onLoadDocument` is told. */
+export interface LoadDocumentRequest<Context = unknown> {
+  documentId: string
+  /** The app context of the connection whose request needs the document, if any. */
+  context: Context | undefined
+}
+
+/** Initial fields for a new document, or nothing (see `SyncServerOptions.onLoadDocument`). */
+export type LoadDocumentHook<Context = unknown> = (
+  request: LoadDocumentRequest<Context>,
+) =>
+  | Readonly<Record<string, JsonValue>>
+  | undefined
+  | void
+  | Promise<Readonly<Record<string, JsonValue>> | undefined | void>
 
 /** Who may connect and what they may do (docs/security.md). */
 export interface AuthOptions<Context = unknown> {
@@ -114,6 +130,13 @@ export interface SyncServerOptions<Context = unknown> {
    * authoritative value back, and the rest of its message is not applied.
    */
   validate?: ValidationRules<Context>
+  /**
+   * Initial content for a document the store does not have: return its fields (JSON values), or
+   * nothing to start it empty. Runs in the runtime when the document is first needed; the fields
+   * are written as this node's and persisted like any write, so a document is seeded once. A hook
+   * that throws fails the load (`LOAD_FAILED` to the waiting clients) and is logged.
+   */
+  onLoadDocument?: LoadDocumentHook<Context>
   /** Where documents are kept. Default: in memory (`MemoryStore`). */
   store?: DocumentStore
   /** Acks released only after the store commits (default true). */

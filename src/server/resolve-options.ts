@@ -10,7 +10,7 @@ import type { DocumentStore } from '../storage/store.js'
 import { type DoorOptions, originPolicy } from './door.js'
 import type { PersistPolicy } from './effect-io.js'
 import { type ClusterLink, SINGLE_NODE } from './effects.js'
-import type { AuthOptions, SyncServerOptions } from './options.js'
+import type { AuthOptions, LoadDocumentHook, SyncServerOptions } from './options.js'
 import type { UpgradeRequest } from './transport.js'
 import type { RuntimeLimits } from './types.js'
 
@@ -18,6 +18,7 @@ import type { RuntimeLimits } from './types.js'
 export interface ResolvedServerOptions {
   nodeId: string
   store: DocumentStore
+  onLoadDocument: LoadDocumentHook | undefined
   /** The app's hook, the credential verifier and their time limit. */
   door: DoorOptions
   /** `allowedOrigins` as a check; undefined when every origin is allowed. */
@@ -71,6 +72,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
   return {
     nodeId,
     store: options.store ?? new MemoryStore(),
+    onLoadDocument: hookOption('onLoadDocument', options.onLoadDocument as LoadDocumentHook | undefined),
     door: {
       authenticate: doorHook(options.auth),
       verifyCredentials: options.auth?.verifyCredentials ?? builtInAuthenticator(options.auth),
@@ -154,6 +156,13 @@ function sharedVerifier(auth: AuthOptions): TokenVerifier {
   }
   if (!verifier) throw new TypeError('auth.jwt is required for JWT verification')
   return verifier
+}
+
+function hookOption<T>(name: string, hook: T | undefined): T | undefined {
+  if (hook !== undefined && typeof hook !== 'function') {
+    throw new TypeError(`Invalid option ${name}: expected a function`)
+  }
+  return hook
 }
 
 function positive(name: string, value: number): number {

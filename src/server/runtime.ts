@@ -2,7 +2,9 @@ import { EventEmitter } from 'eventemitter3'
 import type { ClusterBridge } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
 import { SyncEngine } from '../engine/index.js'
-import type { Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/types.js'
+import type { Effect, EngineEvent, LoadEffect, Resolution, RevokeTarget } from '../engine/types.js'
+import { isJsonObject, isJsonValue } from '../protocol/index.js'
+import type { JsonValue } from '../protocol/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
 import { connectionInfo, IpCounter, REFUSED, ServerConnection, sweepHeartbeats } from './connection.js'
@@ -441,7 +443,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         const request = this.#connections.get(effect.conn)?.request ?? {}
         return authenticateTask(door.verifyCredentials, effect, request, onError)
       },
-      load: (effect) => loadTask(store, effect.documentId, onError),
+      load: (effect) => loadTask(store, effect.documentId, onError, this.#initialFields(effect)),
       persist: (effect) =>
         persistTask(
           store,
@@ -453,6 +455,23 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         ),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),
+    }
+  }
+
+  /** `onLoadDocument` for this load, its answer checked (a bad one fails the load, loudly). */
+  #initialFields(effect: LoadEffect): (() => Promise<Record<string, JsonValue> | undefined>) | undefined {
+    const hook = this.#options.onLoadDocument
+    if (!hook) return undefined
+    const context = effect.conn === undefined ? undefined : this.#connections.get(effect.conn)?.context
+    return async () => {
+      const fields = await hook({ documentId: effect.documentId, context })
+      if (fields === undefined || fields === null) return undefined
+      if (!isJsonObject(fields) || !isJsonValue(fields)) {
+        throw new TypeError(
+          `onLoadDocument(${effect.documentId}) must return an object of JSON values or nothing`,
+        )
+      }
+      return fields
     }
   }
 
