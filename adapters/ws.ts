@@ -146,7 +146,10 @@ export function acceptUpgrade(
       if (socket.destroyed) return
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, result))
     },
-    () => socket.destroy(),
+    (error: unknown) => {
+      sync.logger?.error({ err: error, url: req.url }, 'upgrade check failed')
+      socket.destroy()
+    },
   )
   return true
 }
@@ -226,8 +229,9 @@ export function bindWebSocket(
   // A client's own protocol ping is a sign of life too.
   ws.on('ping', () => connection.pong())
   ws.on('close', () => connection.closed())
-  ws.on('error', () => {
-    // `close` always follows; nothing else to do.
+  ws.on('error', (error: Error) => {
+    // `close` always follows; a peer's reset is its own business, so only at debug level.
+    sync.logger?.debug({ err: error, connectionId: connection.id }, 'socket error')
   })
   return connection
 }

@@ -4,12 +4,15 @@
  * variables and a few flags (see `--help`).
  */
 import { randomBytes } from 'node:crypto'
+import { pino } from 'pino'
+import pretty from 'pino-pretty'
 import { createPostgresStore } from '../adapters/postgres.js'
 import { createRedisBroker } from '../adapters/redis.js'
 import { attachWebSocketServer } from '../adapters/ws.js'
 import type { Broker } from './cluster/broker.js'
 import { type CliConfig, ConfigError, configFromEnv, HELP_TEXT } from './server/config.js'
 import { createSyncServer, VERSION } from './server/index.js'
+import type { Logger } from './server/logger.js'
 import { isValidNodeId } from './storage/codec.js'
 import { createPgliteStore } from './storage/pglite.js'
 import type { DocumentStore } from './storage/store.js'
@@ -53,14 +56,9 @@ async function main(): Promise<void> {
   const server = createSyncServer({
     ...config.server,
     nodeId,
+    logger: createLogger(config, nodeId),
     ...(store ? { store } : {}),
     ...(broker ? { broker } : {}),
-  })
-  server.on('error', (error, context) => {
-    console.error(
-      `synckit-engine: ${context.operation} error${context.documentId ? ` (${context.documentId})` : ''}:`,
-      error,
-    )
   })
   const transport = await attachWebSocketServer(server, { port: config.port, host: config.host })
   printBanner(config, transport.port)
@@ -92,6 +90,13 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+/** pino: JSON lines in production (for a log pipeline), readable lines otherwise (pino-pretty). */
+function createLogger(config: CliConfig, nodeId: string): Logger {
+  const options = { level: config.logLevel, base: { nodeId } }
+  if (config.mode === 'production') return pino(options)
+  return pino(options, pretty({ colorize: process.stdout.isTTY === true, ignore: 'pid,hostname' }))
 }
 
 /** `embedded`: PGlite in the data directory (the default); a postgres:// URL; or `memory`. */

@@ -28,7 +28,13 @@ export interface CliConfig {
   pgSchema?: string
   /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
   redisPrefix?: string
+  /** `LOG_LEVEL`: pino level of the CLI's logger (default `info`). */
+  logLevel: CliLogLevel
 }
+
+/** pino's levels. */
+export type CliLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+const LOG_LEVELS: readonly CliLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 /** A setting with an unusable value; `setting` names the env variable or flag. */
 export class ConfigError extends Error {
@@ -54,7 +60,9 @@ Options:
   -h, --help         Show this help
 
 Environment:
-  NODE_ENV                          development | production | test (default development)
+  NODE_ENV                          development | production | test (default development). Logs are
+                                    JSON lines in production, readable lines otherwise
+  LOG_LEVEL                         trace | debug | info | warn | error | fatal | silent (default info)
   PORT, HOST                        as --port, --host
   SYNCKIT_AUTH_REQUIRED             true | false. Default: false in development and test
                                     (anonymous access), true in production
@@ -164,6 +172,10 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   const origins = read('SYNCKIT_ALLOWED_ORIGINS')
   if (origins !== undefined) server.allowedOrigins = allowedOrigins(origins)
 
+  const logLevel = read('LOG_LEVEL')?.toLowerCase() ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel as CliLogLevel)) {
+    throw invalid('LOG_LEVEL', logLevel, `expected one of ${LOG_LEVELS.join(', ')}`)
+  }
   const config: CliConfig = {
     server,
     port,
@@ -173,6 +185,7 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     mode,
     help: false,
     anonymous: server.auth?.required === false,
+    logLevel: logLevel as CliLogLevel,
   }
   if (redisUrl !== undefined) config.redisUrl = redisUrl
   if (pgSchema !== undefined) config.pgSchema = pgSchema
@@ -259,6 +272,7 @@ function helpOnly(): CliConfig {
     mode: 'development',
     help: true,
     anonymous: false,
+    logLevel: 'info',
   }
 }
 

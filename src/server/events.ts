@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'eventemitter3'
 import type { Register } from '../crdt/types.js'
 import type { EngineEvent, Principal } from '../engine/types.js'
 import type { ErrorCode, JsonObject, JsonValue } from '../protocol/types.js'
@@ -205,26 +204,4 @@ export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicE
 
 export function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value))
-}
-
-/** A throwing listener must not break the effect loop; it is reported as an `error` event. */
-export function safeEmit<E extends keyof SyncServerEvents>(
-  emitter: EventEmitter<SyncServerEvents>,
-  event: E,
-  ...args: Parameters<SyncServerEvents[E]>
-): void {
-  try {
-    ;(emitter.emit as (name: E, ...rest: Parameters<SyncServerEvents[E]>) => boolean).call(
-      emitter,
-      event,
-      ...args,
-    )
-  } catch (error) {
-    if (event === 'error') return
-    try {
-      emitter.emit('error', toError(error), { operation: 'listener' })
-    } catch {
-      // An `error` listener that throws has nowhere left to report to.
-    }
-  }
 }

@@ -7,6 +7,7 @@ import type { AuthorizePolicy, EngineLimits, TestOnlyOptions } from '../engine/t
 import type { ValidationRules } from '../engine/validation.js'
 import type { JsonValue, Permissions } from '../protocol/types.js'
 import type { DocumentStore } from '../storage/store.js'
+import type { Logger } from './logger.js'
 
 // Contracts that live with their layer, re-exported for the modules that read them from here.
 export type { AuthenticateHook, VerifyCredentialsHook } from '../auth/hooks.js'
@@ -27,7 +28,7 @@ export type LoadDocumentHook<Context = unknown> = (
   | Readonly<Record<string, JsonValue>>
   | undefined
   | void
-  | Promise<Readonly<Record<string, JsonValue>> | undefined | void>
+  | Promise<Readonly<Record<string, JsonValue>> | undefined>
 
 /** Who may connect and what they may do (docs/security.md). */
 export interface AuthOptions<Context = unknown> {
@@ -137,6 +138,12 @@ export interface SyncServerOptions<Context = unknown> {
    * that throws fails the load (`LOAD_FAILED` to the waiting clients) and is logged.
    */
   onLoadDocument?: LoadDocumentHook<Context>
+  /**
+   * Where the server logs: anything with pino's interface (`info(obj, msg)`, `warn`, `error`,
+   * `debug`, `child`). Every store, broker, auth and transport failure is logged once, with the
+   * document or connection it concerns and no secrets. Default: warnings and errors on the console.
+   */
+  logger?: Logger
   /** Where documents are kept. Default: in memory (`MemoryStore`). */
   store?: DocumentStore
   /** Acks released only after the store commits (default true). */

@@ -10,6 +10,7 @@ import type { DocumentStore } from '../storage/store.js'
 import { type DoorOptions, originPolicy } from './door.js'
 import type { PersistPolicy } from './effect-io.js'
 import { type ClusterLink, SINGLE_NODE } from './effects.js'
+import { consoleLogger, type Logger, safeLogger } from './logger.js'
 import type { AuthOptions, LoadDocumentHook, SyncServerOptions } from './options.js'
 import type { UpgradeRequest } from './transport.js'
 import type { RuntimeLimits } from './types.js'
@@ -18,6 +19,8 @@ import type { RuntimeLimits } from './types.js'
 export interface ResolvedServerOptions {
   nodeId: string
   store: DocumentStore
+  /** The host's logger (or the console one) behind `safeLogger`. */
+  logger: Logger
   onLoadDocument: LoadDocumentHook | undefined
   /** The app's hook, the credential verifier and their time limit. */
   door: DoorOptions
@@ -37,6 +40,7 @@ export interface ResolvedServerOptions {
 
 /** Defaults applied and every option validated, once, at `createSyncServer`. */
 export function resolveServerOptions(options: SyncServerOptions): ResolvedServerOptions {
+  const logger = safeLogger(loggerOption(options.logger))
   const nodeId = options.nodeId ?? `node-${randomId().slice(0, 12)}`
   // Node ids order stamps (byte order in SQL, code units in JS): ASCII keeps both the same.
   if (!/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
@@ -72,10 +76,11 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
   return {
     nodeId,
     store: options.store ?? new MemoryStore(),
+    logger,
     onLoadDocument: hookOption('onLoadDocument', options.onLoadDocument as LoadDocumentHook | undefined),
     door: {
       authenticate: doorHook(options.auth),
-      verifyCredentials: options.auth?.verifyCredentials ?? builtInAuthenticator(options.auth),
+      verifyCredentials: options.auth?.verifyCredentials ?? builtInAuthenticator(options.auth, logger),
       timeoutMs: resolvedEngineLimits.authTimeoutMs,
     },
     originAllowed: originPolicy(options.allowedOrigins),
@@ -130,12 +135,32 @@ function doorHook(auth: AuthOptions | undefined): DoorOptions['authenticate'] {
 }
 
 /** JWT and/or API keys when configured; without either, credentials cannot be verified. */
-function builtInAuthenticator(auth: AuthOptions | undefined): VerifyCredentialsHook | undefined {
+function builtInAuthenticator(
+  auth: AuthOptions | undefined,
+  logger: Logger,
+): VerifyCredentialsHook | undefined {
   if (!auth?.jwt && !auth?.apiKeys) return undefined
   return createAuthenticator({
     ...(auth.jwt ? { jwt: sharedVerifier(auth) } : {}),
     ...(auth.apiKeys ? { apiKeys: auth.apiKeys } : {}),
+    // A refused credential is the client's business (debug); a key source that fails is ours.
+    onError: (error, { method }) => {
+      const unavailable = error.code === 'KEY_SOURCE_UNAVAILABLE' || error.code === 'CALLBACK_FAILED'
+      const fields = { code: error.code, method, ...(unavailable ? { err: error } : {}) }
+      if (unavailable) logger.warn(fields, 'credential check failed')
+      else logger.debug(fields, 'credentials refused')
+    },
   })
+}
+
+function loggerOption(logger: Logger | undefined): Logger {
+  if (logger === undefined) return consoleLogger()
+  for (const method of ['debug', 'info', 'warn', 'error', 'child'] as const) {
+    if (typeof logger[method] !== 'function') {
+      throw new TypeError(`Invalid option logger: expected pino's interface (no ${method} method)`)
+    }
+  }
+  return logger
 }
 
 function authRoutes(auth: AuthOptions): AuthRoutesHandler {

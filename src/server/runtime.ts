@@ -17,8 +17,9 @@ import {
   SLOW_CLIENT_CODE,
   SLOW_CLIENT_REASON,
 } from './effects.js'
-import { type ErrorContext, type SyncServerEvents, safeEmit, toError, toPublicEvent } from './events.js'
+import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
+import type { Logger } from './logger.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
@@ -61,6 +62,7 @@ type State = 'running' | 'closing' | 'closed'
 export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements SyncServer {
   readonly nodeId: string
   readonly limits: Readonly<RuntimeLimits>
+  readonly logger: Logger
   readonly #options: ResolvedServerOptions
   readonly #engine: SyncEngine
   readonly #metrics: ServerMetrics
@@ -86,6 +88,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     super()
     this.#options = options
     this.nodeId = options.nodeId
+    this.logger = options.logger
     this.limits = Object.freeze({ ...options.limits })
     this.#engine = new SyncEngine(options.engine)
     this.#metrics = new ServerMetrics({
@@ -321,6 +324,8 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   #closeConnection(connection: ServerConnection, code: number, reason: string): void {
     if (connection.closed) return
+    if (code === SLOW_CLIENT_CODE)
+      this.logger.info({ connectionId: connection.id, ip: connection.ip }, reason)
     // Last words (e.g. `auth_error`) may be queued behind backpressure: one best-effort drain.
     if (code !== SLOW_CLIENT_CODE) connection.outbound.drain()
     connection.closeSocket(code, reason)
@@ -347,6 +352,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     } catch {
       // The socket is already gone.
     }
+    this.logger.debug({ ip, code, reason }, 'connection refused')
     this.#safeEmit('connection-rejected', { ip, code, reason })
     return REFUSED
   }
@@ -356,6 +362,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const refusal = upgradeRefusal(code)
     const reason = refusal.error.message
     this.#metrics.connectionsRejected.inc(1, code === 'SERVER_SHUTTING_DOWN' ? 'shutdown' : reason)
+    this.logger.debug({ ip, status: refusal.status, reason }, 'upgrade refused')
     this.#safeEmit('connection-rejected', { ip, status: refusal.status, reason })
     return refusal
   }
@@ -494,6 +501,13 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     switch (event.type) {
       case 'protocol-error':
         this.#metrics.errors.inc(1, event.code)
+        // INTERNAL is an engine bug caught at its boundary; the rest are the clients' mistakes.
+        if (event.code === 'INTERNAL') this.logger.error({ message: event.message }, 'engine error')
+        else
+          this.logger.debug(
+            { connectionId: event.conn, code: event.code, documentId: event.documentId },
+            event.message,
+          )
         break
       case 'authenticated': {
         const connection = this.#connections.get(event.conn)
@@ -520,14 +534,29 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     if (published) this.#safeEmit(published.name, published.payload as never)
   }
 
+  /** Every runtime failure passes here once: a metric, a log line, and the `error` event. */
   #fail(error: unknown, context: ErrorContext): void {
+    const err = toError(error)
     this.#metrics.errors.inc(1, `${context.operation}_error`)
-    this.#safeEmit('error', toError(error), context)
+    this.logger.error({ err, ...context }, `${context.operation} failed`)
+    try {
+      this.emit('error', err, context)
+    } catch {
+      // An `error` listener that throws has nowhere left to report to (it was logged above).
+    }
   }
 
-  /** A throwing listener must not break the effect loop; it is reported as an `error` event. */
+  /** A throwing listener must not break the effect loop; it is logged and reported as `error`. */
   #safeEmit<E extends keyof SyncServerEvents>(event: E, ...args: Parameters<SyncServerEvents[E]>): void {
-    safeEmit(this, event, ...args)
+    try {
+      ;(this.emit as (name: E, ...rest: Parameters<SyncServerEvents[E]>) => boolean).call(
+        this,
+        event,
+        ...args,
+      )
+    } catch (error) {
+      this.#fail(error, { operation: 'listener' })
+    }
   }
 
   // ------------------------------------------------------------------ shutdown

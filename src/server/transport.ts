@@ -1,6 +1,7 @@
 import type { HeadersLike } from '../auth/hooks.js'
 import type { Principal } from '../engine/types.js'
 import { SECURITY_HEADERS } from './http.js'
+import type { Logger } from './logger.js'
 
 /**
  * The transport contract: what a transport adapter (ws, node:http, Bun, Deno, or your own) gives
@@ -111,6 +112,8 @@ export interface SyncServerTransport {
   ): ConnectionHandle
   /** The HTTP routes for every request that is not a WebSocket upgrade. */
   fetch(request: Request): Promise<Response>
+  /** Where transport failures are logged, when the server has a logger. */
+  readonly logger?: Logger
   /** The server's transport-facing limits; defaults apply without. */
   readonly limits?: {
     readonly highWaterMark: number

@@ -1,6 +1,7 @@
 import type EventEmitter from 'eventemitter3'
 import type { EngineStats, RevokeTarget } from '../engine/types.js'
 import type { SyncServerEvents } from './events.js'
+import type { Logger } from './logger.js'
 import type {
   ConnectionHandle,
   ConnectionOptions,
@@ -54,6 +55,8 @@ export interface SyncServer<Context = unknown>
   readonly limits: Readonly<RuntimeLimits>
   /** True once `close()` was called. */
   readonly closing: boolean
+  /** The server's logger (the `logger` option behind redaction), for transports and hooks. */
+  readonly logger: Logger
   /**
    * The check before the WebSocket handshake, for transports that can still answer with HTTP:
    * shutdown, `allowedOrigins`, the connection caps, `auth.authenticate`, and credentials on the

@@ -146,6 +146,34 @@ describe('synckit-engine CLI', () => {
     }
   }, 240_000)
 
+  it('logs JSON lines with pino in production, at LOG_LEVEL, without secrets', async () => {
+    const run = runCli(['--port', '0', '--host', '127.0.0.1', '--storage', 'memory'], {
+      NODE_ENV: 'production',
+      SYNCKIT_AUTH_REQUIRED: 'false',
+      SYNCKIT_ALLOWED_ORIGINS: 'https://app.example.com',
+      LOG_LEVEL: 'debug',
+    })
+    running.push(run)
+    const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
+      timeoutMs: 20_000,
+      message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
+    })
+    const ws = new WebSocket(`ws://127.0.0.1:${match[1]}/ws?token=url-secret`, {
+      origin: 'https://evil.test',
+    })
+    await new Promise((resolve) => ws.once('error', resolve))
+    const line = await waitFor(
+      () =>
+        run
+          .stdout()
+          .split('\n')
+          .find((l) => l.startsWith('{') && l.includes('upgrade refused')),
+      { timeoutMs: 10_000, message: `a JSON log line (stdout: ${run.stdout()})` },
+    )
+    expect(JSON.parse(line)).toMatchObject({ level: 20, msg: 'upgrade refused', status: 403 })
+    expect(run.stdout()).not.toContain('url-secret')
+  })
+
   it('--help prints every setting and exits 0', async () => {
     const run = runCli(['--help'])
     running.push(run)

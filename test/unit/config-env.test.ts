@@ -26,6 +26,7 @@ describe('configFromEnv: defaults', () => {
       mode: 'development',
       help: false,
       anonymous: true,
+      logLevel: 'info',
     })
   })
 
@@ -329,5 +330,18 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
     expect(keys.setting).toBe('SYNCKIT_AUTH_APIKEYS')
     expect(keys.message).toMatch(/^Invalid SYNCKIT_AUTH_APIKEYS: entry 1: /)
     expect(keys.message).not.toContain('"short"')
+  })
+  it('reads LOG_LEVEL and SYNCKIT_ALLOWED_ORIGINS, refusing bad values by name', () => {
+    const config = configFromEnv({
+      LOG_LEVEL: 'DEBUG',
+      SYNCKIT_ALLOWED_ORIGINS: 'https://a.example, https://*.b.example',
+    })
+    expect(config.logLevel).toBe('debug')
+    expect(config.server.allowedOrigins).toEqual(['https://a.example', 'https://*.b.example'])
+    expect(configFromEnv({}).logLevel).toBe('info')
+    expect(() => configFromEnv({ LOG_LEVEL: 'loud' })).toThrow(/Invalid LOG_LEVEL "loud"/)
+    expect(() => configFromEnv({ SYNCKIT_ALLOWED_ORIGINS: 'a.example' })).toThrow(
+      /Invalid SYNCKIT_ALLOWED_ORIGINS/,
+    )
   })
 })
