@@ -27,7 +27,6 @@ export type LoadDocumentHook<Context = unknown> = (
 ) =>
   | Readonly<Record<string, JsonValue>>
   | undefined
-  | void
   | Promise<Readonly<Record<string, JsonValue>> | undefined>
 
 /** Who may connect and what they may do (docs/security.md). */
