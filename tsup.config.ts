@@ -4,6 +4,10 @@ import { defineConfig } from 'tsup'
 const entry = {
   index: 'src/index.ts',
   client: 'src/client/index.ts',
+  protocol: 'src/protocol/index.ts',
+  crdt: 'src/crdt/index.ts',
+  storage: 'src/storage/index.ts',
+  cluster: 'src/cluster/index.ts',
   testing: 'src/testing/index.ts',
   ws: 'adapters/ws.ts',
   node: 'adapters/node.ts',

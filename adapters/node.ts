@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { createRequestListener } from '../src/server/node-http.js'
 import { DEFAULT_WS_PATH, type SyncServerTransport } from './transport.js'
-import { acceptUpgrade, once, rejectUpgrade, serveConnections, webSocketServerOptions } from './ws.js'
+import { acceptUpgrade, once, rejectUpgrade, serveConnections, webSocketServerOptions } from './ws-shared.js'
 
 /**
  * `synckit-engine/node`: mount a SyncServer on an existing node:http(s) server, beside Express,

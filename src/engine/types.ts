@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { DocumentSnapshot, Register } from '../crdt/types.js'
 import type {
   AwarenessEntry,
@@ -8,7 +9,6 @@ import type {
   ServerMessage,
   WireFormat,
 } from '../protocol/types.js'
-import type { ValidationRules } from './validation.js'
 
 /** Opaque connection id chosen by the runtime. */
 export type ConnectionId = string
@@ -256,3 +256,58 @@ export interface EngineStats {
 }
 
 export type { WireFormat }
+
+// ---------------------------------------------------------------- write validation (`validation.ts`)
+
+/** One field write, as a validator sees it. */
+export interface FieldWriteInfo {
+  documentId: string
+  field: string
+  /** The value written; `undefined` for a delete. */
+  value: JsonValue | undefined
+  /** True for a delete (a tombstone). */
+  deleted: boolean
+}
+
+/** Who writes: a connection's principal and app context, or the server itself. */
+export interface ValidationContext<Context = unknown> {
+  /** Undefined for a write made by the server (e.g. a server-side document API). */
+  connectionId: string | undefined
+  principal: Principal | undefined
+  context: Context | undefined
+}
+
+/** `true` accepts the write; a string refuses it with that reason. Anything else refuses it too. */
+export type WriteValidator<Context = unknown> = (
+  write: FieldWriteInfo,
+  context: ValidationContext<Context>,
+) => true | string
+
+/**
+ * A Standard Schema (zod 4, valibot, arktype...) per field. Keys are field names, or `prefix*`
+ * patterns (the longest matching prefix wins; an exact name beats any pattern). A delete is
+ * validated as the value `undefined`, so an optional schema allows deleting the field.
+ */
+export interface FieldSchemas {
+  /** The schema of each field (or field pattern). */
+  fields: Readonly<Record<string, StandardSchemaV1>>
+  /**
+   * Writes of a value to a field no key matches: `'refuse'` (default) or `'allow'`. Deleting
+   * such a field is always allowed: it can only remove data the schema does not describe.
+   */
+  unknownFields?: 'refuse' | 'allow'
+}
+
+/** What applies to the documents of one pattern. */
+export type DocumentValidator<Context = unknown> = FieldSchemas | WriteValidator<Context>
+
+/**
+ * The `validate` option: document-id pattern (`*`, an exact id, `prefix*`, as in RBAC) to rule.
+ * Every rule whose pattern matches applies; a write must pass all of them.
+ */
+export type ValidationRules<Context = unknown> = Readonly<Record<string, DocumentValidator<Context>>>
+
+/** One reason a value was refused, as sent in `error.details.issues`. */
+export interface ValidationIssue extends JsonObject {
+  message: string
+}

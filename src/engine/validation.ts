@@ -1,68 +1,19 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import type { JsonObject, JsonValue } from '../protocol/types.js'
-import type { EngineCore } from './core.js'
 import { matchesPattern } from './rbac.js'
-import type { Connection, DocumentEntry } from './state.js'
-import type { Principal } from './types.js'
+import type {
+  DocumentValidator,
+  FieldWriteInfo,
+  ValidationContext,
+  ValidationIssue,
+  ValidationRules,
+  WriteValidator,
+} from './types.js'
 
 /**
  * Write validation (the `validate` option): rules per document-id pattern, run inside the engine
  * on every write, synchronously. A write is one field (last-writer-wins per field), so a rule is
  * either a Standard Schema per field or a function of one field write.
  */
-
-/** One field write, as a validator sees it. */
-export interface FieldWriteInfo {
-  documentId: string
-  field: string
-  /** The value written; `undefined` for a delete. */
-  value: JsonValue | undefined
-  /** True for a delete (a tombstone). */
-  deleted: boolean
-}
-
-/** Who writes: a connection's principal and app context, or the server itself. */
-export interface ValidationContext<Context = unknown> {
-  /** Undefined for a write made by the server (e.g. a server-side document API). */
-  connectionId: string | undefined
-  principal: Principal | undefined
-  context: Context | undefined
-}
-
-/** `true` accepts the write; a string refuses it with that reason. Anything else refuses it too. */
-export type WriteValidator<Context = unknown> = (
-  write: FieldWriteInfo,
-  context: ValidationContext<Context>,
-) => true | string
-
-/**
- * A Standard Schema (zod 4, valibot, arktype...) per field. Keys are field names, or `prefix*`
- * patterns (the longest matching prefix wins; an exact name beats any pattern). A delete is
- * validated as the value `undefined`, so an optional schema allows deleting the field.
- */
-export interface FieldSchemas {
-  /** The schema of each field (or field pattern). */
-  fields: Readonly<Record<string, StandardSchemaV1>>
-  /**
-   * Writes of a value to a field no key matches: `'refuse'` (default) or `'allow'`. Deleting
-   * such a field is always allowed: it can only remove data the schema does not describe.
-   */
-  unknownFields?: 'refuse' | 'allow'
-}
-
-/** What applies to the documents of one pattern. */
-export type DocumentValidator<Context = unknown> = FieldSchemas | WriteValidator<Context>
-
-/**
- * The `validate` option: document-id pattern (`*`, an exact id, `prefix*`, as in RBAC) to rule.
- * Every rule whose pattern matches applies; a write must pass all of them.
- */
-export type ValidationRules<Context = unknown> = Readonly<Record<string, DocumentValidator<Context>>>
-
-/** One reason a value was refused, as sent in `error.details.issues`. */
-export interface ValidationIssue extends JsonObject {
-  message: string
-}
 
 const MAX_ISSUES = 10
 const MAX_MESSAGE_LENGTH = 200
@@ -285,60 +236,4 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
   )
-}
-
-/**
- * Checks a client's writes before any is applied. Invalid fields get `error VALIDATION_FAILED
- * {documentId, field, issues}`; the message is then refused whole (the all-or-nothing rule of the
- * quotas) and `rollback` is called once per field written, so the writer's replica adopts the
- * authoritative values again. Returns true when refused.
- */
-export function refuseInvalidWrites(
-  core: EngineCore,
-  connection: Connection,
-  entry: DocumentEntry,
-  writes: readonly { field: string; value?: JsonValue; deleted: boolean }[],
-  rollback: (field: string) => void,
-): boolean {
-  const validation = core.validation
-  if (!validation) return false
-  const context: ValidationContext = {
-    connectionId: connection.id,
-    principal: connection.principal,
-    context: connection.context,
-  }
-  const fault = (found: ValidatorFault) => core.emit({ type: 'validator-fault', ...found })
-  let refused = false
-  for (const write of writes) {
-    const issues = validation.check(
-      {
-        documentId: entry.id,
-        field: write.field,
-        value: write.deleted ? undefined : (write.value ?? null),
-        deleted: write.deleted,
-      },
-      context,
-      fault,
-    )
-    if (!issues) continue
-    refused = true
-    core.sendError(
-      connection.id,
-      `Invalid value for field ${write.field.slice(0, 128)}`,
-      'VALIDATION_FAILED',
-      {
-        documentId: entry.id,
-        field: write.field.slice(0, 128),
-        issues,
-      },
-    )
-  }
-  if (!refused) return false
-  const rolledBack = new Set<string>()
-  for (const { field } of writes) {
-    if (rolledBack.has(field)) continue
-    rolledBack.add(field)
-    rollback(field)
-  }
-  return true
 }

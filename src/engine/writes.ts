@@ -6,7 +6,7 @@ import { noteWriter } from './changes.js'
 import type { EngineCore } from './core.js'
 import { rbacPolicy } from './rbac.js'
 import type { Connection, DocumentEntry } from './state.js'
-import { refuseInvalidWrites } from './validation.js'
+import { refuseInvalidWrites } from './validate-writes.js'
 
 export interface IncomingWrite extends FieldWrite {
   /** The client's clock for this write (op clock or message clock). */

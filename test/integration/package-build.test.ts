@@ -22,7 +22,7 @@ describe('npm run build', () => {
     const subpaths = Object.entries(pkg.exports as Record<string, unknown>).filter(
       ([key]) => key !== './package.json',
     )
-    expect(subpaths.length).toBeGreaterThanOrEqual(9)
+    expect(subpaths.length).toBeGreaterThanOrEqual(13)
     for (const [subpath, target] of subpaths) {
       const { import: esm, require: cjs } = target as Record<string, { types: string; default: string }>
       for (const file of [esm?.types, esm?.default, cjs?.types, cjs?.default]) {
@@ -31,19 +31,26 @@ describe('npm run build', () => {
     }
   })
 
-  it('the main entry exports the engine, the codecs, the CRDT and the runtime', async () => {
-    const esm = await import(pathToFileURL(join(root, 'dist/index.js')).href)
-    const cjs = createRequire(import.meta.url)(join(root, 'dist/index.cjs'))
-    for (const name of [
-      'SyncEngine',
-      'encodeFrame',
-      'decodeClientFrame',
-      'LwwDocument',
-      'createSyncServer',
-    ]) {
-      expect(typeof esm[name], `esm ${name}`).toBe('function')
-      expect(typeof cjs[name], `cjs ${name}`).toBe('function')
+  it('the main entry exports the runtime and the engine; codecs and the CRDT have their subpaths', async () => {
+    const require = createRequire(import.meta.url)
+    const expected: [string, string[]][] = [
+      ['index', ['createSyncServer', 'SyncEngine', 'MemoryStore', 'rbacPolicy', 'consoleLogger']],
+      ['protocol', ['encodeFrame', 'decodeClientFrame']],
+      ['crdt', ['LwwDocument', 'registerWins']],
+      ['storage', ['SqlDocumentStore', 'migrate']],
+      ['cluster', ['MemoryBroker', 'ClusterBridge']],
+    ]
+    for (const [entry, names] of expected) {
+      const esm = await import(pathToFileURL(join(root, `dist/${entry}.js`)).href)
+      const cjs = require(join(root, `dist/${entry}.cjs`))
+      for (const name of names) {
+        expect(typeof esm[name], `esm ${entry} ${name}`).toBe('function')
+        expect(typeof cjs[name], `cjs ${entry} ${name}`).toBe('function')
+      }
     }
+    const main = await import(pathToFileURL(join(root, 'dist/index.js')).href)
+    expect(main.encodeFrame).toBeUndefined()
+    expect(Object.keys(main).length).toBeLessThanOrEqual(36)
   })
 
   it('the transport and client entries load', async () => {

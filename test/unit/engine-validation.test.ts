@@ -1,8 +1,7 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import type { EngineEvent } from '../../src/engine/types.js'
-import type { ValidationRules } from '../../src/engine/validation.js'
+import type { EngineEvent, ValidationRules } from '../../src/engine/types.js'
 import { EngineHarness } from '../helpers/engine-harness.js'
 
 /** The `validate` option, through the engine: the refused field rolls back, nothing of its message applies. */

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..', '..')
@@ -81,5 +81,61 @@ describe('the core layers stay pure', () => {
       }
     }
     expect(upward).toEqual([])
+  })
+})
+
+/** Relative imports of every module under `dirs`, resolved to repo paths (`.js` -> `.ts`). */
+function importGraph(dirs: string[]): Map<string, string[]> {
+  const files = dirs.flatMap((dir) => sourceFiles(join(root, dir)))
+  const known = new Set(files)
+  const graph = new Map<string, string[]>()
+  for (const file of files) {
+    const code = readFileSync(file, 'utf8')
+    const targets = [...code.matchAll(/from\s+['"](\.[^'"]+)['"]/g)].map((m) =>
+      join(dirname(file), (m[1] ?? '').replace(/\.js$/, '.ts')),
+    )
+    graph.set(
+      file,
+      targets.filter((target) => known.has(target)),
+    )
+  }
+  return graph
+}
+
+describe('the layers above the core', () => {
+  /** The contracts live with their layer: none of these needs the runtime. */
+  const BELOW_SERVER = ['src/auth', 'src/storage', 'src/cluster', 'src/testing']
+
+  for (const layer of BELOW_SERVER) {
+    it(`${layer} imports nothing from src/server`, () => {
+      const offending = sourceFiles(join(root, layer)).flatMap((file) => {
+        const code = readFileSync(file, 'utf8')
+        return [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)]
+          .map((m) => m[1] ?? '')
+          .filter((target) => /(^|\/)server\//.test(target))
+          .map((target) => `${relative(root, file)}: ${target}`)
+      })
+      expect(offending).toEqual([])
+    })
+  }
+
+  it('has no import cycles in src and adapters (type imports included)', () => {
+    const graph = importGraph(['src', 'adapters'])
+    const cycles: string[] = []
+    const done = new Set<string>()
+    const path: string[] = []
+    const visit = (file: string): void => {
+      path.push(file)
+      for (const target of graph.get(file) ?? []) {
+        const at = path.indexOf(target)
+        if (at >= 0) cycles.push([...path.slice(at), target].map((f) => relative(root, f)).join(' -> '))
+        else if (!done.has(target)) visit(target)
+      }
+      path.pop()
+      done.add(file)
+    }
+    for (const file of graph.keys()) if (!done.has(file)) visit(file)
+    expect(graph.size).toBeGreaterThan(100)
+    expect(cycles).toEqual([])
   })
 })
