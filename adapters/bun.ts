@@ -31,6 +31,7 @@ interface BunServer {
   requestIP?(request: Request): { address: string } | null
 }
 
+/** Options of `createBunHandler`. */
 export interface BunAdapterOptions {
   /** WebSocket path. Default `/ws`. */
   path?: string
@@ -52,6 +53,7 @@ export function createBunHandler(sync: SyncServerTransport, options: BunAdapterO
   const path = options.path ?? DEFAULT_WS_PATH
   const maxPayloadLength = sync.limits?.maxPayloadBytes
   return {
+    /** Bun's `fetch`: upgrades after `sync.upgrade` admits the request, else the HTTP routes. */
     async fetch(request: Request, bun: BunServer): Promise<Response | undefined> {
       if (!isUpgradeRequest(request, path)) return sync.fetch(request)
       const upgrade = upgradeRequestOf(request, bun.requestIP?.(request)?.address)
@@ -64,6 +66,7 @@ export function createBunHandler(sync: SyncServerTransport, options: BunAdapterO
       perMessageDeflate: false,
       // Oversized frames are refused by Bun itself (close 1009), as with the `ws` adapter.
       ...(maxPayloadLength ? { maxPayloadLength } : {}),
+      /** A socket opened: hands it to `sync.handleConnection` with its admission. */
       open(ws: BunSocket) {
         ws.data.handle = sync.handleConnection(
           {
@@ -84,15 +87,19 @@ export function createBunHandler(sync: SyncServerTransport, options: BunAdapterO
           ws.data.admission,
         )
       },
+      /** A frame arrived. */
       message(ws: BunSocket, message: string | ArrayBuffer | Uint8Array) {
         ws.data.handle?.receive(typeof message === 'string' ? message : toBytes(message))
       },
+      /** The socket closed. */
       close(ws: BunSocket) {
         ws.data.handle?.closed()
       },
+      /** Bun's send buffer drained. */
       drain(ws: BunSocket) {
         ws.data.handle?.drained()
       },
+      /** A protocol pong arrived. */
       pong(ws: BunSocket) {
         ws.data.handle?.pong()
       },

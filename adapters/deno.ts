@@ -31,6 +31,7 @@ export interface DenoServeInfo {
   readonly remoteAddr?: { readonly hostname?: string }
 }
 
+/** Options of `createDenoHandler`. */
 export interface DenoAdapterOptions {
   /** WebSocket path. Default `/ws`. */
   path?: string

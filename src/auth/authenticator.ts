@@ -6,12 +6,14 @@ import type { RequestLike, VerifyCredentialsHook } from './hooks.js'
 import { principalFromToken, resolveVerifier } from './tokens.js'
 import type { TokenVerifier, TokenVerifierOptions } from './verifier.js'
 
+/** Which credential a refusal concerns. */
 export interface AuthFailure {
   /** Which credential failed. */
   method: 'token' | 'apiKey' | 'none'
   request: RequestLike
 }
 
+/** What `createAuthenticator` verifies with. */
 export interface AuthConfig {
   /** JWT verification (HS* secret, public key or JWKS). */
   jwt?: TokenVerifierOptions | TokenVerifier

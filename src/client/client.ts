@@ -28,6 +28,7 @@ import { Writes } from './writes.js'
 
 type Phase = 'idle' | 'connecting' | 'authenticating' | 'ready' | 'closed'
 
+/** A SyncKit protocol client (both dialects, binary or JSON), with reconnect and resync. */
 export function createSyncClient(options: SyncClientOptions): SyncClient {
   return new SyncClientImpl(options)
 }

@@ -15,6 +15,7 @@ export type RemoteResolution =
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
   | { kind: 'remote-awareness'; documentId: string; entry: AwarenessEntry }
 
+/** What the bridge needs from the runtime and the broker. */
 export interface ClusterBridgeOptions {
   broker: Broker
   /** Feed a remote update to the engine, then run the effects it returns. */
@@ -48,6 +49,7 @@ export interface ClusterBridgeOptions {
  */
 const MAX_PENDING_REVOCATIONS = 1000
 
+/** Turns engine effects into broker topics and broker messages into engine resolutions. */
 export class ClusterBridge {
   readonly #broker: Broker
   readonly #options: ClusterBridgeOptions
@@ -84,6 +86,7 @@ export class ClusterBridge {
       .catch((error) => this.#report(error))
   }
 
+  /** Leaves a document's topic. */
   async unsubscribeDocument(documentId: string): Promise<void> {
     this.#documents.delete(documentId)
     this.#unpublished.delete(documentId)
@@ -99,6 +102,7 @@ export class ClusterBridge {
     })
   }
 
+  /** Publishes registers this node applied. */
   async publishRegisters(documentId: string, registers: Register[]): Promise<boolean> {
     if (registers.length === 0) return true
     const sent = await this.#send(documentTopic(documentId), { type: 'registers', documentId, registers })
@@ -111,6 +115,7 @@ export class ClusterBridge {
     return sent
   }
 
+  /** Publishes a presence update. */
   publishAwareness(documentId: string, entry: AwarenessEntry): Promise<boolean> {
     return this.#send(documentTopic(documentId), { type: 'awareness', documentId, entry })
   }

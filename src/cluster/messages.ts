@@ -50,6 +50,7 @@ export interface ResyncRequestMessage {
   replyTo: string
 }
 
+/** A message between nodes. */
 export type ClusterMessage =
   | RegistersMessage
   | AwarenessMessage
@@ -58,6 +59,7 @@ export type ClusterMessage =
   | AwarenessSnapshotMessage
   | ResyncRequestMessage
 
+/** A cluster message as the text a broker carries. */
 export function encodeClusterMessage(message: ClusterMessage): string {
   return JSON.stringify({ v: CLUSTER_MESSAGE_VERSION, ...message })
 }

@@ -1,5 +1,6 @@
 import type { AwarenessClientState, JsonObject } from './types.js'
 
+/** Bounds of an `AwarenessDocument`. */
 export interface AwarenessLimits {
   /** Live clients per document; a new client beyond this is refused ('full'). Default 1000. */
   maxClients?: number
@@ -7,6 +8,7 @@ export interface AwarenessLimits {
   maxLeftRemembered?: number
 }
 
+/** What applying a presence update did. */
 export type AwarenessResult = 'updated' | 'left' | 'stale' | 'full'
 
 /**
@@ -69,10 +71,12 @@ export class AwarenessDocument {
     return expired
   }
 
+  /** Every present client. */
   entries(): AwarenessClientState[] {
     return Array.from(this.#clients.values())
   }
 
+  /** One client's presence. */
   get(clientId: string): AwarenessClientState | undefined {
     return this.#clients.get(clientId)
   }

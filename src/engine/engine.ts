@@ -92,6 +92,7 @@ export class SyncEngine {
     return this.#core.touched.length > 0 || this.#core.acksThisTurn.length > 0
   }
 
+  /** Counts of what the engine holds. */
   stats(): EngineStats {
     const core = this.#core
     let authenticated = 0
@@ -124,10 +125,12 @@ export class SyncEngine {
     return room.awareness.entries().map(({ clientId, state, clock }) => ({ clientId, state, clock }))
   }
 
+  /** Ids of the documents in memory. */
   documentIds(): string[] {
     return [...this.#core.documents.keys()]
   }
 
+  /** Subscribers and live fields of a document in memory. */
   documentInfo(documentId: string): { subscribers: number; fields: number } | undefined {
     const entry = this.#core.documents.get(documentId)
     if (!entry) return undefined

@@ -23,6 +23,7 @@ export interface Principal {
   via?: 'anonymous' | 'token' | 'apiKey' | 'custom'
 }
 
+/** What a policy is asked about. */
 export type DocumentAction = 'read' | 'write'
 
 /** What an `AuthorizePolicy` is asked. */
@@ -65,6 +66,7 @@ export interface ConnectionInfo {
   credentials?: Credentials
 }
 
+/** The engine's bounds (docs/security.md lists each with its default). */
 export interface EngineLimits {
   /** Largest accepted frame, measured on the raw bytes received. */
   maxFrameBytes: number
@@ -100,6 +102,7 @@ export interface EngineLimits {
   chunkSetTimeoutMs: number
 }
 
+/** Options of `SyncEngine`. */
 export interface EngineOptions {
   /** Identity of this node in stamps, dots and vector clocks. Unique per process in a cluster. */
   nodeId: string
@@ -124,6 +127,7 @@ export interface EngineOptions {
   newId: () => string
 }
 
+/** Compatibility switches for negative-control tests; never in production. */
 export interface TestOnlyOptions {
   /** Apply and echo writes but never send their `ack` (SDK 0.1.1 then times out). */
   skipAcks?: boolean
@@ -146,12 +150,14 @@ export interface SendEffect {
    */
   reply?: true
 }
+/** Close a connection with a code and reason. */
 export interface CloseEffect {
   kind: 'close'
   conn: ConnectionId
   code: number
   reason: string
 }
+/** A token and/or an API key a client presented. */
 export interface Credentials {
   token?: string
   apiKey?: string
@@ -181,20 +187,24 @@ export interface PublishEffect {
   documentId: string
   registers: Register[]
 }
+/** Publish a presence update to the cluster. */
 export interface PublishAwarenessEffect {
   kind: 'publish-awareness'
   documentId: string
   entry: AwarenessEntry
 }
+/** Subscribe to, or leave, a document's cluster topic. */
 export interface TopicEffect {
   kind: 'subscribe-topic' | 'unsubscribe-topic'
   documentId: string
 }
+/** An observability event for the runtime to publish. */
 export interface EmitEffect {
   kind: 'emit'
   event: EngineEvent
 }
 
+/** Everything the engine asks the runtime to do. */
 export type Effect =
   | SendEffect
   | CloseEffect
@@ -235,6 +245,7 @@ export type ChangeActor =
 
 // ---------------------------------------------------------------- resolutions (runtime -> engine)
 
+/** The completion of an effect, fed back through `engine.resolve`. */
 export type Resolution =
   | { kind: 'authenticated'; conn: ConnectionId; principal: Principal }
   | { kind: 'authentication-failed'; conn: ConnectionId; reason: string }
@@ -246,6 +257,7 @@ export type Resolution =
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
   | { kind: 'remote-awareness'; documentId: string; entry: AwarenessEntry }
 
+/** Counts of what the engine holds. */
 export interface EngineStats {
   connections: number
   authenticatedConnections: number

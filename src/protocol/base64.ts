@@ -31,6 +31,7 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   return out
 }
 
+/** Bytes as standard base64 (with padding). */
 export function encodeBase64(bytes: Uint8Array): string {
   let out = ''
   let i = 0

@@ -26,6 +26,7 @@ export class ChunkAssembler {
 
   constructor(private readonly limits: ChunkLimits) {}
 
+  /** Adds a chunk; the reassembled frame once the set is complete. */
   add(chunk: DeltaBatchChunkMessage, now: number): ChunkAddResult {
     const { chunkId, totalChunks, chunkIndex } = chunk
     if (!Number.isSafeInteger(totalChunks) || totalChunks < 1)
@@ -82,6 +83,7 @@ export class ChunkAssembler {
     return this.sets.size
   }
 
+  /** Drops every incomplete set. */
   clear(): void {
     this.sets.clear()
   }

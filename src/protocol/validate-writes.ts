@@ -16,6 +16,7 @@ import type {
   ValidationResult,
 } from './types.js'
 
+/** Most ops one `delta_batch` may carry. */
 export const MAX_BATCH_OPS = 10_000
 
 function writeOf(field: string, value: JsonValue): FieldWrite {

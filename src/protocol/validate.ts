@@ -44,6 +44,7 @@ const DOCUMENT_TYPES: ReadonlySet<string> = new Set<ClientMessageType>([
   'awareness_update',
 ])
 
+/** True for a message type clients may send. */
 export function isClientMessageType(type: string): type is ClientMessageType {
   return CLIENT_TYPES.has(type)
 }

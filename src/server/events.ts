@@ -72,13 +72,16 @@ export interface DocumentChangeEvent<Context = unknown> {
   /** The app context of the writing connection, when a connection wrote. */
   context?: Context
 }
+/** `document-loaded`: a document was loaded into memory. */
 export interface DocumentLoadedEvent {
   documentId: string
   fields: number
 }
+/** `document-evicted`: an idle document left memory. */
 export interface DocumentEvictedEvent {
   documentId: string
 }
+/** `awareness-change`: a client's presence changed (`state` null: it left). */
 export interface AwarenessChangeEvent {
   documentId: string
   clientId: string
@@ -112,20 +115,33 @@ export interface ErrorContext {
 
 /** The typed event map of `SyncServer` (eventemitter3); docs/events.md has one example each. */
 export interface SyncServerEvents<Context = unknown> {
+  /** A connection was admitted and opened. */
   connection: (event: ConnectionEvent<Context>) => void
+  /** A connection was refused (HTTP status at the upgrade, or close code). */
   'connection-rejected': (event: ConnectionRejectedEvent) => void
+  /** A connection closed. */
   disconnect: (event: DisconnectEvent<Context>) => void
+  /** A connection has a principal. */
   authenticated: (event: AuthenticatedEvent<Context>) => void
+  /** A connection follows a document. */
   subscribed: (event: SubscriptionEvent<Context>) => void
+  /** A connection stopped following a document. */
   unsubscribed: (event: SubscriptionEvent<Context>) => void
+  /** Fields changed (once per writer and turn). */
   'document-change': (event: DocumentChangeEvent<Context>) => void
+  /** A document was loaded into memory. */
   'document-loaded': (event: DocumentLoadedEvent) => void
+  /** An idle document left memory. */
   'document-evicted': (event: DocumentEvictedEvent) => void
+  /** Presence changed. */
   'awareness-change': (event: AwarenessChangeEvent) => void
+  /** A client was sent an `error`. */
   'protocol-error': (event: ProtocolErrorEvent<Context>) => void
+  /** A runtime failure (also logged). */
   error: (error: Error, context: ErrorContext) => void
 }
 
+/** The name of a server event. */
 export type ServerEventName = keyof SyncServerEvents
 
 /** Engine observability events as the public events they become. */

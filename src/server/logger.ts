@@ -6,9 +6,13 @@
 
 /** pino's interface: an object of fields first, then the message. */
 export interface Logger {
+  /** Details for debugging (refusals, client errors). */
   debug(obj: object, msg?: string): void
+  /** Notable events (a slow client closed). */
   info(obj: object, msg?: string): void
+  /** Something failed and will be retried or worked around. */
   warn(obj: object, msg?: string): void
+  /** A failure (store, broker, auth, hooks). */
   error(obj: object, msg?: string): void
   /** A logger whose lines all carry `bindings`. */
   child(bindings: object): Logger

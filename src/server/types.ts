@@ -27,6 +27,7 @@ export interface RuntimeLimits {
   tickIntervalMs: number
 }
 
+/** What `sync.stats()` reports. */
 export interface ServerStats extends EngineStats {
   messagesIn: number
   messagesOut: number
@@ -78,6 +79,7 @@ export interface SyncServer<Context = unknown>
   ): ConnectionHandle
   /** The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426). */
   fetch(request: Request): Promise<Response>
+  /** Counters and gauges of the server (also at `GET /metrics`). */
   stats(): ServerStats
   /** Prometheus text of `GET /metrics`. */
   metrics(): string

@@ -53,6 +53,7 @@ export class MemoryStore implements DocumentStore {
     return this.#documents.size
   }
 
+  /** Forgets every document. */
   clear(): void {
     this.#documents.clear()
   }

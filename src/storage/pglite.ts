@@ -1,6 +1,7 @@
 import { createPgliteDriver } from './pglite-driver.js'
 import { SqlDocumentStore } from './sql-store.js'
 
+/** Options of `createPgliteStore`. */
 export interface PgliteStoreOptions {
   /** Data directory (created if missing; default `./synckit-data`), or `memory://`. */
   dataDir?: string

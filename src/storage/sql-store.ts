@@ -7,6 +7,7 @@ import { type MigrationResult, migrate } from './migrations.js'
 import { DELETE_SQL, LIST_SQL, LOAD_SQL, SAVE_SQL } from './statements.js'
 import type { DocumentStore, ListDocumentsOptions } from './store.js'
 
+/** Options of `SqlDocumentStore`. */
 export interface SqlDocumentStoreOptions {
   /** Schema the driver's search_path points at, created by `migrate()` if missing. */
   schema?: string
