@@ -15,7 +15,7 @@ export function refuseInvalidWrites(
   connection: Connection,
   entry: DocumentEntry,
   writes: readonly { field: string; value?: JsonValue; deleted: boolean }[],
-  rollback: (field: string) => void,
+  rollback: (core: EngineCore, connection: Connection, entry: DocumentEntry, field: string) => void,
 ): boolean {
   const validation = core.validation
   if (!validation) return false
@@ -55,7 +55,7 @@ export function refuseInvalidWrites(
   for (const { field } of writes) {
     if (rolledBack.has(field)) continue
     rolledBack.add(field)
-    rollback(field)
+    rollback(core, connection, entry, field)
   }
   return true
 }

@@ -132,8 +132,7 @@ export function applyWrites(
   if (!doc) return false
   const sizes = measureWithinQuota(core, connection, entry, writes)
   if (!sizes) return false
-  const rollback = (field: string) => rollbackEcho(core, connection, entry, field)
-  if (core.validation && refuseInvalidWrites(core, connection, entry, writes, rollback)) return false
+  if (core.validation && refuseInvalidWrites(core, connection, entry, writes, rollbackEcho)) return false
   const fieldLevel = core.policy !== rbacPolicy
   for (const [index, write] of writes.entries()) {
     if (fieldLevel && !core.authorize(connection, 'write', entry.id, write.field)) {
