@@ -266,6 +266,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     this.subs.connectionLost()
     this.writes.connectionLost()
     this.pings.rejectAll(new Error('Connection closed'))
+    this.forgetPeers()
     if (!wasReady) {
       this.rejectConnectWaiters(
         error ?? new Error(`Could not connect to ${this.url} (${code} ${reason})`.trim()),
@@ -274,6 +275,15 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     const willReconnect = this.willReconnect()
     if (wasReady) this.emit('close', { code, reason, willReconnect })
     if (willReconnect) this.scheduleReconnect()
+  }
+
+  /** Peers are reported gone, so a peer that leaves while we are offline is not shown forever. */
+  private forgetPeers(): void {
+    for (const doc of this.presence.values()) {
+      for (const { clientId, clock } of doc.forgetPeers()) {
+        this.emit('awareness', { documentId: doc.documentId, clientId, state: null, clock })
+      }
+    }
   }
 
   private willReconnect(): boolean {

@@ -81,4 +81,29 @@ describe('client against the real server', () => {
     a.awareness('room').set(null)
     await waitFor(() => !seen.states().has('alice'), { timeoutMs: 5000 })
   })
+
+  it('forgets peers while offline: one who left meanwhile is not shown after reconnecting', async () => {
+    const url = await start()
+    const a = client(url, { clientId: 'alice' })
+    const b = client(url, { clientId: 'bob' })
+    await Promise.all([a.connect(), b.connect()])
+    const presence = a.awareness('room')
+    presence.set({ name: 'Alice' })
+    b.awareness('room').set({ name: 'Bob' })
+    await waitFor(() => presence.states().has('bob'), { timeoutMs: 5000 })
+    const left: string[] = []
+    a.on('awareness', (event) => event.state === null && left.push(event.clientId))
+
+    a.disconnect()
+    // Nobody else is known while offline; the own state stays (it is re-sent on reconnect).
+    expect([...presence.states().keys()]).toEqual(['alice'])
+    expect(left).toEqual(['bob'])
+    b.close()
+    await within(a.connect(), 5000, 'reconnect')
+    const c = client(url, { clientId: 'carol' })
+    await c.connect()
+    c.awareness('room').set({ name: 'Carol' })
+    await waitFor(() => presence.states().has('carol'), { timeoutMs: 5000 })
+    expect([...presence.states().keys()].sort()).toEqual(['alice', 'carol'])
+  })
 })
