@@ -13,6 +13,7 @@ import { createSyncServer, VERSION } from './server/index.js'
 import type { DocumentStore } from './server/options.js'
 import { isValidNodeId } from './storage/codec.js'
 import { createPgliteStore } from './storage/pglite.js'
+import { loadDemoFiles } from './web/demo-files.js'
 
 const FORCE_EXIT_MS = 10_000
 
@@ -50,11 +51,13 @@ async function main(): Promise<void> {
     console.error(`synckit-engine: cannot open storage ${describeStorage(config)}: ${messageOf(error)}`)
     process.exit(1)
   }
+  const staticFiles = config.demo ? await loadDemoFiles() : undefined
   const server = createSyncServer({
     ...config.server,
     nodeId,
     ...(store ? { store } : {}),
     ...(broker ? { broker } : {}),
+    ...(staticFiles ? { http: { ...config.server.http, staticFiles } } : {}),
   })
   server.on('error', (error, context) => {
     console.error(
@@ -121,6 +124,7 @@ function printBanner(config: CliConfig, port: number): void {
     `synckit-engine ${VERSION} (${config.mode})`,
     `  WebSocket  ${ws}${wildcard ? `   (listening on ${config.host}:${port})` : ''}`,
     `  Health     http://${host}:${port}/health`,
+    ...(config.demo ? [`  Demo       http://${host}:${port}/   (open it in two windows)`] : []),
     `  Storage    ${config.storage === 'memory' ? 'memory (documents are lost on restart)' : describeStorage(config)}`,
     `  Auth       ${config.anonymous ? 'anonymous' : 'required (JWT / API key)'}`,
   ]

@@ -22,6 +22,8 @@ export interface CliConfig {
   help: boolean
   /** Anonymous mode: every connection is authenticated on open. */
   anonymous: boolean
+  /** Serve the demo page at `/` to browsers: in development mode, or with `--demo`. */
+  demo: boolean
   redisUrl?: string
   /** `SYNCKIT_PG_SCHEMA`: schema of the SQL store's tables (default: the search_path). */
   pgSchema?: string
@@ -50,6 +52,7 @@ Options:
   --storage <s>      embedded (PGlite in --data), memory, or a postgres:// URL
                      (env DATABASE_URL; default embedded)
   --data <dir>       Data directory for embedded storage (env SYNCKIT_DATA_DIR, default ./synckit-data)
+  --demo             Serve the collaborative demo at / to browsers (always on in development mode)
   -h, --help         Show this help
 
 Environment:
@@ -167,6 +170,7 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     mode,
     help: false,
     anonymous: server.auth?.required === false,
+    demo: flags.demo || mode === 'development',
   }
   if (redisUrl !== undefined) config.redisUrl = redisUrl
   if (pgSchema !== undefined) config.pgSchema = pgSchema
@@ -216,6 +220,7 @@ function authOptions(env: Env, read: (name: string) => string | undefined, mode:
 
 interface Flags {
   help: boolean
+  demo: boolean
   port?: string
   host?: string
   storage?: string
@@ -223,11 +228,15 @@ interface Flags {
 }
 
 function parseArgs(argv: readonly string[]): Flags {
-  const flags: Flags = { help: false }
+  const flags: Flags = { help: false, demo: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
     if (arg === '--help' || arg === '-h') {
       flags.help = true
+      continue
+    }
+    if (arg === '--demo') {
+      flags.demo = true
       continue
     }
     const eq = arg.indexOf('=')
@@ -253,6 +262,7 @@ function helpOnly(): CliConfig {
     mode: 'development',
     help: true,
     anonymous: false,
+    demo: false,
   }
 }
 

@@ -9,6 +9,7 @@ import { type ClusterLink, SINGLE_NODE } from './effects.js'
 import { MemoryStore } from './memory-store.js'
 import type { AuthenticateHook, AuthOptions, DocumentStore, SyncServerOptions } from './options.js'
 import { SyncServerRuntime } from './runtime.js'
+import type { StaticFiles } from './static-files.js'
 import type { RuntimeLimits, SyncServer } from './types.js'
 
 /** Everything the runtime needs, defaults applied and validated once. */
@@ -20,6 +21,7 @@ export interface ResolvedServerOptions {
   limits: RuntimeLimits
   trustProxy: boolean
   exposeDocumentIds: boolean
+  staticFiles: StaticFiles | undefined
   persist: PersistPolicy
   /** The Broker seam; a single node by default (replaced by the runtime when `broker` is set). */
   cluster: ClusterLink
@@ -94,6 +96,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
     },
     trustProxy: options.trustProxy ?? false,
     exposeDocumentIds: options.http?.exposeDocumentIds ?? false,
+    staticFiles: options.http?.staticFiles,
     persist: {
       attempts: Math.max(1, Math.floor(positive('persist.attempts', options.persist?.attempts ?? 3))),
       retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),

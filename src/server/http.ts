@@ -1,4 +1,5 @@
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js'
+import { mayServeFile, PAGE_HEADERS, type StaticFile, type StaticFiles } from './static-files.js'
 import { SERVER_NAME, VERSION } from './version.js'
 
 /** PROTOCOL.md §4.6: on every response. The API serves JSON only, so the CSP allows nothing. */
@@ -39,6 +40,8 @@ export interface HttpSource {
   health(includeDocuments: boolean): HealthReport
   readiness(): Promise<Readiness>
   metricsText(): string
+  /** Pages served beside the API routes (`http.staticFiles`); none by default. */
+  readonly staticFiles?: StaticFiles | undefined
 }
 
 const WS_ONLY = 'Upgrade Required: /ws accepts WebSocket connections only'
@@ -53,11 +56,15 @@ export async function handleHttpRequest(request: Request, source: HttpSource): P
   }
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
   const route = ROUTES.get(path)
-  if (!route) return json(404, { error: 'Not found' })
+  const files = source.staticFiles
+  const file = files && mayServeFile(request, path, route !== undefined) ? await files(path) : undefined
+  if (!route && !file) return json(404, { error: 'Not found' })
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return json(405, { error: 'Method not allowed' }, { Allow: 'GET, HEAD' })
   }
-  const response = await route(source)
+  const response = file ? page(file) : await (route as Route)(source)
+  // `/` answers by the Accept header once it can serve a page: caches must keep both apart.
+  if (files && path === '/') response.headers.set('Vary', 'Accept')
   return request.method === 'HEAD' ? new Response(null, response) : response
 }
 
@@ -104,7 +111,17 @@ function json(status: number, body: unknown, extra?: Record<string, string>): Re
   return text(status, JSON.stringify(body), 'application/json; charset=utf-8', extra)
 }
 
-function text(status: number, body: string, contentType: string, extra?: Record<string, string>): Response {
+function page(file: StaticFile): Response {
+  const body = typeof file.body === 'string' ? file.body : new Uint8Array(file.body)
+  return text(200, body, file.contentType, PAGE_HEADERS)
+}
+
+function text(
+  status: number,
+  body: string | Uint8Array<ArrayBuffer>,
+  contentType: string,
+  extra?: Readonly<Record<string, string>>,
+): Response {
   const headers = new Headers(SECURITY_HEADERS)
   headers.set('Content-Type', contentType)
   headers.set('Cache-Control', 'no-store')

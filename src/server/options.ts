@@ -11,6 +11,7 @@ import type {
   TestOnlyOptions,
 } from '../engine/types.js'
 import type { Permissions } from '../protocol/types.js'
+import type { StaticFiles } from './static-files.js'
 
 /**
  * The minimal socket a transport hands to `handleConnection`. `send` never throws: it returns the
@@ -138,6 +139,12 @@ export interface PersistOptions {
 export interface HttpOptions {
   /** Include document ids in `GET /health` (SyncKit did, which leaks them). Default false. */
   exposeDocumentIds?: boolean
+  /**
+   * Pages served by `fetch` beside the API routes, e.g. the demo (`loadDemoFiles()` from
+   * `synckit-engine/demo`). They never replace an API route, except that a browser asking for
+   * `text/html` at `/` gets the page there; every other client keeps the JSON. Default none.
+   */
+  staticFiles?: StaticFiles
 }
 
 export interface SyncServerOptions {

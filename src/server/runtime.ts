@@ -390,6 +390,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         ),
       readiness: () => checkReadiness(this.#state === 'running', this.#options.store, this.#options.broker),
       metricsText: () => this.#metrics.render(),
+      staticFiles: this.#options.staticFiles,
     }
   }
 

@@ -26,6 +26,7 @@ describe('configFromEnv: defaults', () => {
       mode: 'development',
       help: false,
       anonymous: true,
+      demo: true,
     })
   })
 
@@ -34,6 +35,16 @@ describe('configFromEnv: defaults', () => {
     expect(config.mode).toBe('test')
     expect(config.port).toBe(8080)
     expect(config.anonymous).toBe(true)
+  })
+
+  it('serves the demo in development mode only, or anywhere with --demo', () => {
+    expect(configFromEnv({ NODE_ENV: 'development' }).demo).toBe(true)
+    expect(configFromEnv({ NODE_ENV: 'test' }).demo).toBe(false)
+    expect(configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' }).demo).toBe(false)
+    expect(configFromEnv({ NODE_ENV: 'test' }, ['--demo']).demo).toBe(true)
+    expect(configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' }, ['--demo']).demo).toBe(
+      true,
+    )
   })
 })
 
