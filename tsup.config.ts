@@ -11,8 +11,10 @@ const entry = {
   deno: 'adapters/deno.ts',
   postgres: 'adapters/postgres.ts',
   redis: 'adapters/redis.ts',
+  demo: 'src/web/demo-files.ts',
 }
 
+/** Then `scripts/build-web.ts` (run by `npm run build`) adds the browser files in dist/web. */
 export default defineConfig([
   {
     entry,
@@ -23,6 +25,8 @@ export default defineConfig([
     target: 'es2022',
     splitting: true,
     treeshake: true,
+    // `import.meta.url` in the CJS build of `demo` (it finds dist/web beside itself).
+    shims: true,
   },
   {
     // The CLI is ESM only: `bin` points at dist/cli.js.

@@ -22,7 +22,7 @@ describe('npm run build', () => {
     const subpaths = Object.entries(pkg.exports as Record<string, unknown>).filter(
       ([key]) => key !== './package.json',
     )
-    expect(subpaths.length).toBeGreaterThanOrEqual(9)
+    expect(subpaths.length).toBeGreaterThanOrEqual(10)
     for (const [subpath, target] of subpaths) {
       const { import: esm, require: cjs } = target as Record<string, { types: string; default: string }>
       for (const file of [esm?.types, esm?.default, cjs?.types, cjs?.default]) {
@@ -53,5 +53,31 @@ describe('npm run build', () => {
     expect(typeof (await load('bun')).createBunHandler).toBe('function')
     expect(typeof (await load('deno')).createDenoHandler).toBe('function')
     expect(typeof (await load('client')).createSyncClient).toBe('function')
+  })
+
+  it('ships the demo in dist/web with a self-contained browser client, and serves it from memory', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const client = await readFile(join(root, 'dist/web/client/synckit-client.js'), 'utf8')
+    // One ES module a browser can load as is: nothing left to resolve (esbuild puts static imports
+    // first), no dynamic import, no require, no Node built-in.
+    expect(client.slice(0, 300)).not.toMatch(/\bimport\b/)
+    expect(client).not.toMatch(/\bimport\(|\brequire\(|["']node:/)
+    expect(client).toMatch(/export\s*{[^}]*createSyncClient/)
+    const app = await readFile(join(root, 'dist/web/demo/app.js'), 'utf8')
+    expect(app).toContain('from"../client/synckit-client.js"')
+
+    const { loadDemoFiles } = await import(pathToFileURL(join(root, 'dist/demo.js')).href)
+    const files = await loadDemoFiles()
+    for (const [path, type] of [
+      ['/', 'text/html; charset=utf-8'],
+      ['/demo/app.js', 'text/javascript; charset=utf-8'],
+      ['/demo/app.css', 'text/css; charset=utf-8'],
+      ['/client/synckit-client.js', 'text/javascript; charset=utf-8'],
+    ]) {
+      expect((await files(path))?.contentType, path).toBe(type)
+    }
+    expect(await files('/../package.json')).toBeUndefined()
+    const cjs = createRequire(import.meta.url)(join(root, 'dist/demo.cjs'))
+    expect((await (await cjs.loadDemoFiles())('/'))?.contentType).toBe('text/html; charset=utf-8')
   })
 })
