@@ -141,7 +141,8 @@ function explain(attempts: readonly Attempt[], winner: Attempt | undefined): str
     `Why ${winner.name}: the server stamps each write as it arrives (hybrid logical clock time, ` +
       `then node id), and a field keeps the write with the highest stamp. Stamp order: ` +
       `${losers.join(', ')} < ${winner.name}, whose write arrived last.`,
-    `The writes left ${spread} ms apart. Every window adopts the server's echo, so all show ` +
+    `They were sent within ${spread} ms of each other, by each window's own clock; what counts ` +
+      `is the order they reached the server. Every window adopts the server's echo, so all show ` +
       `${winner.name}'s title; the other write is overwritten, not merged.`,
   ]
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from './spawn-runtime.js'
 
 /**
- * docs/adapters.md: every snippet marked `<!-- snippet: <file> -->` must be the code that file runs.
+ * docs/adapters.md and docs/client.md: every snippet marked `<!-- snippet: <file> -->` must be the code that file runs.
  * Each of its lines must appear in the file, in order, except imports (package subpaths in the
  * docs, relative paths in the repo), the `options` line (the fixtures use the suite's options),
  * comment-only lines, and trailing ` // ` comments.
@@ -48,6 +48,17 @@ function snippets(markdown: string): Snippet[] {
   return found
 }
 
+/** Each code line of the snippet is in the file, in order. */
+function expectInFile(doc: string, snippet: Snippet): void {
+  const file = codeLines(readFileSync(resolve(REPO_ROOT, snippet.file), 'utf8'))
+  let at = 0
+  for (const line of codeLines(snippet.code)) {
+    const index = file.indexOf(line, at)
+    expect(index, `${doc} line not found (in order) in ${snippet.file}: ${line}`).toBeGreaterThanOrEqual(0)
+    at = index + 1
+  }
+}
+
 describe(`${DOC} snippets`, () => {
   const markdown = readFileSync(resolve(REPO_ROOT, DOC), 'utf8')
   const all = snippets(markdown)
@@ -63,16 +74,19 @@ describe(`${DOC} snippets`, () => {
   })
 
   for (const snippet of all) {
-    it(`matches ${snippet.file}`, () => {
-      const file = codeLines(readFileSync(resolve(REPO_ROOT, snippet.file), 'utf8'))
-      let at = 0
-      for (const line of codeLines(snippet.code)) {
-        const index = file.indexOf(line, at)
-        expect(index, `${DOC} line not found (in order) in ${snippet.file}: ${line}`).toBeGreaterThanOrEqual(
-          0,
-        )
-        at = index + 1
-      }
-    })
+    it(`matches ${snippet.file}`, () => expectInFile(DOC, snippet))
+  }
+})
+
+describe('docs/client.md snippets', () => {
+  const all = snippets(readFileSync(resolve(REPO_ROOT, 'docs/client.md'), 'utf8'))
+
+  it('are taken from the demo, which the browser test runs', () => {
+    expect(all.length).toBeGreaterThanOrEqual(4)
+    for (const snippet of all) expect(snippet.file).toBe('demo/main.ts')
+  })
+
+  for (const [i, snippet] of all.entries()) {
+    it(`snippet ${i + 1} matches ${snippet.file}`, () => expectInFile('docs/client.md', snippet))
   }
 })
