@@ -4,7 +4,7 @@
  *   createSyncServer({ http: { staticFiles: await loadDemoFiles() } })
  *
  * The files are read once, into memory, from dist/web beside this module (`npm run build` puts
- * them there). Run from source (`npm start`, tests), it builds them in memory with esbuild instead.
+ * them there). Run from source (`npm start`, tests), they are built in memory with esbuild instead.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
@@ -21,13 +21,34 @@ const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
 
 /** The demo page at `/` (for browsers), its script, styles and the browser client bundle. */
 export async function loadDemoFiles(): Promise<StaticFiles> {
-  const files = import.meta.url.endsWith('.ts') ? await buildFromSource() : await readBuilt()
+  if (import.meta.url.endsWith('.ts')) return buildOnFirstRequest()
+  const files = byUrlPath(await readBuilt())
+  return (path) => files.get(path)
+}
+
+/**
+ * Run from source: the first request builds the files (well under a second), so a server that
+ * no browser visits (a test's cluster node) never pays for it. A failed build is retried.
+ */
+function buildOnFirstRequest(): StaticFiles {
+  let built: Promise<Map<string, StaticFile>> | undefined
+  return async (path) => {
+    built ??= buildFromSource().then(byUrlPath, (error: unknown) => {
+      built = undefined
+      console.error('synckit-engine: building the demo from demo/ failed:', error)
+      throw error
+    })
+    return (await built).get(path)
+  }
+}
+
+function byUrlPath(files: Map<string, Uint8Array>): Map<string, StaticFile> {
   const byPath = new Map<string, StaticFile>()
   for (const [name, body] of files) {
     const contentType = contentTypeOf(name)
     if (contentType) byPath.set(urlPath(name), { body, contentType })
   }
-  return (path) => byPath.get(path)
+  return byPath
 }
 
 function contentTypeOf(name: string): string | undefined {

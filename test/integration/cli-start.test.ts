@@ -70,6 +70,17 @@ describe('synckit-engine CLI', () => {
     expect(health.status).toBe(200)
     expect(await health.json()).toMatchObject({ status: 'healthy' })
 
+    // Development mode serves the demo to browsers at /; API clients keep the JSON there.
+    expect(run.stdout()).toContain(`Demo       http://127.0.0.1:${port}/`)
+    const page = await fetch(`http://127.0.0.1:${port}/`, {
+      headers: { accept: 'text/html' },
+      signal: AbortSignal.timeout(5000),
+    })
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(await page.text()).toContain('<script type="module" src="/demo/app.js"></script>')
+    const info = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) })
+    expect(await info.json()).toMatchObject({ name: 'synckit-engine' })
+
     // Both client dialects against the real server: they converge on every write.
     const url = `ws://127.0.0.1:${port}/ws`
     const sdk = createSyncClient({ url, WebSocket, reconnect: false, requestTimeoutMs: 5000 })
