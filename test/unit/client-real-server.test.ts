@@ -1,32 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
-import { attachWebSocketServer } from '../../adapters/ws.js'
-import { createSyncClient, SyncServerError } from '../../src/client/index.js'
-import type { ChangeEvent, SyncClient, SyncClientOptions } from '../../src/client/types.js'
-import { createSyncServer } from '../../src/server/index.js'
-import type { SyncServerOptions } from '../../src/server/options.js'
+import { describe, expect, it } from 'vitest'
+import { SyncServerError } from '../../src/client/index.js'
+import type { ChangeEvent } from '../../src/client/types.js'
+import { realServerClients } from '../helpers/real-server.js'
 import { waitFor, within } from '../helpers/wait-for.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function start(options: SyncServerOptions = { auth: { required: false } }): Promise<string> {
-  const server = createSyncServer(options)
-  const transport = await attachWebSocketServer(server, { port: 0, host: '127.0.0.1' })
-  cleanups.push(async () => {
-    await server.close()
-    await transport.close()
-  })
-  return `ws://127.0.0.1:${transport.port}/ws`
-}
-
-function client(url: string, options: Partial<SyncClientOptions> = {}): SyncClient {
-  const c = createSyncClient({ url, WebSocket, requestTimeoutMs: 5000, reconnect: false, ...options })
-  cleanups.push(() => c.close())
-  return c
-}
+const { start, client } = realServerClients()
 
 describe('client against the real server', () => {
   it('resyncs by vector clock after an offline period, including deletes', async () => {
