@@ -161,6 +161,17 @@ describe('connection limits', () => {
     expect(again.closedWith).toBeUndefined()
   })
 
+  it('the docs/security.md example: one proxy in 10.0.0.0/8', () => {
+    const sync = server({ trustProxy: ['10.0.0.0/8'], maxConnectionsPerIp: 50 })
+    const ips: (string | undefined)[] = []
+    sync.on('connection', (e) => ips.push(e.ip))
+    sync.handleConnection(new FakeSocket(), {
+      remoteAddress: '10.0.0.5',
+      headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' },
+    })
+    expect(ips).toEqual(['203.0.113.7'])
+  })
+
   it('does not apply the per-IP limit to sockets without an address', () => {
     const sync = server({ maxConnectionsPerIp: 1 })
     const sockets = [1, 2, 3].map(() => new FakeSocket())
