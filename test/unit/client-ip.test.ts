@@ -28,12 +28,16 @@ function clientOf(
 }
 const xff = (value: string) => ({ 'x-forwarded-for': value })
 
+function expectRefused(parse: (text: string) => unknown, inputs: string[]): void {
+  for (const input of inputs) expect(parse(input), JSON.stringify(input)).toBeUndefined()
+}
+
 describe('IP addresses', () => {
   it('parses IPv4 strictly: four decimal octets, no leading zeros, nothing around them', () => {
     expect(canonical('203.0.113.7')).toBe('203.0.113.7')
     expect(canonical('0.0.0.0')).toBe('0.0.0.0')
     expect(canonical('255.255.255.255')).toBe('255.255.255.255')
-    for (const bad of [
+    expectRefused(parseIp, [
       '256.0.0.1',
       '1.2.3',
       '1.2.3.4.5',
@@ -43,9 +47,7 @@ describe('IP addresses', () => {
       '1.2.3.-4',
       '0x7f.0.0.1',
       '',
-    ]) {
-      expect(parseIp(bad), bad).toBeUndefined()
-    }
+    ])
   })
 
   it('parses IPv6 in every legal spelling and prints RFC 5952 text', () => {
@@ -59,7 +61,7 @@ describe('IP addresses', () => {
     expect(canonical('1:2:3:4:5:6:7::')).toBe('1:2:3:4:5:6:7:0')
     expect(canonical('fe80::1%eth0')).toBe('fe80::1') // the zone id is dropped
     expect(canonical('1:2:3:4:5:6:1.2.3.4')).toBe('1:2:3:4:5:6:102:304')
-    for (const bad of [
+    expectRefused(parseIp, [
       '1::2::3',
       ':::',
       '1:2:3:4:5:6:7:8:9',
@@ -70,9 +72,7 @@ describe('IP addresses', () => {
       'fe80::1%',
       'fe80::1%a b',
       '[::1]',
-    ]) {
-      expect(parseIp(bad), bad).toBeUndefined()
-    }
+    ])
   })
 
   it('unmaps IPv4-mapped IPv6, so one client is one address whichever socket family took it', () => {
@@ -91,7 +91,7 @@ describe('IP addresses', () => {
     expect(forwarded('[2001:db8::1]')).toBe('2001:db8::1')
     expect(forwarded('[::ffff:10.0.0.1]:80')).toBe('10.0.0.1')
     expect(forwarded('2001:db8::1')).toBe('2001:db8::1')
-    for (const bad of [
+    expectRefused(parseForwardedAddress, [
       '203.0.113.7:99999',
       '203.0.113.7:',
       '203.0.113.7:x',
@@ -101,9 +101,7 @@ describe('IP addresses', () => {
       'unknown',
       '_hidden',
       '',
-    ]) {
-      expect(parseForwardedAddress(bad), bad).toBeUndefined()
-    }
+    ])
   })
 
   it('matches CIDR ranges for IPv4 and IPv6, never across families', () => {
