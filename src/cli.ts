@@ -120,14 +120,20 @@ function printBanner(config: CliConfig, port: number): void {
   const wildcard = config.host === '0.0.0.0' || config.host === '::'
   const host = wildcard ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host
   const ws = `ws://${host}:${port}/ws`
+  const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(config.host)
+  const metricsOpen = config.server.http?.metricsToken === undefined
   const lines = [
     `synckit-engine ${VERSION} (${config.mode})`,
     `  WebSocket  ${ws}${wildcard ? `   (listening on ${config.host}:${port})` : ''}`,
     `  Health     http://${host}:${port}/health`,
+    `  Metrics    http://${host}:${port}/metrics${metricsOpen ? '   (open: SYNCKIT_METRICS_TOKEN protects it)' : '   (bearer token required)'}`,
     ...(config.demo ? [`  Demo       http://${host}:${port}/   (open it in two windows)`] : []),
     `  Storage    ${config.storage === 'memory' ? 'memory (documents are lost on restart)' : describeStorage(config)}`,
     `  Auth       ${config.anonymous ? 'anonymous' : 'required (JWT / API key)'}`,
   ]
+  if (loopback) {
+    lines.push(`  Reachable from this machine only. To accept other machines, set HOST=0.0.0.0 (or --host).`)
+  }
   if (config.anonymous) {
     lines.push(
       '',

@@ -1,5 +1,7 @@
 import { AuthConfigError, authConfigFromEnv, createAuthenticator, type EnvAuthConfig } from '../auth/index.js'
-import type { SyncServerOptions } from './options.js'
+import { compileTrustProxy, TRUST_PROXY_EXPECTED, TrustProxyError } from './client-ip.js'
+import { checkMetricsToken } from './http.js'
+import type { SyncServerOptions, TrustProxy } from './options.js'
 
 /**
  * Configuration of the standalone server (`synckit-engine` CLI) from SyncKit's environment
@@ -48,7 +50,9 @@ Usage: synckit-engine [options]
 
 Options:
   --port <n>         Port to listen on (env PORT, default 8080; 0 picks a free port)
-  --host <addr>      Address to bind (env HOST, default 0.0.0.0)
+  --host <addr>      Address to bind (env HOST). Default 127.0.0.1 (this machine only) in
+                     development and test mode, 0.0.0.0 (every interface) in production;
+                     HOST=0.0.0.0 exposes a development server
   --storage <s>      embedded (PGlite in --data), memory, or a postgres:// URL
                      (env DATABASE_URL; default embedded)
   --data <dir>       Data directory for embedded storage (env SYNCKIT_DATA_DIR, default ./synckit-data)
@@ -79,7 +83,13 @@ Environment:
   SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or embedded), created if
                                     missing; default the database's search_path (usually public)
   SYNCKIT_DATA_DIR                  as --data
-  SYNCKIT_TRUST_PROXY               true | false: trust X-Forwarded-For / X-Real-IP (default false)
+  SYNCKIT_TRUST_PROXY               Proxies allowed to name the client address (X-Forwarded-For, or
+                                    X-Real-IP without it) for per-IP limits: false (default), true
+                                    (one proxy), a number of proxies, or a comma-separated list of
+                                    proxy addresses, CIDR ranges, loopback, linklocal, uniquelocal
+  SYNCKIT_METRICS_TOKEN             Bearer token (16+ characters) for /metrics and the detailed
+                                    /health; the basic /health status stays open (default: unset,
+                                    both open)
   SYNCKIT_NODE_ID                   Node identity in a cluster (default random per process)
   SYNCKIT_EXPOSE_DOCUMENT_IDS       true | false: list document ids in GET /health (default false)
 `
@@ -107,9 +117,10 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     65_535,
     8080,
   )
+  // A development server (anonymous by default) is reachable from this machine only unless asked.
   const host = parseHost(
     flags.host === undefined ? 'HOST' : '--host',
-    flags.host ?? read('HOST') ?? '0.0.0.0',
+    flags.host ?? read('HOST') ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1'),
   )
   const storage = parseStorage(flags.storage, read('DATABASE_URL'))
   const dataDir = flags.data ?? read('SYNCKIT_DATA_DIR') ?? './synckit-data'
@@ -156,10 +167,17 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   if (rate !== undefined) server.maxMessagesPerMinute = rate
   const heartbeat = optionalInteger('WS_HEARTBEAT_INTERVAL', read('WS_HEARTBEAT_INTERVAL'), 100, 86_400_000)
   if (heartbeat !== undefined) server.heartbeat = { intervalMs: heartbeat }
-  const trustProxy = boolean('SYNCKIT_TRUST_PROXY', read('SYNCKIT_TRUST_PROXY'))
+  const trustProxy = parseTrustProxy(read('SYNCKIT_TRUST_PROXY'))
   if (trustProxy !== undefined) server.trustProxy = trustProxy
   const expose = boolean('SYNCKIT_EXPOSE_DOCUMENT_IDS', read('SYNCKIT_EXPOSE_DOCUMENT_IDS'))
   if (expose !== undefined) server.http = { exposeDocumentIds: expose }
+  const metricsToken = read('SYNCKIT_METRICS_TOKEN')
+  if (metricsToken !== undefined) {
+    const problem = checkMetricsToken(metricsToken)
+    // The value is a secret: the message describes it, never repeats it.
+    if (problem) throw new ConfigError('SYNCKIT_METRICS_TOKEN', `Invalid SYNCKIT_METRICS_TOKEN: ${problem}`)
+    server.http = { ...server.http, metricsToken }
+  }
 
   const config: CliConfig = {
     server,
@@ -256,7 +274,7 @@ function helpOnly(): CliConfig {
   return {
     server: {},
     port: 8080,
-    host: '0.0.0.0',
+    host: '127.0.0.1',
     storage: 'memory',
     dataDir: './synckit-data',
     mode: 'development',
@@ -339,6 +357,23 @@ function boolean(setting: string, value: string | undefined): boolean | undefine
   if (lower === 'true' || lower === '1') return true
   if (lower === 'false' || lower === '0') return false
   throw invalid(setting, value, 'expected true or false')
+}
+
+/** `true`/`false`, a number of hops, or a comma-separated list of addresses, ranges and presets. */
+function parseTrustProxy(value: string | undefined): TrustProxy | undefined {
+  if (value === undefined) return undefined
+  const lower = value.toLowerCase()
+  if (lower === 'true' || lower === 'false') return lower === 'true'
+  const trust: TrustProxy = /^\d+$/.test(value)
+    ? Number(value)
+    : value.split(',').map((entry) => entry.trim())
+  try {
+    compileTrustProxy(trust)
+  } catch (error) {
+    if (!(error instanceof TrustProxyError)) throw error
+    throw invalid('SYNCKIT_TRUST_PROXY', value, `${error.message} (${TRUST_PROXY_EXPECTED})`)
+  }
+  return trust
 }
 
 function invalid(setting: string, value: string, expected: string): ConfigError {

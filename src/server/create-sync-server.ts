@@ -4,8 +4,10 @@ import { createTokenVerifier, type TokenVerifier } from '../auth/verifier.js'
 import type { Broker } from '../cluster/broker.js'
 import { resolveLimits } from '../engine/index.js'
 import type { EngineLimits, EngineOptions } from '../engine/types.js'
+import { compileTrustProxy, type ProxyTrust, TRUST_PROXY_EXPECTED, TrustProxyError } from './client-ip.js'
 import type { PersistPolicy } from './effect-io.js'
 import { type ClusterLink, SINGLE_NODE } from './effects.js'
+import { checkMetricsToken } from './http.js'
 import { MemoryStore } from './memory-store.js'
 import type { AuthenticateHook, AuthOptions, DocumentStore, SyncServerOptions } from './options.js'
 import { SyncServerRuntime } from './runtime.js'
@@ -19,8 +21,10 @@ export interface ResolvedServerOptions {
   authenticate: AuthenticateHook | undefined
   engine: EngineOptions
   limits: RuntimeLimits
-  trustProxy: boolean
+  trustProxy: ProxyTrust
   exposeDocumentIds: boolean
+  /** Bearer token of `/metrics` and the detailed `/health`; undefined = open. */
+  metricsToken: string | undefined
   staticFiles: StaticFiles | undefined
   persist: PersistPolicy
   /** The Broker seam; a single node by default (replaced by the runtime when `broker` is set). */
@@ -94,8 +98,9 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
       heartbeatIntervalMs: positive('heartbeat.intervalMs', options.heartbeat?.intervalMs ?? 30_000),
       tickIntervalMs: positive('tickIntervalMs', options.tickIntervalMs ?? 1_000),
     },
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustProxy(options.trustProxy),
     exposeDocumentIds: options.http?.exposeDocumentIds ?? false,
+    metricsToken: metricsToken(options.http?.metricsToken),
     staticFiles: options.http?.staticFiles,
     persist: {
       attempts: Math.max(1, Math.floor(positive('persist.attempts', options.persist?.attempts ?? 3))),
@@ -135,6 +140,23 @@ function sharedVerifier(auth: AuthOptions): TokenVerifier {
   }
   if (!verifier) throw new TypeError('auth.jwt is required for JWT verification')
   return verifier
+}
+
+function trustProxy(option: SyncServerOptions['trustProxy']): ProxyTrust {
+  try {
+    return compileTrustProxy(option)
+  } catch (error) {
+    if (!(error instanceof TrustProxyError)) throw error
+    throw new RangeError(`Invalid option trustProxy: ${error.message} (${TRUST_PROXY_EXPECTED})`)
+  }
+}
+
+function metricsToken(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined
+  if (typeof token !== 'string') throw new TypeError('Invalid option http.metricsToken: expected a string')
+  const problem = checkMetricsToken(token)
+  if (problem) throw new RangeError(`Invalid option http.metricsToken: ${problem}`)
+  return token
 }
 
 function positive(name: string, value: number): number {

@@ -1,3 +1,4 @@
+import { safeEqual } from '../auth/constant-time.js'
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js'
 import { mayServeFile, PAGE_HEADERS, type StaticFile, type StaticFiles } from './static-files.js'
 import { SERVER_NAME, VERSION } from './version.js'
@@ -37,6 +38,8 @@ export interface Readiness {
 /** What the routes read from the running server. */
 export interface HttpSource {
   readonly exposeDocumentIds: boolean
+  /** Bearer token of `/metrics` and the detailed `/health`; undefined = open. */
+  readonly metricsToken: string | undefined
   health(includeDocuments: boolean): HealthReport
   readiness(): Promise<Readiness>
   metricsText(): string
@@ -62,13 +65,53 @@ export async function handleHttpRequest(request: Request, source: HttpSource): P
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return json(405, { error: 'Method not allowed' }, { Allow: 'GET, HEAD' })
   }
-  const response = file ? page(file) : await (route as Route)(source)
+  const response = file ? page(file) : await (route as Route)(source, request)
   // `/` answers by the Accept header once it can serve a page: caches must keep both apart.
   if (files && path === '/') response.headers.set('Vary', 'Accept')
   return request.method === 'HEAD' ? new Response(null, response) : response
 }
 
-type Route = (source: HttpSource) => Response | Promise<Response>
+type Route = (source: HttpSource, request: Request) => Response | Promise<Response>
+
+/** `open`: no token is configured, or the right one was sent. `absent`: a token is needed. */
+type Access = 'open' | 'absent' | 'refused'
+
+async function monitoringAccess(source: HttpSource, request: Request): Promise<Access> {
+  if (source.metricsToken === undefined) return 'open'
+  const header = request.headers.get('authorization')
+  if (header === null) return 'absent'
+  const match = /^bearer +(\S+) *$/i.exec(header)
+  // Hashed on both sides before comparing: timing reveals neither a matching prefix nor the length.
+  return match?.[1] !== undefined && (await safeEqual(match[1], source.metricsToken)) ? 'open' : 'refused'
+}
+
+/** RFC 6750: 401 with a `WWW-Authenticate: Bearer` challenge, `invalid_token` when one was sent. */
+function unauthorized(access: Exclude<Access, 'open'>): Response {
+  const challenge =
+    access === 'absent' ? 'Bearer realm="synckit"' : 'Bearer realm="synckit", error="invalid_token"'
+  return json(
+    401,
+    { error: access === 'absent' ? 'Unauthorized' : 'Invalid token' },
+    { 'WWW-Authenticate': challenge },
+  )
+}
+
+const MIN_METRICS_TOKEN = 16
+const MAX_METRICS_TOKEN = 1024
+
+/** What is wrong with a configured metrics token (undefined: usable). Never repeats the value. */
+export function checkMetricsToken(token: string): string | undefined {
+  if (token.length < MIN_METRICS_TOKEN) {
+    return `expected at least ${MIN_METRICS_TOKEN} characters (got ${token.length})`
+  }
+  if (token.length > MAX_METRICS_TOKEN) {
+    return `expected at most ${MAX_METRICS_TOKEN} characters (got ${token.length})`
+  }
+  // RFC 6750 b64token: what an `Authorization: Bearer` header can carry unquoted.
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(token))
+    return 'expected the characters A-Z a-z 0-9 - . _ ~ + / and trailing ='
+  return undefined
+}
 
 const ROUTES = new Map<string, Route>(
   Object.entries({
@@ -80,12 +123,15 @@ const ROUTES = new Map<string, Route>(
         endpoints: { health: '/health', ws: '/ws', auth: '/auth' },
         features: { websocket: true, auth: true, sync: true, crdt: true },
       }),
-    '/health': (source) => {
+    '/health': async (source, request) => {
+      // The status stays public (load balancers, SyncKit's test client); the details need the token.
+      const access = await monitoringAccess(source, request)
+      if (access === 'refused') return unauthorized(access)
+      const basic = { status: 'healthy', timestamp: new Date().toISOString(), version: VERSION }
+      if (access === 'absent') return json(200, basic)
       const report = source.health(source.exposeDocumentIds)
       return json(200, {
-        status: 'healthy',
-        timestamp: new Date().toISOString(),
-        version: VERSION,
+        ...basic,
         uptime: report.uptimeSeconds,
         connections: {
           totalConnections: report.totalConnections,
@@ -101,7 +147,11 @@ const ROUTES = new Map<string, Route>(
       const status = !ready ? 'unhealthy' : degraded ? 'degraded' : 'healthy'
       return json(ready ? 200 : 503, { status, checks })
     },
-    '/metrics': (source) => text(200, source.metricsText(), PROMETHEUS_CONTENT_TYPE),
+    '/metrics': async (source, request) => {
+      const access = await monitoringAccess(source, request)
+      if (access !== 'open') return unauthorized(access)
+      return text(200, source.metricsText(), PROMETHEUS_CONTENT_TYPE)
+    },
     '/ws': () =>
       text(426, WS_ONLY, 'text/plain; charset=utf-8', { Upgrade: 'websocket', Connection: 'Upgrade' }),
   } satisfies Record<string, Route>),

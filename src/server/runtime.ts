@@ -380,6 +380,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #httpSource(): HttpSource {
     return {
       exposeDocumentIds: this.#options.exposeDocumentIds,
+      metricsToken: this.#options.metricsToken,
       health: (includeDocuments) =>
         healthReport(
           this.#connections,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -157,6 +158,34 @@ describe('synckit-engine CLI', () => {
     }
   }, 240_000)
 
+  it('development mode binds 127.0.0.1 unless HOST is set, and the banner says how to expose it', async () => {
+    const run = runCli(['--port', '0', '--storage', 'memory'])
+    running.push(run)
+    const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
+      timeoutMs: 20_000,
+      message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
+    })
+    const port = Number(match[1])
+    expect(run.stdout()).toContain('HOST=0.0.0.0')
+    expect(await tcpConnects('127.0.0.1', port)).toBe(true)
+    // Another loopback address reaches a wildcard listener, never one bound to 127.0.0.1 alone.
+    expect(await tcpConnects('127.0.0.2', port)).toBe(false)
+  })
+
+  it('production mode keeps binding every interface', async () => {
+    const run = runCli(['--port', '0', '--storage', 'memory'], {
+      NODE_ENV: 'production',
+      JWT_SECRET: 's'.repeat(32),
+    })
+    running.push(run)
+    const match = await waitFor(() => /listening on 0\.0\.0\.0:(\d+)/.exec(run.stdout()), {
+      timeoutMs: 20_000,
+      message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
+    })
+    expect(run.stdout()).not.toContain('HOST=0.0.0.0')
+    expect(await tcpConnects('127.0.0.2', Number(match[1]))).toBe(true)
+  })
+
   it('--help prints every setting and exits 0', async () => {
     const run = runCli(['--help'])
     running.push(run)
@@ -181,3 +210,17 @@ describe('synckit-engine CLI', () => {
     expect(run.stderr()).toContain('Invalid PORT "abc": expected an integer between 0 and 65535')
   })
 })
+
+/** Whether a TCP connection to host:port is accepted (a refusal or an error answers false). */
+function tcpConnects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 5000 })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+    socket.once('timeout', () => done(false))
+  })
+}

@@ -243,3 +243,82 @@ describe('HTTP routes (server.fetch)', () => {
     expect(await head.text()).toBe('')
   })
 })
+
+describe('http.metricsToken: /metrics and the detailed /health need a bearer token', () => {
+  const TOKEN = 'mon_0123456789abcdef0123'
+  const withAuth = (sync: SyncServer, path: string, authorization?: string, method = 'GET') =>
+    sync.fetch(
+      new Request(`http://localhost${path}`, {
+        method,
+        ...(authorization === undefined ? {} : { headers: { authorization } }),
+      }),
+    )
+
+  async function expectUnauthorized(response: Response, error: string): Promise<void> {
+    expect(response.status).toBe(401)
+    expectSecurityHeaders(response)
+    expect(response.headers.get('content-type')).toContain('application/json')
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="synckit"/)
+    expect(await response.json()).toEqual({ error })
+  }
+
+  it('refuses /metrics without the token, or with a wrong one, with 401 and WWW-Authenticate', async () => {
+    const sync = server({ http: { metricsToken: TOKEN } })
+    await expectUnauthorized(await withAuth(sync, '/metrics'), 'Unauthorized')
+    const wrong = await withAuth(sync, '/metrics', `Bearer ${TOKEN}x`)
+    await expectUnauthorized(wrong, 'Invalid token')
+    expect(wrong.headers.get('www-authenticate')).toContain('error="invalid_token"')
+    await expectUnauthorized(await withAuth(sync, '/metrics', `Basic ${TOKEN}`), 'Invalid token')
+    await expectUnauthorized(await withAuth(sync, '/metrics', 'Bearer'), 'Invalid token')
+    await expectUnauthorized(await withAuth(sync, '/metrics', TOKEN.slice(0, -1)), 'Invalid token')
+    expect((await withAuth(sync, '/metrics', undefined, 'HEAD')).status).toBe(401)
+  })
+
+  it('serves /metrics with the right token (scheme case-insensitive)', async () => {
+    const sync = server({ http: { metricsToken: TOKEN } })
+    await withTraffic(sync)
+    for (const header of [`Bearer ${TOKEN}`, `bearer ${TOKEN}`, `BEARER   ${TOKEN}`]) {
+      const response = await withAuth(sync, '/metrics', header)
+      expect(response.status).toBe(200)
+      expect(await response.text()).toContain('synckit_connections 1')
+    }
+  })
+
+  it('keeps the basic /health open (status healthy) and gives the details only with the token', async () => {
+    const sync = server({ http: { metricsToken: TOKEN, exposeDocumentIds: true } })
+    await withTraffic(sync)
+    const basic = await withAuth(sync, '/health')
+    expect(basic.status).toBe(200)
+    expectSecurityHeaders(basic)
+    expect(await basic.json()).toEqual({
+      status: 'healthy',
+      timestamp: expect.any(String),
+      version: expect.any(String),
+    })
+    const detailed = await withAuth(sync, '/health', `Bearer ${TOKEN}`)
+    expect(await detailed.json()).toMatchObject({
+      status: 'healthy',
+      connections: { totalConnections: 1 },
+      documents: { totalDocuments: 1, documents: [{ id: 'secret-doc' }] },
+    })
+    await expectUnauthorized(await withAuth(sync, '/health', 'Bearer nope'), 'Invalid token')
+    for (const path of ['/health/live', '/health/ready', '/']) {
+      expect((await withAuth(sync, path)).status, path).toBe(200)
+    }
+  })
+
+  it('is off by default: /metrics and the detailed /health stay open', async () => {
+    const sync = server()
+    expect((await get(sync, '/metrics')).status).toBe(200)
+    expect(await (await get(sync, '/health')).json()).toHaveProperty('connections')
+  })
+
+  it('refuses a token that is too short or cannot travel in a header', () => {
+    expect(() => createSyncServer({ http: { metricsToken: 'short' } })).toThrow(
+      'Invalid option http.metricsToken: expected at least 16 characters (got 5)',
+    )
+    expect(() => createSyncServer({ http: { metricsToken: 'has a space in it, 1234' } })).toThrow(
+      /Invalid option http\.metricsToken: expected the characters A-Z a-z 0-9 - \. _ ~ \+ \/ and trailing =/,
+    )
+  })
+})
