@@ -9,7 +9,8 @@
  * compared with the file (SHA-256), so a fast but wrong run cannot pass. Medians of BENCH_RUNS runs.
  *
  * Run: `npm run bench:backup` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
- * BENCH_RUNS, default 3). Uses its own schemas and temporary files, removed afterwards.
+ * BENCH_RUNS, default 3; BENCH_HEAP_MB caps the children's V8 heap; BENCH_SCENARIOS picks scenarios
+ * by index, e.g. `0,2`). Uses its own schemas and temporary files, removed afterwards.
  */
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -28,6 +29,8 @@ import { DEFAULT_POSTGRES_URL, dropSchema, testSchemaName } from '../test/helper
 const URL_ = process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3))
 const CHILD_DEADLINE_MS = 300_000
+/** Optional V8 heap cap of the export/import children (MiB): if memory grew with the data, they would run out. */
+const HEAP_MB = process.env.BENCH_HEAP_MB
 
 interface Scenario {
   name: string
@@ -112,7 +115,8 @@ async function child(phase: string, schema: string, file: string): Promise<void>
 function runChild(phase: string, schema: string, file: string): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const script = process.argv[1] as string
-    const proc = spawn(process.execPath, [script, 'child', phase, schema, file], {
+    const heap = HEAP_MB === undefined ? [] : [`--max-old-space-size=${HEAP_MB}`]
+    const proc = spawn(process.execPath, [...heap, script, 'child', phase, schema, file], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     let out = ''
@@ -179,7 +183,8 @@ async function main(): Promise<void> {
       '| registers | layout | export time | export peak RSS | import time | import peak RSS | file |',
     )
     console.log('| --- | --- | --- | --- | --- | --- | --- |')
-    for (const scenario of SCENARIOS) {
+    const picked = process.env.BENCH_SCENARIOS?.split(',').map(Number) ?? SCENARIOS.map((_, i) => i)
+    for (const scenario of SCENARIOS.filter((_, i) => picked.includes(i))) {
       const source = fresh()
       await fill(source, scenario)
       const exports: Measure[] = []
