@@ -17,22 +17,9 @@ export interface CoalescerOptions {
 
 const MAX_ACTORS = 32
 
-interface Window {
-  readonly dueAt: number
+/** A document's open window: due `intervalMs` after its first change, sized for the bounds. */
+abstract class Window {
   bytes: number
-  lastAt: number
-  body(): WebhookBody
-}
-
-/** Field name + JSON text: what a field adds to a body, near enough to bound memory. */
-function fieldBytes(field: string, value: JsonValue): number {
-  return utf8Length(field) + utf8Length(JSON.stringify(value) ?? 'null') + 8
-}
-
-class ChangeWindow implements Window {
-  readonly fields = new Map<string, { value: JsonValue; deleted: boolean; bytes: number }>()
-  readonly actors = new Set<string>()
-  bytes = 0
   lastAt: number
 
   constructor(
@@ -43,6 +30,18 @@ class ChangeWindow implements Window {
     this.lastAt = now
     this.bytes = utf8Length(documentId) + 64
   }
+
+  abstract body(): WebhookBody
+}
+
+/** Field name + JSON text: what a field adds to a body, near enough to bound memory. */
+function fieldBytes(field: string, value: JsonValue): number {
+  return utf8Length(field) + utf8Length(JSON.stringify(value) ?? 'null') + 8
+}
+
+class ChangeWindow extends Window {
+  readonly fields = new Map<string, { value: JsonValue; deleted: boolean; bytes: number }>()
+  readonly actors = new Set<string>()
 
   merge(change: DocumentChange, now: number): void {
     this.lastAt = now
@@ -56,7 +55,7 @@ class ChangeWindow implements Window {
     }
   }
 
-  body(): WebhookBody {
+  override body(): WebhookBody {
     const set: Record<string, JsonValue> = {}
     const deleted: string[] = []
     for (const [field, entry] of this.fields) {
@@ -73,19 +72,8 @@ class ChangeWindow implements Window {
   }
 }
 
-class PresenceWindow implements Window {
+class PresenceWindow extends Window {
   readonly clients = new Map<string, { state: JsonObject | null; bytes: number }>()
-  bytes: number
-  lastAt: number
-
-  constructor(
-    readonly documentId: string,
-    readonly dueAt: number,
-    now: number,
-  ) {
-    this.lastAt = now
-    this.bytes = utf8Length(documentId) + 64
-  }
 
   merge(clientId: string, state: JsonObject | null, now: number): void {
     this.lastAt = now
@@ -94,7 +82,7 @@ class PresenceWindow implements Window {
     this.clients.set(clientId, { state, bytes })
   }
 
-  body(): PresenceChangedMessage {
+  override body(): PresenceChangedMessage {
     const clients: Record<string, JsonObject | null> = {}
     for (const [clientId, { state }] of this.clients) setOwn(clients, clientId, state)
     return {
@@ -114,7 +102,7 @@ class PresenceWindow implements Window {
  */
 export class Coalescer {
   readonly #options: CoalescerOptions
-  readonly #windows = new Map<string, ChangeWindow | PresenceWindow>()
+  readonly #windows = new Map<string, Window>()
   #bytes = 0
   #timer: ReturnType<typeof setTimeout> | undefined
 
@@ -164,7 +152,7 @@ export class Coalescer {
     this.#stopTimer()
   }
 
-  #open(key: string, window: ChangeWindow | PresenceWindow): void {
+  #open(key: string, window: Window): void {
     this.#windows.set(key, window)
     this.#bytes += window.bytes
     while (this.#windows.size > this.#options.maxWindows) this.#closeOldest()
