@@ -95,7 +95,7 @@ export function createWebhookDispatcher(options: WebhookOptions): WebhookDispatc
       new EndpointQueue({
         endpoint,
         timeoutMs: positive('timeoutMs', options.timeoutMs, 10_000),
-        maxAttempts: Math.floor(positive('maxAttempts', options.maxAttempts, 12)),
+        maxAttempts: Math.max(1, Math.floor(positive('maxAttempts', options.maxAttempts, 12))),
         retry: {
           baseMs: positive('retryBaseMs', options.retryBaseMs, 1000),
           maxMs: positive('retryMaxMs', options.retryMaxMs, 60_000),

@@ -95,7 +95,11 @@ export class EndpointQueue {
   }
 
   enqueue(delivery: Delivery): void {
-    if (this.#stopped || this.#stats.disabled) return
+    if (this.#stopped) return
+    if (this.#stats.disabled) {
+      this.#stats.dropped++
+      return
+    }
     const { maxQueueSize, maxQueueBytes } = this.#options
     if (delivery.bytes > maxQueueBytes) {
       this.#countDrop(delivery, 'larger than maxQueueBytes')

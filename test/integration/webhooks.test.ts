@@ -302,6 +302,7 @@ describe('webhooks against a real receiver', () => {
     webhooks.documentDeleted('b')
     await sleep(50)
     expect(r.received).toHaveLength(1)
+    expect(webhooks.stats()).toMatchObject({ delivered: 0, dropped: 1 })
     expect(lines.some((l) => l.message.includes('410'))).toBe(true)
   })
 
