@@ -13,8 +13,8 @@ export interface CliConfig {
   server: SyncServerOptions
   port: number
   host: string
-  /** `embedded` (PGlite in `dataDir`, the default), `memory`, or a postgres:// URL. */
-  storage: 'embedded' | 'memory' | string
+  /** `embedded` (SQLite in `dataDir`, the default), `pglite` (in `dataDir`), `memory`, or a postgres:// URL. */
+  storage: 'embedded' | 'pglite' | 'memory' | string
   /** Where an embedded store keeps its files. */
   dataDir: string
   mode: RunMode
@@ -47,8 +47,9 @@ Usage: synckit-engine [options]
 Options:
   --port <n>         Port to listen on (env PORT, default 8080; 0 picks a free port)
   --host <addr>      Address to bind (env HOST, default 0.0.0.0)
-  --storage <s>      embedded (PGlite in --data), memory, or a postgres:// URL
-                     (env DATABASE_URL; default embedded)
+  --storage <s>      embedded (SQLite in --data), pglite (PGlite in --data), memory, or a
+                     postgres:// URL (env DATABASE_URL; default embedded). One process per
+                     data directory; a PGlite directory is migrated to SQLite by embedded
   --data <dir>       Data directory for embedded storage (env SYNCKIT_DATA_DIR, default ./synckit-data)
   -h, --help         Show this help
 
@@ -73,8 +74,9 @@ Environment:
   REDIS_URL                         redis:// URL for multi-node fan-out
   REDIS_CHANNEL_PREFIX              Prefix of the Redis channels (default synckit:); nodes of one
                                     cluster share it, other deployments on the same Redis use another
-  SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or embedded), created if
-                                    missing; default the database's search_path (usually public)
+  SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or pglite; embedded reads
+                                    it when migrating a PGlite directory), created if missing;
+                                    default the database's search_path (usually public)
   SYNCKIT_DATA_DIR                  as --data
   SYNCKIT_TRUST_PROXY               true | false: trust X-Forwarded-For / X-Real-IP (default false)
   SYNCKIT_NODE_ID                   Node identity in a cluster (default random per process)
@@ -269,11 +271,16 @@ function parseHost(setting: string, value: string): string {
 
 function parseStorage(flag: string | undefined, databaseUrl: string | undefined): string {
   if (flag !== undefined) {
-    if (flag === 'memory' || flag === 'embedded') return flag
-    checkUrl('--storage', flag, ['postgres:', 'postgresql:'], '"embedded", "memory" or a postgres:// URL')
+    if (flag === 'memory' || flag === 'embedded' || flag === 'pglite') return flag
+    checkUrl(
+      '--storage',
+      flag,
+      ['postgres:', 'postgresql:'],
+      '"embedded", "pglite", "memory" or a postgres:// URL',
+    )
     return flag
   }
-  // The embedded store (PGlite in the data directory) keeps data across restarts, no service needed.
+  // The embedded store (SQLite in the data directory) keeps data across restarts, no service needed.
   if (databaseUrl === undefined) return 'embedded'
   checkUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:'], 'a postgres:// or postgresql:// URL')
   return databaseUrl

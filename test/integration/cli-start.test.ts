@@ -104,12 +104,11 @@ describe('synckit-engine CLI', () => {
       const start = async () => {
         const run = runCli(['--port', '0', '--host', '127.0.0.1', '--data', dataDir])
         running.push(run)
-        // Creating a PGlite database runs initdb: allow for a slow, shared machine.
         const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
           timeoutMs: 90_000,
           message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
         })
-        expect(run.stdout()).toContain(`embedded (PGlite in ${dataDir})`)
+        expect(run.stdout()).toContain(`embedded (SQLite in ${dataDir})`)
         return { run, url: `ws://127.0.0.1:${match[1]}/ws` }
       }
       const first = await start()

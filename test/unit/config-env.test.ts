@@ -89,6 +89,7 @@ describe('configFromEnv: settings', () => {
     ])
     expect(config).toMatchObject({ port: 0, host: '127.0.0.1', storage: 'memory', dataDir: '/tmp/d' })
     expect(configFromEnv({}, ['--storage', 'postgresql://h/db']).storage).toBe('postgresql://h/db')
+    expect(configFromEnv({}, ['--storage', 'pglite']).storage).toBe('pglite')
     expect(configFromEnv({}, ['--host', '[::1]']).host).toBe('::1')
   })
 
@@ -253,7 +254,7 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
       {},
       ['--storage', 'sqlite'],
       '--storage',
-      'Invalid --storage "sqlite": expected "embedded", "memory" or a postgres:// URL',
+      'Invalid --storage "sqlite": expected "embedded", "pglite", "memory" or a postgres:// URL',
     ],
     [
       'SYNCKIT_TRUST_PROXY',
