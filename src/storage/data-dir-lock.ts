@@ -43,8 +43,10 @@ export async function lockDataDirectory(
   }
   const db = await openSqliteDatabase(join(dir, LOCK_FILE), options.driver)
   try {
-    // A held lock answers SQLITE_BUSY at once (no busy timeout is set): never wait for a holder.
-    // The journal stays in memory: the transaction never writes, and no file is left behind.
+    // A held lock answers SQLITE_BUSY at once: never wait for a holder (better-sqlite3 would
+    // wait 5 s by default). The journal stays in memory: the transaction never writes, and no
+    // file is left behind.
+    db.exec('pragma busy_timeout = 0')
     db.exec('pragma journal_mode = memory')
     db.exec('begin exclusive')
   } catch (error) {

@@ -23,7 +23,7 @@ export type DataDirState =
 
 /** Top-level entries of a Postgres data directory (what a PGlite store writes). */
 const POSTGRES_ENTRY =
-  /^(PG_VERSION|base|global|pg_[a-z_]+|postgresql(\.auto)?\.conf|postmaster\.(pid|opts))$/
+  /^(PG_VERSION|base|global|pg_[a-z_]+(\.conf)?|postgresql(\.auto)?\.conf|postmaster\.(pid|opts))$/
 const OWN_ENTRY = new RegExp(
   `^(${[LOCK_FILE, HOLDER_FILE, FORMAT_FILE, SQLITE_FILE].map((f) => f.replaceAll('.', '\\.')).join('|')})(-wal|-shm|-journal|\\.[0-9a-f]+\\.tmp|\\.partial.*)?$`,
 )

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -7,6 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createSyncClient } from '../../src/client/index.js'
 import type { SyncClient } from '../../src/client/types.js'
+import { FORMAT_FILE } from '../../src/storage/layout.js'
+import { createPgliteStore } from '../../src/storage/pglite.js'
+import { register } from '../../src/testing/store-fixtures.js'
 import { waitFor, within } from '../helpers/wait-for.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -140,6 +143,51 @@ describe('synckit-engine CLI', () => {
       expect(reader.get('kept')).toEqual({ title: 'survives', n: 0, empty: '' })
       second.run.child.kill('SIGTERM')
       expect(await within(second.run.exit, 20_000, 'second exit')).toBe(0)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 240_000)
+
+  it('upgrading: a PGlite data directory from an earlier version is migrated to SQLite at startup', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'synckit-cli-upgrade-'))
+    try {
+      // What `npm start` wrote before the SQLite store: PGlite files and no format marker.
+      const pglite = await createPgliteStore({ dataDir })
+      await pglite.save([
+        {
+          documentId: 'old-doc',
+          registers: [
+            register('title', 'from PGlite', { ms: 1 }),
+            register('gone', null, { ms: 2, deleted: true }),
+          ],
+          clock: { 'node-a': 2 },
+        },
+      ])
+      await pglite.close()
+      await rm(join(dataDir, FORMAT_FILE))
+
+      const run = runCli(['--port', '0', '--host', '127.0.0.1', '--data', dataDir])
+      running.push(run)
+      const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
+        timeoutMs: 120_000,
+        message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
+      })
+      expect(run.stdout()).toMatch(/migrated 1 documents .*pglite-backup/)
+      const reader = createSyncClient({
+        url: match[0],
+        WebSocket,
+        reconnect: false,
+        requestTimeoutMs: 10_000,
+      })
+      clients.push(reader)
+      await within(reader.connect(), 10_000, 'connect')
+      await within(reader.subscribe('old-doc'), 10_000, 'subscribe')
+      expect(reader.get('old-doc')).toEqual({ title: 'from PGlite' })
+      run.child.kill('SIGTERM')
+      expect(await within(run.exit, 20_000, 'exit')).toBe(0)
+      expect(JSON.parse(await readFile(join(dataDir, FORMAT_FILE), 'utf8'))).toMatchObject({
+        store: 'sqlite',
+      })
     } finally {
       await rm(dataDir, { recursive: true, force: true })
     }

@@ -88,27 +88,25 @@ describe('embedded data directory lock (real processes)', () => {
     expect(bUrl).toBeUndefined()
   }, 300_000)
 
-  it('a live holder: the second start exits non-zero naming the directory and the holder pid', async () => {
-    const dir = await dataDir()
-    const a = await startNode({
-      nodeId: 'live-a',
-      storage: 'embedded',
-      dataDir: dir,
-      startupTimeoutMs: STARTUP_MS,
-    })
-    await write(a.url, 'kept', 'yes')
-    const b = spawnNode({ nodeId: 'live-b', storage: 'embedded', dataDir: dir })
-    const code = await within(b.exit, STARTUP_MS, 'the second server to exit')
-    expect(code).not.toBe(0)
-    expect(code).not.toBeNull()
-    expect(b.stderr()).toContain(resolve(dir))
-    expect(b.stderr()).toContain(`process ${a.child.pid}`)
-    expect(b.stdout()).not.toContain('ws://')
-    // The holder is unaffected.
-    expect(await readThrough(a.url, 'sdk', [DOC])).toEqual({ [DOC]: { kept: 'yes' } })
-    await a.kill('SIGTERM')
-    expect(await a.exit).toBe(0)
-  }, 300_000)
+  // The default store (SQLite) and PGlite take the same lock.
+  for (const storage of ['embedded', 'pglite']) {
+    it(`a live holder (--storage ${storage}): the second start exits non-zero naming the directory and the holder pid`, async () => {
+      const dir = await dataDir()
+      const a = await startNode({ nodeId: 'live-a', storage, dataDir: dir, startupTimeoutMs: STARTUP_MS })
+      await write(a.url, 'kept', 'yes')
+      const b = spawnNode({ nodeId: 'live-b', storage, dataDir: dir })
+      const code = await within(b.exit, 60_000, 'the second server to exit')
+      expect(code).not.toBe(0)
+      expect(code).not.toBeNull()
+      expect(b.stderr()).toContain(resolve(dir))
+      expect(b.stderr()).toContain(`process ${a.child.pid}`)
+      expect(b.stdout()).not.toContain('ws://')
+      // The holder is unaffected.
+      expect(await readThrough(a.url, 'sdk', [DOC])).toEqual({ [DOC]: { kept: 'yes' } })
+      await a.kill('SIGTERM')
+      expect(await a.exit).toBe(0)
+    }, 300_000)
+  }
 
   it('a stale lock (holder SIGKILLed): the next start takes it over and the data is intact', async () => {
     const dir = await dataDir()
@@ -131,7 +129,7 @@ describe('embedded data directory lock (real processes)', () => {
     expect(await readThrough(b.url, 'sdk', [DOC])).toEqual({ [DOC]: { acked: 'before the kill' } })
     // And B now holds the directory: a third start is refused, naming B.
     const c = spawnNode({ nodeId: 'stale-c', storage: 'embedded', dataDir: dir })
-    expect(await within(c.exit, STARTUP_MS, 'the third server to exit')).not.toBe(0)
+    expect(await within(c.exit, 60_000, 'the third server to exit')).not.toBe(0)
     expect(c.stderr()).toContain(`process ${b.child.pid}`)
     await b.kill('SIGTERM')
     expect(await b.exit).toBe(0)

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { DocumentSnapshot, JsonValue } from '../../src/crdt/types.js'
@@ -9,6 +8,7 @@ import { StoreError } from '../../src/storage/errors.js'
 import { createPgliteStore } from '../../src/storage/pglite.js'
 import type { SqlDocumentStore } from '../../src/storage/sql-store.js'
 import { register, sorted } from '../../src/testing/store-fixtures.js'
+import { ackedBeforeSigkill, importFrom } from '../helpers/kill-after-ack.js'
 
 // Creating a PGlite database runs initdb in WebAssembly: tens of seconds on a loaded machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 })
@@ -60,42 +60,12 @@ describe('PGlite store (data directory)', () => {
 
   it('every acked save survives SIGKILL of the process', async () => {
     const data = join(dir, 'crash')
-    const child = join(dir, 'child.mts')
-    const module = resolve(import.meta.dirname, '../../src/storage/pglite.ts')
-    await writeFile(
-      child,
-      `import { createPgliteStore } from ${JSON.stringify(module)}
-const store = await createPgliteStore({ dataDir: process.argv[2] })
-for (let i = 0; ; i++) {
-  const r = { field: 'f', value: i, deleted: false, stamp: { ms: i, counter: 0, node: 'n' }, dot: { node: 'n', seq: i } }
-  await store.save([{ documentId: 'doc-' + i, registers: [r], clock: { n: i } }])
-  process.stdout.write('acked ' + i + '\\n')
-}
-`,
-    )
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, data], {
-      cwd: resolve(import.meta.dirname, '../..'),
+    const acked = await ackedBeforeSigkill({
+      scratchDir: dir,
+      dataDir: data,
+      imports: importFrom('createPgliteStore', 'src/storage/pglite.ts'),
+      openStore: 'createPgliteStore({ dataDir })',
     })
-    const acked = await new Promise<number>((done, fail) => {
-      let last = -1
-      let buffer = ''
-      proc.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString()
-        for (const m of buffer.matchAll(/acked (\d+)\n/g)) last = Number(m[1])
-        if (last >= 20) {
-          proc.kill('SIGKILL')
-          done(last)
-        }
-      })
-      let stderr = ''
-      proc.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString()
-      })
-      proc.on('exit', (code, signal) => {
-        if (signal !== 'SIGKILL') fail(new Error(`child exited early (${code}): ${stderr}`))
-      })
-    })
-    await new Promise((done) => proc.once('close', done))
     const reopened = await createPgliteStore({ dataDir: data })
     try {
       for (let i = 0; i <= acked; i++) expect((await reopened.load(`doc-${i}`))?.registers[0]?.value).toBe(i)
