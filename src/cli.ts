@@ -106,6 +106,7 @@ async function createStore(config: CliConfig): Promise<DocumentStore | undefined
     return createSqliteStore({
       dataDir: config.dataDir,
       ...(config.pgSchema === undefined ? {} : { pgliteSchema: config.pgSchema }),
+      ...(config.sqliteSynchronous === undefined ? {} : { synchronous: config.sqliteSynchronous }),
       log: (message) => console.log(`synckit-engine: ${message}`),
     })
   }

@@ -27,6 +27,8 @@ export interface CliConfig {
   pgSchema?: string
   /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
   redisPrefix?: string
+  /** `SYNCKIT_SQLITE_SYNCHRONOUS`: durability of the embedded SQLite store's commits (default normal). */
+  sqliteSynchronous?: 'full' | 'normal'
 }
 
 /** A setting with an unusable value; `setting` names the env variable or flag. */
@@ -78,6 +80,9 @@ Environment:
                                     it when migrating a PGlite directory), created if missing;
                                     default the database's search_path (usually public)
   SYNCKIT_DATA_DIR                  as --data
+  SYNCKIT_SQLITE_SYNCHRONOUS        normal | full: embedded store commits (default normal: an acked
+                                    write survives the process being killed; full: a power cut too,
+                                    one fsync per commit)
   SYNCKIT_TRUST_PROXY               true | false: trust X-Forwarded-For / X-Real-IP (default false)
   SYNCKIT_NODE_ID                   Node identity in a cluster (default random per process)
   SYNCKIT_EXPOSE_DOCUMENT_IDS       true | false: list document ids in GET /health (default false)
@@ -134,6 +139,11 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     )
   }
 
+  const sqliteSynchronous = read('SYNCKIT_SQLITE_SYNCHRONOUS')?.toLowerCase()
+  if (sqliteSynchronous !== undefined && sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') {
+    throw invalid('SYNCKIT_SQLITE_SYNCHRONOUS', sqliteSynchronous, 'expected normal or full')
+  }
+
   const server: SyncServerOptions = { auth: authOptions(env, read, mode) }
   const nodeId = read('SYNCKIT_NODE_ID')
   if (nodeId !== undefined) {
@@ -173,6 +183,7 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   if (redisUrl !== undefined) config.redisUrl = redisUrl
   if (pgSchema !== undefined) config.pgSchema = pgSchema
   if (redisPrefix !== undefined) config.redisPrefix = redisPrefix
+  if (sqliteSynchronous !== undefined) config.sqliteSynchronous = sqliteSynchronous
   return config
 }
 

@@ -8,9 +8,12 @@ import type { SqliteDatabase, SqliteRow, SqliteStatement } from './sqlite-driver
 import { sqliteError } from './sqlite-driver.js'
 
 /**
- * `full` (default): every commit is fsynced before `save` resolves, so an acked write survives a
- * power cut (on a disk that honours flushes). `normal`: written to the OS at commit, fsynced at
- * checkpoints; an acked write survives the process being killed, not a power cut.
+ * `normal` (default): a commit is written to the OS before `save` resolves and fsynced at the next
+ * checkpoint: an acked write survives the process being killed (SIGKILL, OOM, crash), and a power
+ * cut leaves a consistent database that may lack the last commits. `full`: every commit is also
+ * fsynced before `save` resolves, so an acked write survives a power cut (on a disk that honours
+ * flushes); the fsync runs on the event loop (the bindings are synchronous), see
+ * docs/benchmarks.md for what it costs.
  */
 export type SqliteSynchronous = 'full' | 'normal'
 
@@ -99,7 +102,7 @@ export class SqliteDocumentStore implements DocumentStore {
     this.#onClose = options.onClose
     try {
       db.exec('pragma journal_mode = wal')
-      db.exec(`pragma synchronous = ${options.synchronous === 'normal' ? 'normal' : 'full'}`)
+      db.exec(`pragma synchronous = ${options.synchronous === 'full' ? 'full' : 'normal'}`)
       migrateSchema(db)
       this.#sql = {
         clock: db.prepare('select clock from synckit_documents where document_id = ?'),

@@ -5,7 +5,7 @@ import { SqliteDocumentStore, type SqliteSynchronous } from './sqlite-store.js'
 export interface SqliteStoreOptions {
   /** Data directory (created if missing; default `./synckit-data`), or `memory://` for a throwaway store. */
   dataDir?: string
-  /** Default `full`: an acked write survives a power cut. See `SqliteSynchronous`. */
+  /** Default `normal`: an acked write survives the process being killed; `full`: a power cut too. See `SqliteSynchronous`. */
   synchronous?: SqliteSynchronous
   /** SQLite binding; default the first this runtime loads (bun:sqlite, better-sqlite3, node:sqlite). */
   driver?: SqliteDriverName
