@@ -44,6 +44,23 @@ function runCli(args: string[], env: Record<string, string> = {}): Run {
   return { child, stdout: () => out, stderr: () => err, exit }
 }
 
+/** The `ws://127.0.0.1:<port>/ws` match of the run's banner, once printed. */
+function banner(run: Run, timeoutMs: number): Promise<RegExpExecArray> {
+  return waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
+    timeoutMs,
+    message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
+  })
+}
+
+/** A client (SDK dialect) connected to `url` and subscribed to `documentId`; closed after the test. */
+async function subscribedClient(url: string, documentId: string): Promise<SyncClient> {
+  const client = createSyncClient({ url, WebSocket, reconnect: false, requestTimeoutMs: 10_000 })
+  clients.push(client)
+  await within(client.connect(), 10_000, `connect ${url}`)
+  await within(client.subscribe(documentId), 10_000, `subscribe ${documentId}`)
+  return client
+}
+
 const running: Run[] = []
 const clients: SyncClient[] = []
 afterEach(async () => {
@@ -58,10 +75,7 @@ describe('synckit-engine CLI', () => {
   it('starts on the port it reports, serves health and clients, and exits 0 on SIGTERM', async () => {
     const run = runCli(['--port', '0', '--host', '127.0.0.1', '--storage', 'memory'])
     running.push(run)
-    const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
-      timeoutMs: 20_000,
-      message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
-    })
+    const match = await banner(run, 20_000)
     const port = Number(match[1])
     expect(port).toBeGreaterThan(0)
     expect(run.stdout()).toContain(`http://127.0.0.1:${port}/health`)
@@ -107,23 +121,12 @@ describe('synckit-engine CLI', () => {
       const start = async () => {
         const run = runCli(['--port', '0', '--host', '127.0.0.1', '--data', dataDir])
         running.push(run)
-        const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
-          timeoutMs: 90_000,
-          message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
-        })
+        const match = await banner(run, 90_000)
         expect(run.stdout()).toContain(`embedded (SQLite in ${dataDir})`)
         return { run, url: `ws://127.0.0.1:${match[1]}/ws` }
       }
       const first = await start()
-      const writer = createSyncClient({
-        url: first.url,
-        WebSocket,
-        reconnect: false,
-        requestTimeoutMs: 10_000,
-      })
-      clients.push(writer)
-      await within(writer.connect(), 10_000, 'connect')
-      await within(writer.subscribe('kept'), 10_000, 'subscribe')
+      const writer = await subscribedClient(first.url, 'kept')
       // Resolves on the durable ack: the write is in the store.
       await within(writer.setMany('kept', { title: 'survives', n: 0, empty: '' }), 10_000, 'write')
       writer.close()
@@ -131,15 +134,7 @@ describe('synckit-engine CLI', () => {
       expect(await within(first.run.exit, 20_000, 'first exit')).toBe(0)
 
       const second = await start()
-      const reader = createSyncClient({
-        url: second.url,
-        WebSocket,
-        reconnect: false,
-        requestTimeoutMs: 10_000,
-      })
-      clients.push(reader)
-      await within(reader.connect(), 10_000, 'connect again')
-      await within(reader.subscribe('kept'), 10_000, 'subscribe again')
+      const reader = await subscribedClient(second.url, 'kept')
       expect(reader.get('kept')).toEqual({ title: 'survives', n: 0, empty: '' })
       second.run.child.kill('SIGTERM')
       expect(await within(second.run.exit, 20_000, 'second exit')).toBe(0)
@@ -168,20 +163,9 @@ describe('synckit-engine CLI', () => {
 
       const run = runCli(['--port', '0', '--host', '127.0.0.1', '--data', dataDir])
       running.push(run)
-      const match = await waitFor(() => /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(run.stdout()), {
-        timeoutMs: 120_000,
-        message: `the banner (stdout: ${run.stdout()} stderr: ${run.stderr()})`,
-      })
+      const match = await banner(run, 120_000)
       expect(run.stdout()).toMatch(/migrated 1 documents .*pglite-backup/)
-      const reader = createSyncClient({
-        url: match[0],
-        WebSocket,
-        reconnect: false,
-        requestTimeoutMs: 10_000,
-      })
-      clients.push(reader)
-      await within(reader.connect(), 10_000, 'connect')
-      await within(reader.subscribe('old-doc'), 10_000, 'subscribe')
+      const reader = await subscribedClient(match[0], 'old-doc')
       expect(reader.get('old-doc')).toEqual({ title: 'from PGlite' })
       run.child.kill('SIGTERM')
       expect(await within(run.exit, 20_000, 'exit')).toBe(0)

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { SyncClient } from '../../src/client/types.js'
 import { makeClient, readThrough } from '../cluster/support.js'
-import { killAll, type SpawnedNode, spawnNode, startNode } from '../helpers/node-process.js'
+import { killAll, type NodeProcess, type SpawnedNode, spawnNode, startNode } from '../helpers/node-process.js'
 import { waitFor, within } from '../helpers/wait-for.js'
 
 /**
@@ -41,6 +41,10 @@ async function write(url: string, field: string, value: string): Promise<void> {
   client.close()
 }
 
+function start(nodeId: string, dir: string, storage = 'embedded'): Promise<NodeProcess> {
+  return startNode({ nodeId, storage, dataDir: dir, startupTimeoutMs: STARTUP_MS })
+}
+
 /** Waits until the spawned server prints its banner (resolves its ws URL) or exits (undefined). */
 async function bannerOrExit(node: SpawnedNode): Promise<string | undefined> {
   const found = await waitFor(
@@ -57,12 +61,7 @@ async function bannerOrExit(node: SpawnedNode): Promise<string | undefined> {
 describe('embedded data directory lock (real processes)', () => {
   it("the issue's scenario: a second server on the directory cannot make acked writes disappear", async () => {
     const dir = await dataDir()
-    const a = await startNode({
-      nodeId: 'lock-a',
-      storage: 'embedded',
-      dataDir: dir,
-      startupTimeoutMs: STARTUP_MS,
-    })
+    const a = await start('lock-a', dir)
     await write(a.url, 'a1', 'before B')
 
     const b = spawnNode({ nodeId: 'lock-b', storage: 'embedded', dataDir: dir })
@@ -75,12 +74,7 @@ describe('embedded data directory lock (real processes)', () => {
       b.child.kill('SIGTERM')
       await within(b.exit, 30_000, 'B to stop')
     }
-    const c = await startNode({
-      nodeId: 'lock-c',
-      storage: 'embedded',
-      dataDir: dir,
-      startupTimeoutMs: STARTUP_MS,
-    })
+    const c = await start('lock-c', dir)
     const state = await readThrough(c.url, 'sdk', [DOC])
     await c.kill('SIGTERM')
     expect(state[DOC]).toMatchObject({ a1: 'before B', a2: 'after B' })
@@ -92,7 +86,7 @@ describe('embedded data directory lock (real processes)', () => {
   for (const storage of ['embedded', 'pglite']) {
     it(`a live holder (--storage ${storage}): the second start exits non-zero naming the directory and the holder pid`, async () => {
       const dir = await dataDir()
-      const a = await startNode({ nodeId: 'live-a', storage, dataDir: dir, startupTimeoutMs: STARTUP_MS })
+      const a = await start('live-a', dir, storage)
       await write(a.url, 'kept', 'yes')
       const b = spawnNode({ nodeId: 'live-b', storage, dataDir: dir })
       const code = await within(b.exit, 60_000, 'the second server to exit')
@@ -110,22 +104,12 @@ describe('embedded data directory lock (real processes)', () => {
 
   it('a stale lock (holder SIGKILLed): the next start takes it over and the data is intact', async () => {
     const dir = await dataDir()
-    const a = await startNode({
-      nodeId: 'stale-a',
-      storage: 'embedded',
-      dataDir: dir,
-      startupTimeoutMs: STARTUP_MS,
-    })
+    const a = await start('stale-a', dir)
     await write(a.url, 'acked', 'before the kill')
     await a.kill('SIGKILL')
     expect(a.child.signalCode).toBe('SIGKILL')
 
-    const b = await startNode({
-      nodeId: 'stale-b',
-      storage: 'embedded',
-      dataDir: dir,
-      startupTimeoutMs: STARTUP_MS,
-    })
+    const b = await start('stale-b', dir)
     expect(await readThrough(b.url, 'sdk', [DOC])).toEqual({ [DOC]: { acked: 'before the kill' } })
     // And B now holds the directory: a third start is refused, naming B.
     const c = spawnNode({ nodeId: 'stale-c', storage: 'embedded', dataDir: dir })

@@ -1,9 +1,8 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { DocumentSnapshot, JsonValue } from '../../src/crdt/types.js'
+import type { DocumentSnapshot } from '../../src/crdt/types.js'
 import { DataDirectoryLockedError, StoreError } from '../../src/storage/errors.js'
 import { FORMAT_FILE, SQLITE_FILE } from '../../src/storage/layout.js'
 import { createPgliteStore } from '../../src/storage/pglite.js'
@@ -11,23 +10,19 @@ import { createSqliteStore } from '../../src/storage/sqlite.js'
 import type { SqliteDocumentStore } from '../../src/storage/sqlite-store.js'
 import { register, sorted } from '../../src/testing/store-fixtures.js'
 import { ackedBeforeSigkill, importFrom } from '../helpers/kill-after-ack.js'
+import { bigDocumentRoundTrip, roundTripsAnyKeyAndValue, snapshot } from '../helpers/store-cases.js'
 
 // The migration cases open PGlite (initdb in WebAssembly: seconds, tens on a loaded machine).
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 })
 
-const snapshot = (documentId: string, n: number, ms = 1): DocumentSnapshot => ({
-  documentId,
-  registers: Array.from({ length: n }, (_, i) => register(`f${i}`, i % 2 === 0 ? i : null, { ms: ms + i })),
-  clock: { 'node-a': ms + n },
-})
-
+/** The error `promise` rejects with (the lock error and StoreErrors alike). */
 async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection')
+    },
+    (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
   )
-  if (!(error instanceof Error)) throw new Error(`expected a rejection, got ${String(error)}`)
-  return error
 }
 
 let dir = ''
@@ -247,38 +242,11 @@ describe('SQLite store (memory://)', () => {
     expect(await store.load('partial')).toBeUndefined()
   })
 
-  it('any field name and value round-trips exactly through the database (property)', async () => {
-    const unit = fc.oneof(
-      fc.constantFrom('\u0000', '\ud800', '\udc00', '\u0001', '\\', '"', '😀'),
-      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
-    )
-    const text = fc.string({ unit, maxLength: 8 })
-    const value = fc
-      .oneof(fc.jsonValue({ maxDepth: 2 }), text, fc.dictionary(text, text))
-      .map((v) => v as JsonValue)
-    let run = 0
-    await fc.assert(
-      fc.asyncProperty(
-        text,
-        fc.uniqueArray(fc.tuple(text, value), { selector: ([f]) => f, maxLength: 30 }),
-        async (idSuffix, pairs) => {
-          const documentId = `prop-${run++}-${idSuffix}`
-          const registers = pairs.map(([f, v], i) => register(f, v, { ms: i + 1 }))
-          await store.save([{ documentId, registers, clock: {} }])
-          const loaded = await store.load(documentId)
-          expect(sorted(loaded?.registers ?? [])).toEqual(sorted(JSON.parse(JSON.stringify(registers))))
-        },
-      ),
-      { numRuns: 100 },
-    )
+  it('any field name, document id and value round-trips exactly through the database (property)', async () => {
+    await roundTripsAnyKeyAndValue(store, 100)
   })
 
   it('loads a 10,000-field document', async () => {
-    const registers = Array.from({ length: 10_000 }, (_, i) =>
-      register(`field-${i}`, i % 5 === 0 ? { nested: [i, null, ''] } : `value-${i}`, { ms: i + 1 }),
-    )
-    await store.save([{ documentId: 'big', registers, clock: { 'node-a': 10_000 } }])
-    const loaded = await store.load('big')
-    expect(sorted(loaded?.registers ?? [])).toEqual(sorted(registers))
+    await bigDocumentRoundTrip(store)
   })
 })
