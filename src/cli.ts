@@ -13,6 +13,7 @@ import { createSyncServer, VERSION } from './server/index.js'
 import type { DocumentStore } from './server/options.js'
 import { isValidNodeId } from './storage/codec.js'
 import { createPgliteStore } from './storage/pglite.js'
+import { createSqliteStore } from './storage/sqlite.js'
 import { loadDemoFiles } from './web/demo-files.js'
 
 const FORCE_EXIT_MS = 10_000
@@ -97,17 +98,29 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
 }
 
-/** `embedded`: PGlite in the data directory (the default); a postgres:// URL; or `memory`. */
+/**
+ * `embedded`: SQLite in the data directory (the default; a PGlite directory is migrated to it),
+ * `pglite`, a postgres:// URL, or `memory`. Embedded stores lock the directory to this process.
+ */
 async function createStore(config: CliConfig): Promise<DocumentStore | undefined> {
   if (config.storage === 'memory') return undefined
   const schema = config.pgSchema === undefined ? {} : { schema: config.pgSchema }
-  if (config.storage === 'embedded') return createPgliteStore({ dataDir: config.dataDir, ...schema })
+  if (config.storage === 'embedded') {
+    return createSqliteStore({
+      dataDir: config.dataDir,
+      ...(config.pgSchema === undefined ? {} : { pgliteSchema: config.pgSchema }),
+      ...(config.sqliteSynchronous === undefined ? {} : { synchronous: config.sqliteSynchronous }),
+      log: (message) => console.log(`synckit-engine: ${message}`),
+    })
+  }
+  if (config.storage === 'pglite') return createPgliteStore({ dataDir: config.dataDir, ...schema })
   return createPostgresStore({ url: config.storage, ...schema })
 }
 
 function describeStorage(config: CliConfig): string {
   if (config.storage === 'memory') return 'memory'
-  if (config.storage === 'embedded') return `embedded (PGlite in ${config.dataDir})`
+  if (config.storage === 'embedded') return `embedded (SQLite in ${config.dataDir})`
+  if (config.storage === 'pglite') return `embedded (PGlite in ${config.dataDir})`
   // Never print a password that came with the URL.
   return config.storage.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')
 }

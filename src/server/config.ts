@@ -15,8 +15,8 @@ export interface CliConfig {
   server: SyncServerOptions
   port: number
   host: string
-  /** `embedded` (PGlite in `dataDir`, the default), `memory`, or a postgres:// URL. */
-  storage: 'embedded' | 'memory' | string
+  /** `embedded` (SQLite in `dataDir`, the default), `pglite` (in `dataDir`), `memory`, or a postgres:// URL. */
+  storage: 'embedded' | 'pglite' | 'memory' | string
   /** Where an embedded store keeps its files. */
   dataDir: string
   mode: RunMode
@@ -31,6 +31,8 @@ export interface CliConfig {
   pgSchema?: string
   /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
   redisPrefix?: string
+  /** `SYNCKIT_SQLITE_SYNCHRONOUS`: durability of the embedded SQLite store's commits (default normal). */
+  sqliteSynchronous?: 'full' | 'normal'
 }
 
 /** A setting with an unusable value; `setting` names the env variable or flag. */
@@ -53,8 +55,9 @@ Options:
   --host <addr>      Address to bind (env HOST). Default 127.0.0.1 (this machine only) in
                      development and test mode, 0.0.0.0 (every interface) in production;
                      HOST=0.0.0.0 exposes a development server
-  --storage <s>      embedded (PGlite in --data), memory, or a postgres:// URL
-                     (env DATABASE_URL; default embedded)
+  --storage <s>      embedded (SQLite in --data), pglite (PGlite in --data), memory, or a
+                     postgres:// URL (env DATABASE_URL; default embedded). One process per
+                     data directory; a PGlite directory is migrated to SQLite by embedded
   --data <dir>       Data directory for embedded storage (env SYNCKIT_DATA_DIR, default ./synckit-data)
   --demo             Serve the collaborative demo at / to browsers (always on in development mode)
   -h, --help         Show this help
@@ -80,9 +83,13 @@ Environment:
   REDIS_URL                         redis:// URL for multi-node fan-out
   REDIS_CHANNEL_PREFIX              Prefix of the Redis channels (default synckit:); nodes of one
                                     cluster share it, other deployments on the same Redis use another
-  SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or embedded), created if
-                                    missing; default the database's search_path (usually public)
+  SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or pglite; embedded reads
+                                    it when migrating a PGlite directory), created if missing;
+                                    default the database's search_path (usually public)
   SYNCKIT_DATA_DIR                  as --data
+  SYNCKIT_SQLITE_SYNCHRONOUS        normal | full: embedded store commits (default normal: an acked
+                                    write survives the process being killed; full: a power cut too,
+                                    one fsync per commit)
   SYNCKIT_TRUST_PROXY               Proxies allowed to name the client address (X-Forwarded-For, or
                                     X-Real-IP without it) for per-IP limits: false (default), true
                                     (one proxy), a number of proxies, or a comma-separated list of
@@ -146,6 +153,11 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     )
   }
 
+  const sqliteSynchronous = read('SYNCKIT_SQLITE_SYNCHRONOUS')?.toLowerCase()
+  if (sqliteSynchronous !== undefined && sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') {
+    throw invalid('SYNCKIT_SQLITE_SYNCHRONOUS', sqliteSynchronous, 'expected normal or full')
+  }
+
   const server: SyncServerOptions = { auth: authOptions(env, read, mode) }
   const nodeId = read('SYNCKIT_NODE_ID')
   if (nodeId !== undefined) {
@@ -193,6 +205,7 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   if (redisUrl !== undefined) config.redisUrl = redisUrl
   if (pgSchema !== undefined) config.pgSchema = pgSchema
   if (redisPrefix !== undefined) config.redisPrefix = redisPrefix
+  if (sqliteSynchronous !== undefined) config.sqliteSynchronous = sqliteSynchronous
   return config
 }
 
@@ -297,11 +310,16 @@ function parseHost(setting: string, value: string): string {
 
 function parseStorage(flag: string | undefined, databaseUrl: string | undefined): string {
   if (flag !== undefined) {
-    if (flag === 'memory' || flag === 'embedded') return flag
-    checkUrl('--storage', flag, ['postgres:', 'postgresql:'], '"embedded", "memory" or a postgres:// URL')
+    if (flag === 'memory' || flag === 'embedded' || flag === 'pglite') return flag
+    checkUrl(
+      '--storage',
+      flag,
+      ['postgres:', 'postgresql:'],
+      '"embedded", "pglite", "memory" or a postgres:// URL',
+    )
     return flag
   }
-  // The embedded store (PGlite in the data directory) keeps data across restarts, no service needed.
+  // The embedded store (SQLite in the data directory) keeps data across restarts, no service needed.
   if (databaseUrl === undefined) return 'embedded'
   checkUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:'], 'a postgres:// or postgresql:// URL')
   return databaseUrl

@@ -1,7 +1,14 @@
-// Driver-free exports: importing this never loads `postgres` or PGlite (PGlite loads on first use).
+// Driver-free exports: importing this never loads `postgres`, PGlite or a SQLite binding (each loads on first use).
 export { isValidNodeId, NODE_ID } from './codec.js'
 export type { SqlDriver, SqlQueryable, SqlRow } from './driver.js'
-export { StoreError, type StoreErrorCode } from './errors.js'
+export { DataDirectoryLockedError, type LockHolder, StoreError, type StoreErrorCode } from './errors.js'
+export {
+  DATA_DIR_FORMAT_VERSION,
+  type DataDirFormat,
+  type EmbeddedStoreKind,
+  FORMAT_FILE,
+  SQLITE_FILE,
+} from './layout.js'
 export {
   LATEST_SCHEMA_VERSION,
   MIGRATIONS,
@@ -12,3 +19,11 @@ export {
 export { createPgliteStore, type PgliteStoreOptions } from './pglite.js'
 export { createPgliteDriver, type PgliteDriverOptions, pgliteDriver } from './pglite-driver.js'
 export { SqlDocumentStore, type SqlDocumentStoreOptions, type SqlStoreStats } from './sql-store.js'
+export { createSqliteStore, type SqliteStoreOptions } from './sqlite.js'
+export type { SqliteDriverName } from './sqlite-driver.js'
+export {
+  SQLITE_SCHEMA_VERSION,
+  SqliteDocumentStore,
+  type SqliteStoreStats,
+  type SqliteSynchronous,
+} from './sqlite-store.js'

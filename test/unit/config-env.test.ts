@@ -112,6 +112,9 @@ describe('configFromEnv: settings', () => {
     ])
     expect(config).toMatchObject({ port: 0, host: '127.0.0.1', storage: 'memory', dataDir: '/tmp/d' })
     expect(configFromEnv({}, ['--storage', 'postgresql://h/db']).storage).toBe('postgresql://h/db')
+    expect(configFromEnv({}, ['--storage', 'pglite']).storage).toBe('pglite')
+    expect(configFromEnv({ SYNCKIT_SQLITE_SYNCHRONOUS: 'FULL' }).sqliteSynchronous).toBe('full')
+    expect(configFromEnv({}).sqliteSynchronous).toBeUndefined()
     expect(configFromEnv({}, ['--host', '[::1]']).host).toBe('::1')
   })
 
@@ -295,7 +298,14 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
       {},
       ['--storage', 'sqlite'],
       '--storage',
-      'Invalid --storage "sqlite": expected "embedded", "memory" or a postgres:// URL',
+      'Invalid --storage "sqlite": expected "embedded", "pglite", "memory" or a postgres:// URL',
+    ],
+    [
+      'SYNCKIT_SQLITE_SYNCHRONOUS',
+      { SYNCKIT_SQLITE_SYNCHRONOUS: 'off' },
+      [],
+      'SYNCKIT_SQLITE_SYNCHRONOUS',
+      'Invalid SYNCKIT_SQLITE_SYNCHRONOUS "off": expected normal or full',
     ],
     [
       'SYNCKIT_TRUST_PROXY',
