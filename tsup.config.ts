@@ -9,6 +9,7 @@ const entry = {
   node: 'adapters/node.ts',
   bun: 'adapters/bun.ts',
   deno: 'adapters/deno.ts',
+  cloudflare: 'adapters/cloudflare.ts',
   postgres: 'adapters/postgres.ts',
   redis: 'adapters/redis.ts',
 }

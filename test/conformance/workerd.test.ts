@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DocumentSnapshot } from '../../src/crdt/types.js'
+import type { DocumentStore, ListDocumentsOptions } from '../../src/server/options.js'
+import { defineDocumentStoreConformance } from '../../src/testing/index.js'
+import { bundleWorker, NODE_ONLY_PACKAGES, type RunningWorker, runWorker } from '../runtimes/workerd.js'
+import { type ConformanceTarget, defineConformanceSuite } from './suite.js'
+
+/**
+ * `synckit-engine/cloudflare` in real workerd (miniflare): the transport conformance suite through
+ * the Worker and a Durable Object (test/runtimes/cloudflare-worker.ts), and the DocumentStore
+ * conformance suite on `DurableObjectSqlStore` over the object's own SQLite.
+ */
+
+const FIXTURE = 'test/runtimes/cloudflare-worker.ts'
+const DURABLE_OBJECTS = {
+  SYNC: { className: 'ConformanceObject', useSQLite: true },
+  STORE: { className: 'StoreProbe', useSQLite: true },
+}
+
+let bundle: Promise<string> | undefined
+function fixture(): Promise<RunningWorker> {
+  bundle ??= bundleWorker(FIXTURE)
+  return bundle.then((code) => runWorker(code, { durableObjects: DURABLE_OBJECTS }))
+}
+
+async function startWorkerd(): Promise<ConformanceTarget> {
+  const worker = await fixture()
+  return {
+    url: `${worker.wsOrigin}/ws`,
+    httpUrl: worker.httpUrl,
+    async stop() {
+      try {
+        const response = await fetch(`${worker.httpUrl}/__shutdown`, { method: 'POST' })
+        if (response.status !== 204) throw new Error(`shutdown answered ${response.status}`)
+      } finally {
+        await worker.dispose()
+      }
+    },
+  }
+}
+
+defineConformanceSuite('workerd (Durable Object, hibernatable WebSockets)', startWorkerd, {
+  sendBuffer: false,
+})
+
+/** A DocumentStore whose every call runs on a `DurableObjectSqlStore` inside workerd. */
+class WorkerdStore implements DocumentStore {
+  constructor(
+    private readonly httpUrl: string,
+    private readonly object: string,
+  ) {}
+
+  load(documentId: string): Promise<DocumentSnapshot | undefined> {
+    return this.#call<DocumentSnapshot | null>('load', documentId).then((result) => result ?? undefined)
+  }
+
+  save(documents: readonly DocumentSnapshot[]): Promise<void> {
+    return this.#call('save', documents).then(() => undefined)
+  }
+
+  list(options?: ListDocumentsOptions): Promise<string[]> {
+    return this.#call('list', options ?? {})
+  }
+
+  delete(documentId: string): Promise<boolean> {
+    return this.#call('delete', documentId)
+  }
+
+  async #call<T>(op: string, ...args: unknown[]): Promise<T> {
+    const response = await fetch(`${this.httpUrl}/__store/${this.object}`, {
+      method: 'POST',
+      body: JSON.stringify({ op, args }),
+    })
+    const body = (await response.json()) as { result?: T; error?: string }
+    if (!response.ok) throw new Error(`${op} failed in workerd: ${body.error ?? response.status}`)
+    return body.result as T
+  }
+}
+
+describe('DurableObjectSqlStore in workerd', () => {
+  let worker: RunningWorker | undefined
+  beforeAll(async () => {
+    worker = await fixture()
+  }, 60_000)
+  afterAll(() => worker?.dispose())
+
+  // Each case gets an object of its own: a fresh, empty SQLite database.
+  defineDocumentStoreConformance({ describe, it, expect }, 'Durable Object SQLite', async () => {
+    if (!worker) throw new Error('workerd did not start')
+    return { store: new WorkerdStore(worker.httpUrl, randomUUID()), cleanup: async () => {} }
+  })
+
+  it('refuses an invalid register with a QUERY_ERROR and keeps what it had', async () => {
+    if (!worker) throw new Error('workerd did not start')
+    const store = new WorkerdStore(worker.httpUrl, randomUUID())
+    const register = {
+      field: 'f',
+      value: 1,
+      deleted: false,
+      stamp: { ms: 1, counter: 0, node: 'n' },
+      dot: { node: 'n', seq: 1 },
+    }
+    await store.save([{ documentId: 'd', registers: [register], clock: { n: 1 } }])
+    const bad = { ...register, value: 2, stamp: { ms: 2, counter: 0, node: 'not a node id' } }
+    await expect(store.save([{ documentId: 'd', registers: [bad], clock: {} }])).rejects.toThrow(
+      /invalid stamp node id/,
+    )
+    expect((await store.load('d'))?.registers).toEqual([register])
+  })
+})
+
+describe('synckit-engine/cloudflare bundles for workerd without Node', () => {
+  it('has no import of a Node built-in or a Node-only package', async () => {
+    const code = await bundleWorker('adapters/cloudflare.ts')
+    expect(code).toMatch(/SyncDurableObject = class/)
+    for (const name of ['node:', ...NODE_ONLY_PACKAGES]) expect(code).not.toContain(`from "${name}`)
+  })
+
+  it('the check refuses a Node import (negative control: the ws adapter)', async () => {
+    await expect(bundleWorker('adapters/ws.ts')).rejects.toThrow(/Node-only import "node:http"/)
+  })
+})
