@@ -101,9 +101,6 @@ function upgradeStatus(url: string): Promise<number> {
   )
 }
 
-const isEcho = (documentId: string) => (frame: Frame) =>
-  frame.type === 'delta' && frame.payload.documentId === documentId
-
 describe('examples/cloudflare in workerd', () => {
   const clients: ConformanceClient[] = []
   const dirs: string[] = []
