@@ -8,7 +8,7 @@ import { signAccessToken } from '../../src/auth/tokens.js'
 import { converge, JSON_VALUES, Scope, SdkPeer } from '../compat/harness.js'
 import { freshClientScenario } from '../compat/scenarios.js'
 import { bundleWorker, type RunningWorker, runWorker } from '../runtimes/workerd.js'
-import { type ClientKind, ConformanceClient, type Frame } from './client.js'
+import { type ClientKind, ConformanceClient } from './client.js'
 import { REPO_ROOT } from './spawn-runtime.js'
 import { sleep, within } from './wait.js'
 
