@@ -10,6 +10,7 @@ const entry = {
   bun: 'adapters/bun.ts',
   deno: 'adapters/deno.ts',
   cloudflare: 'adapters/cloudflare.ts',
+  crossws: 'adapters/crossws.ts',
   postgres: 'adapters/postgres.ts',
   redis: 'adapters/redis.ts',
 }

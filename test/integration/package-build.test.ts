@@ -54,6 +54,7 @@ describe('npm run build', () => {
     expect(typeof (await load('deno')).createDenoHandler).toBe('function')
     expect(typeof (await load('client')).createSyncClient).toBe('function')
     expect(typeof (await load('cloudflare')).createSyncWorker).toBe('function')
+    expect(typeof (await load('crossws')).createCrosswsHooks).toBe('function')
   })
 
   it('dist/cloudflare.js and the chunks it imports name no Node built-in or Node-only package', async () => {
