@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DocumentSnapshot } from '../../src/crdt/types.js'
 import type { DocumentStore, ListDocumentsOptions } from '../../src/server/options.js'
 import { defineDocumentStoreConformance } from '../../src/testing/index.js'
 import { bundleWorker, NODE_ONLY_PACKAGES, type RunningWorker, runWorker } from '../runtimes/workerd.js'
+import { ConformanceClient } from './client.js'
 import { type ConformanceTarget, defineConformanceSuite } from './suite.js'
+import { sleep } from './wait.js'
 
 /**
  * `synckit-engine/cloudflare` in real workerd (miniflare): the transport conformance suite through
@@ -120,4 +122,42 @@ describe('synckit-engine/cloudflare bundles for workerd without Node', () => {
   it('the check refuses a Node import (negative control: the ws adapter)', async () => {
     await expect(bundleWorker('adapters/ws.ts')).rejects.toThrow(/Node-only import "node:http"/)
   })
+})
+
+describe('hibernation with a connection state larger than a socket attachment', () => {
+  let worker: RunningWorker | undefined
+  const clients: ConformanceClient[] = []
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.terminate()
+  })
+  afterAll(() => worker?.dispose())
+
+  it('keeps the state in SQLite and resumes the connection with all its documents', async () => {
+    worker = await fixture()
+    const url = `${worker.wsOrigin}/ws`
+    const many = await ConformanceClient.open(url, 'many', { dialect: 'sdk', encoding: 'json' })
+    const writer = await ConformanceClient.open(url, 'writer', { dialect: 'sdk', encoding: 'binary' })
+    clients.push(many, writer)
+    // 100 ids of 200 characters: about 20 KiB of state, above the 16 KiB an attachment holds.
+    const documents = Array.from(
+      { length: 100 },
+      (_, i) => `big-${String(i).padStart(3, '0')}-${'x'.repeat(192)}`,
+    )
+    for (const documentId of documents) await many.join(documentId)
+    const last = documents[documents.length - 1] ?? ''
+    await writer.join(last)
+    await writer.writeAcked(last, { before: 1 })
+    await many.waitEcho(last, 'before', 1)
+    // The fixture ticks every 200 ms: idle 0.4 s after the last frame, evicted 10 s later.
+    await sleep(13_000)
+    const health = (await (await fetch(`${worker.httpUrl}/health`)).json()) as Record<string, unknown>
+    expect(health.uptime).toBeLessThanOrEqual(2)
+    expect(health.connections).toMatchObject({ totalConnections: 2 })
+
+    const from = many.mark()
+    await writer.writeAcked(last, { after: 2 })
+    await many.waitEcho(last, 'after', 2, { from })
+    await many.writeAcked(documents[0] ?? '', { first: true })
+    expect(many.closeEvent).toBeUndefined()
+  }, 60_000)
 })
