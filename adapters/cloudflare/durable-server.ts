@@ -140,15 +140,7 @@ export class DurableSyncServer {
     this.#timers.wake()
     this.#bySocket.get(socket)?.handle?.closed()
     // Completes the closing handshake (compatibility dates before 2026-04-07 do not do it alone).
-    try {
-      socket.close(code, reason)
-    } catch {
-      try {
-        socket.close()
-      } catch {
-        // Already closed.
-      }
-    }
+    closeQuietly(socket, code, reason)
   }
 
   webSocketError(socket: HibernatableWebSocket): void {

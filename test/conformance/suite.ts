@@ -87,6 +87,23 @@ function expectEcho(client: ConformanceClient, frame: Frame, documentId: string)
   ).toBe(true)
 }
 
+/**
+ * Writes 40 frames of 20 fields of 8 KiB (about 6.5 MB, 12 times the hard limit), each acked;
+ * returns the number of fields.
+ */
+async function writeLargeDocument(writer: ConformanceClient, documentId: string): Promise<number> {
+  const value = 'v'.repeat(8 * 1024)
+  const frames = 40
+  const fieldsPerFrame = 20
+  for (let frame = 0; frame < frames; frame++) {
+    const fields: JsonObject = {}
+    for (let i = 0; i < fieldsPerFrame; i++) fields[`f${frame}-${i}`] = value
+    await writer.writeAcked(documentId, fields)
+  }
+  expect(frames * fieldsPerFrame * value.length).toBeGreaterThan(12 * CONFORMANCE_LIMITS.hardLimit)
+  return frames * fieldsPerFrame
+}
+
 /** Sum of every series of a Prometheus metric, or undefined when it is absent. */
 export function metricValue(text: string, name: string): number | undefined {
   let total: number | undefined
@@ -689,21 +706,13 @@ export function defineConformanceSuite(
         const slowFrom = slow.mark()
         const writerFrom = writer.mark()
         slow.pause()
-        const value = 'v'.repeat(8 * 1024)
-        const frames = 40
-        const fieldsPerFrame = 20 // 40 × 20 × 8 KiB ≈ 6.5 MB, far past the hard limit
-        for (let frame = 0; frame < frames; frame++) {
-          const fields: JsonObject = {}
-          for (let i = 0; i < fieldsPerFrame; i++) fields[`f${frame}-${i}`] = value
-          await writer.writeAcked(doc, fields)
-        }
-        expect(frames * fieldsPerFrame * value.length).toBeGreaterThan(12 * CONFORMANCE_LIMITS.hardLimit)
+        const fieldCount = await writeLargeDocument(writer, doc)
         const isEcho = (f: Frame): boolean => f.type === 'delta' && f.payload.documentId === doc
-        await writer.waitFrames('every echo while the reader stalls', isEcho, frames * fieldsPerFrame, {
+        await writer.waitFrames('every echo while the reader stalls', isEcho, fieldCount, {
           from: writerFrom,
         })
         slow.resume()
-        await slow.waitFrames('every echo once it reads again', isEcho, frames * fieldsPerFrame, {
+        await slow.waitFrames('every echo once it reads again', isEcho, fieldCount, {
           from: slowFrom,
         })
         expect(slow.closeEvent, `${slow.label} was closed`).toBeUndefined()
@@ -718,25 +727,18 @@ export function defineConformanceSuite(
       async () => {
         const doc = documentId('big')
         const writer = await pool.connect('writer', SDK_BINARY)
-        const value = 'v'.repeat(8 * 1024)
-        const frames = 40 // 40 × 20 × 8 KiB ≈ 6.5 MB, 12 times the hard limit
-        for (let frame = 0; frame < frames; frame++) {
-          const fields: JsonObject = {}
-          for (let i = 0; i < 20; i++) fields[`f${frame}-${i}`] = value
-          await writer.writeAcked(doc, fields)
-        }
-        expect(frames * 20 * value.length).toBeGreaterThan(12 * CONFORMANCE_LIMITS.hardLimit)
+        const fieldCount = await writeLargeDocument(writer, doc)
         const reader = await pool.connect('reader', SDK_BINARY)
         const from = reader.mark()
         reader.send('subscribe', { documentId: doc })
         await reader.waitFrames(
           'every field re-sent after sync_response',
           (f) => f.type === 'delta' && f.payload.documentId === doc,
-          frames * 20,
+          fieldCount,
           { from },
         )
         const response = reader.frames.slice(from).find((f) => f.type === 'sync_response')
-        expect(Object.keys((response?.payload.state ?? {}) as JsonObject)).toHaveLength(frames * 20)
+        expect(Object.keys((response?.payload.state ?? {}) as JsonObject)).toHaveLength(fieldCount)
         expect(reader.closeEvent, `${reader.label} was closed`).toBeUndefined()
       },
       60_000,

@@ -1,11 +1,11 @@
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import crossws from 'crossws/adapters/node'
 import { createCrosswsHooks } from '../../adapters/crossws.js'
 import { createRequestListener } from '../../adapters/node.js'
 import { createSyncServer } from '../../src/server/index.js'
 import type { ConformanceTarget } from '../conformance/suite.js'
 import { CONFORMANCE_OPTIONS } from './fixture-options.js'
+import { httpTarget } from './http-target.js'
 
 /**
  * In-process Node with crossws's Node adapter (docs/adapters.md): the hooks take the WebSockets on
@@ -22,18 +22,10 @@ export async function startCrosswsServer(): Promise<ConformanceTarget> {
   const httpServer = createServer(createRequestListener(sync))
   httpServer.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
 
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
-  const { port } = httpServer.address() as AddressInfo
-  return {
-    url: `ws://127.0.0.1:${port}/ws`,
-    httpUrl: `http://127.0.0.1:${port}`,
-    async stop() {
-      await sync.close() // flushes, then closes every socket with 1001
-      await ws.close() // stops crossws's idle sweep
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve())
-        httpServer.closeAllConnections()
-      })
-    },
-  }
+  httpServer.listen(0, '127.0.0.1')
+
+  return httpTarget(httpServer, async () => {
+    await sync.close() // flushes, then closes every socket with 1001
+    await ws.close() // stops crossws's idle sweep
+  })
 }

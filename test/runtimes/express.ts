@@ -1,10 +1,10 @@
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { attachToHttpServer, createRequestListener } from '../../adapters/node.js'
 import { createSyncServer } from '../../src/server/index.js'
 import type { ConformanceTarget } from '../conformance/suite.js'
 import { CONFORMANCE_OPTIONS } from './fixture-options.js'
+import { httpTarget } from './http-target.js'
 
 /** Express 5 (docs/adapters.md): the app's own routes first, the SyncKit routes after them. */
 export async function startExpress(): Promise<ConformanceTarget> {
@@ -18,18 +18,8 @@ export async function startExpress(): Promise<ConformanceTarget> {
   const httpServer: Server = app.listen(0, '127.0.0.1')
   const attached = attachToHttpServer(sync, httpServer) // WebSocket upgrades on /ws
 
-  await new Promise<void>((resolve) => httpServer.once('listening', resolve))
-  const { port } = httpServer.address() as AddressInfo
-  return {
-    url: `ws://127.0.0.1:${port}/ws`,
-    httpUrl: `http://127.0.0.1:${port}`,
-    async stop() {
-      await sync.close()
-      await attached.close()
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve())
-        httpServer.closeAllConnections()
-      })
-    },
-  }
+  return httpTarget(httpServer, async () => {
+    await sync.close()
+    await attached.close()
+  })
 }

@@ -1,9 +1,9 @@
-import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { attachToHttpServer, createRequestListener } from '../../adapters/node.js'
 import { createSyncServer } from '../../src/server/index.js'
 import type { ConformanceTarget } from '../conformance/suite.js'
 import { CONFORMANCE_OPTIONS } from './fixture-options.js'
+import { httpTarget } from './http-target.js'
 
 /** Fastify 5 (docs/adapters.md): requests no route of the app matches go to the SyncKit routes. */
 export async function startFastify(): Promise<ConformanceTarget> {
@@ -19,14 +19,9 @@ export async function startFastify(): Promise<ConformanceTarget> {
   const attached = attachToHttpServer(sync, app.server) // WebSocket upgrades on /ws
   await app.listen({ port: 0, host: '127.0.0.1' })
 
-  const { port } = app.server.address() as AddressInfo
-  return {
-    url: `ws://127.0.0.1:${port}/ws`,
-    httpUrl: `http://127.0.0.1:${port}`,
-    async stop() {
-      await sync.close()
-      await attached.close()
-      await app.close()
-    },
-  }
+  return httpTarget(app.server, async () => {
+    await sync.close()
+    await attached.close()
+    await app.close()
+  })
 }

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { attachToHttpServer } from '../../adapters/node.js'
 import { createSyncServer } from '../../src/server/index.js'
 import type { ConformanceTarget } from '../conformance/suite.js'
 import { CONFORMANCE_OPTIONS } from './fixture-options.js'
+import { httpTarget } from './http-target.js'
 
 /** Hono on `@hono/node-server` (docs/adapters.md): Hono speaks Request/Response, as `sync.fetch` does. */
 export async function startHono(): Promise<ConformanceTarget> {
@@ -17,18 +17,8 @@ export async function startHono(): Promise<ConformanceTarget> {
   const httpServer = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server
   const attached = attachToHttpServer(sync, httpServer) // WebSocket upgrades on /ws
 
-  await new Promise<void>((resolve) => httpServer.once('listening', resolve))
-  const { port } = httpServer.address() as AddressInfo
-  return {
-    url: `ws://127.0.0.1:${port}/ws`,
-    httpUrl: `http://127.0.0.1:${port}`,
-    async stop() {
-      await sync.close()
-      await attached.close()
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve())
-        httpServer.closeAllConnections()
-      })
-    },
-  }
+  return httpTarget(httpServer, async () => {
+    await sync.close()
+    await attached.close()
+  })
 }
