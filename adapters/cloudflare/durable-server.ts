@@ -117,7 +117,7 @@ export class DurableSyncServer {
     this.#ctx.acceptWebSocket(server)
     const upgrade = upgradeRequestOf(request, request.headers.get('cf-connecting-ip') ?? undefined)
     const state: StoredConnection = { v: 1, scope: encodeScope(scope), documents: [] }
-    if (upgrade.url !== undefined) state.url = upgrade.url
+    if (upgrade.url !== undefined) state.url = withoutToken(upgrade.url)
     if (upgrade.remoteAddress !== undefined) state.ip = upgrade.remoteAddress
     const connection = this.#open(server, state, (socket) => this.server.handleConnection(socket, upgrade))
     if (connection.handle?.id) this.#save(connection)
@@ -337,6 +337,13 @@ function closeQuietly(socket: HibernatableWebSocket, code: number, reason: strin
       // Already closed.
     }
   }
+}
+
+/** The upgrade URL as kept with the socket: a `?token=` is not kept (attachments may reach disk). */
+function withoutToken(url: string): string {
+  const parsed = new URL(url, 'http://localhost')
+  parsed.searchParams.delete('token')
+  return parsed.pathname + parsed.search
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

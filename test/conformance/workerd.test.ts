@@ -161,3 +161,37 @@ describe('hibernation with a connection state larger than a socket attachment', 
     expect(many.closeEvent).toBeUndefined()
   }, 60_000)
 })
+
+describe('what a socket keeps for hibernation', () => {
+  let worker: RunningWorker | undefined
+  afterAll(() => worker?.dispose())
+
+  it('its principal, format, documents and scope, and not the token of its URL', async () => {
+    worker = await fixture()
+    const url = `${worker.wsOrigin}/ws?token=secret-in-the-url&room=x`
+    const client = await ConformanceClient.open(url, 'kept', { dialect: 'sdk', encoding: 'json' })
+    try {
+      await client.join('kept-1')
+      await client.join('kept-2')
+      const from = client.mark()
+      client.send('unsubscribe', { documentId: 'kept-1' })
+      client.send('ping', {})
+      await client.waitFrame('pong', (frame) => frame.type === 'pong', { from })
+      const attachments = (await (await fetch(`${worker.httpUrl}/__attachments`)).json()) as unknown[]
+      expect(attachments).toEqual([
+        {
+          v: 1,
+          scope: JSON.stringify({ all: true }),
+          url: '/ws?room=x',
+          ip: '127.0.0.1', // CF-Connecting-IP
+          principal: expect.objectContaining({ userId: 'anonymous', via: 'anonymous' }),
+          format: 'json',
+          documents: ['kept-2'],
+        },
+      ])
+      expect(JSON.stringify(attachments)).not.toContain('secret-in-the-url')
+    } finally {
+      client.terminate()
+    }
+  })
+})

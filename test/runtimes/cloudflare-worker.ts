@@ -1,8 +1,9 @@
 /**
  * The conformance fixture for workerd: `synckit-engine/cloudflare` with every document in one
- * Durable Object (`routeToObject`), the suite's options, and two test-only doors: `/__shutdown`
- * (a graceful stop, for the suite's last case) and `/__store/<name>` (DocumentStore calls on a
- * real `DurableObjectSqlStore`, for the store conformance suite). Bundled and run by
+ * Durable Object (`routeToObject`), the suite's options, and test-only doors: `/__shutdown` (a
+ * graceful stop, for the suite's last case), `/__attachments` (what the sockets keep for
+ * hibernation) and `/__store/<name>` (DocumentStore calls on a real `DurableObjectSqlStore`, for
+ * the store conformance suite). Bundled and run by
  * test/conformance/workerd.test.ts.
  */
 import {
@@ -26,12 +27,23 @@ interface Env {
 const OBJECT = 'conformance'
 
 export class ConformanceObject extends SyncDurableObject<Env> {
+  readonly #ctx: DurableObjectState
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.#ctx = ctx
+  }
+
   protected override options(): DurableSyncOptions {
     return CONFORMANCE_OPTIONS
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname !== '/__shutdown') return super.fetch(request)
+    const { pathname } = new URL(request.url)
+    if (pathname === '/__attachments') {
+      return Response.json(this.#ctx.getWebSockets().map((socket) => socket.deserializeAttachment()))
+    }
+    if (pathname !== '/__shutdown') return super.fetch(request)
     await this.sync.close()
     return new Response(null, { status: 204 })
   }
@@ -64,7 +76,7 @@ const worker = createSyncWorker<Env>({ binding: 'SYNC', route: routeToObject(OBJ
 export default {
   fetch(request: Request, env: Env): Promise<Response> {
     const { pathname } = new URL(request.url)
-    if (pathname === '/__shutdown') {
+    if (pathname === '/__shutdown' || pathname === '/__attachments') {
       return forwardToSyncObject(request, env.SYNC, { object: OBJECT, documents: { all: true } })
     }
     if (pathname.startsWith('/__store/')) {
