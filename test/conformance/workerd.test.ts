@@ -195,3 +195,41 @@ describe('what a socket keeps for hibernation', () => {
     }
   })
 })
+
+describe('one object per room (routeByRoom)', () => {
+  let worker: RunningWorker | undefined
+  const clients: ConformanceClient[] = []
+  afterAll(async () => {
+    for (const client of clients) client.terminate()
+    await worker?.dispose()
+  })
+
+  it("serves the room's documents over one connection, and only those", async () => {
+    worker = await fixture()
+    const open = async (room: string) => {
+      const client = await ConformanceClient.open(`${worker?.wsOrigin}/rooms?room=${room}`, room, {
+        dialect: 'sdk',
+        encoding: 'binary',
+      })
+      clients.push(client)
+      return client
+    }
+    const team1 = await open('team-1')
+    const team2 = await open('team-2')
+    for (const documentId of ['team-1:todo', 'team-1:notes']) {
+      await team1.join(documentId)
+      await team1.writeAcked(documentId, { in: documentId })
+    }
+    const from = team1.mark()
+    team1.send('subscribe', { documentId: 'team-2:todo' })
+    await team1.waitError('for a document of another room', 'Permission denied', { from })
+    await team2.join('team-2:todo')
+    await team2.writeAcked('team-2:todo', { in: 'team-2' })
+    const clockOf = async (client: ConformanceClient, documentId: string) =>
+      Object.keys((await client.syncRequest(documentId)).payload.clock as object)
+    // Both documents of team-1 are stamped by one object, team-2's by another.
+    expect(await clockOf(team1, 'team-1:todo')).toEqual(await clockOf(team1, 'team-1:notes'))
+    expect(await clockOf(team1, 'team-1:todo')).not.toEqual(await clockOf(team2, 'team-2:todo'))
+    expect((await team1.syncRequest('team-1:notes')).payload.state).toEqual({ in: 'team-1:notes' })
+  })
+})

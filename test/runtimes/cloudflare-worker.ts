@@ -13,6 +13,7 @@ import {
   type DurableObjectState,
   type DurableSyncOptions,
   forwardToSyncObject,
+  routeByRoom,
   routeToObject,
   SyncDurableObject,
 } from '../../adapters/cloudflare.js'
@@ -72,6 +73,8 @@ export class StoreProbe {
 }
 
 const worker = createSyncWorker<Env>({ binding: 'SYNC', route: routeToObject(OBJECT), httpRoutes: true })
+/** The same class, one object per room: `/rooms?room=team-1` serves `team-1:*`. */
+const rooms = createSyncWorker<Env>({ binding: 'SYNC', route: routeByRoom(), path: '/rooms' })
 
 export default {
   fetch(request: Request, env: Env): Promise<Response> {
@@ -83,6 +86,6 @@ export default {
       const name = pathname.slice('/__store/'.length)
       return env.STORE.get(env.STORE.idFromName(name)).fetch(request)
     }
-    return worker.fetch(request, env)
+    return pathname === '/rooms' ? rooms.fetch(request, env) : worker.fetch(request, env)
   },
 }
