@@ -106,8 +106,9 @@ export class DurableSyncServer {
   async fetch(request: Request): Promise<Response> {
     this.#timers.wake()
     const scope = decodeScope(request.headers.get(SCOPE_HEADER))
-    if (!scope)
+    if (!scope) {
       return text(400, `Missing ${SCOPE_HEADER}: route requests with createSyncWorker or forwardToSyncObject`)
+    }
     if (this.#scope && !sameScope(this.#scope, scope)) {
       return text(409, 'This object serves another document scope: the Worker routes changed')
     }
