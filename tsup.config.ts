@@ -9,6 +9,8 @@ const entry = {
   node: 'adapters/node.ts',
   bun: 'adapters/bun.ts',
   deno: 'adapters/deno.ts',
+  cloudflare: 'adapters/cloudflare.ts',
+  crossws: 'adapters/crossws.ts',
   postgres: 'adapters/postgres.ts',
   redis: 'adapters/redis.ts',
   demo: 'src/web/demo-files.ts',

@@ -11,6 +11,7 @@ import { checkMetricsToken } from './http.js'
 import { MemoryStore } from './memory-store.js'
 import type { AuthenticateHook, AuthOptions, DocumentStore, SyncServerOptions } from './options.js'
 import { SyncServerRuntime } from './runtime.js'
+import type { Timers } from './scheduler.js'
 import type { StaticFiles } from './static-files.js'
 import type { RuntimeLimits, SyncServer } from './types.js'
 
@@ -32,6 +33,11 @@ export interface ResolvedServerOptions {
   broker: Broker | undefined
   /** `/auth/*` routes when JWT verification is configured. */
   authRoutes: AuthRoutesHandler | undefined
+  /**
+   * Schedules the tick and the heartbeat; `setInterval` when absent. A host that must stay idle to
+   * be evicted (a Durable Object) runs them only while it has work.
+   */
+  timers?: Timers
 }
 
 /**

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3'
 import type { ClusterBridge } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
 import { SyncEngine } from '../engine/index.js'
-import type { Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/types.js'
+import type { Effect, EngineEvent, Resolution, ResumedConnection, RevokeTarget } from '../engine/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
 import { connectionInfo, IpCounter, REFUSED, ServerConnection, sweepHeartbeats } from './connection.js'
@@ -20,7 +20,7 @@ import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.
 import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
-import { endOfTurn, every, type RepeatingTimer } from './scheduler.js'
+import { endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import type { RuntimeLimits, ServerStats, SyncServer } from './types.js'
 
@@ -72,9 +72,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
+    const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
-      every(this.limits.tickIntervalMs, () => this.#tick()),
-      every(this.limits.heartbeatIntervalMs, () => this.#heartbeat()),
+      timers.every(this.limits.tickIntervalMs, () => this.#tick()),
+      timers.every(this.limits.heartbeatIntervalMs, () => this.#heartbeat()),
     ]
   }
 
@@ -101,8 +102,31 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     this.#run(
       this.#engine.open(id, now, connectionInfo(ip, request, this.#options.authenticate !== undefined)),
     )
+    return this.#handleOf(connection)
+  }
+
+  resumeConnection(
+    socket: SyncSocket,
+    request: UpgradeRequest,
+    resumed: ResumedConnection,
+  ): ConnectionHandle {
+    const ip = resolveClientIp(request, this.#options.trustProxy)
+    if (this.#state !== 'running') return this.#refuse(socket, ip, 1001, 'Server shutdown')
+    // Admitted before the restart: the connection caps are not checked a second time.
+    const now = Date.now()
+    const id = `conn-${this.#nextConnection++}`
+    const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
+    this.#connections.set(id, connection)
+    if (ip !== undefined) this.#perIp.add(ip)
+    this.#safeEmit('connection', { connectionId: id, ip })
+    this.#run(this.#engine.resume(id, now, resumed, ip))
+    this.#scheduleFlush()
+    return this.#handleOf(connection)
+  }
+
+  #handleOf(connection: ServerConnection): ConnectionHandle {
     return {
-      id,
+      id: connection.id,
       receive: (frame) => this.#receive(connection, frame),
       closed: () => this.#drop(connection),
       pong: () => {

@@ -1,5 +1,5 @@
 import type EventEmitter from 'eventemitter3'
-import type { EngineStats, RevokeTarget } from '../engine/types.js'
+import type { EngineStats, ResumedConnection, RevokeTarget } from '../engine/types.js'
 import type { SyncServerEvents } from './events.js'
 import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
 
@@ -42,6 +42,13 @@ export interface SyncServer extends EventEmitter<SyncServerEvents> {
   readonly closing: boolean
   /** A transport accepted a socket. Limits are enforced here (close 1008 / 1001). */
   handleConnection(socket: SyncSocket, request?: UpgradeRequest): ConnectionHandle
+  /**
+   * For transports whose sockets outlive the server (a Durable Object woken from hibernation):
+   * serves a connection an earlier instance had authenticated and subscribed, as it was, sending
+   * nothing. The transport keeps `ResumedConnection` with the socket (`authenticated`,
+   * `subscribed` and `unsubscribed` events say when it changes). Refused (1001) only at shutdown.
+   */
+  resumeConnection(socket: SyncSocket, request: UpgradeRequest, resumed: ResumedConnection): ConnectionHandle
   /** The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426). */
   fetch(request: Request): Promise<Response>
   stats(): ServerStats

@@ -7,7 +7,8 @@ import { REPO_ROOT } from './spawn-runtime.js'
  * docs/adapters.md and docs/client.md: every snippet marked `<!-- snippet: <file> -->` must be the code that file runs.
  * Each of its lines must appear in the file, in order, except imports (package subpaths in the
  * docs, relative paths in the repo), the `options` line (the fixtures use the suite's options),
- * comment-only lines, and trailing ` // ` comments.
+ * comment-only lines, and trailing ` // ` comments. TOML snippets (wrangler.toml) compare their
+ * lines the same way, `#` comments aside.
  */
 
 const DOC = 'docs/adapters.md'
@@ -26,6 +27,7 @@ function codeLines(source: string): string[] {
       continue
     }
     if (line === '' || line.startsWith('//') || line.startsWith('/*') || line.startsWith('*')) continue
+    if (line.startsWith('#')) continue
     if (line.startsWith('const options ')) continue
     const comment = line.indexOf(' // ')
     if (comment >= 0) line = line.slice(0, comment).trimEnd()
@@ -41,7 +43,7 @@ interface Snippet {
 
 function snippets(markdown: string): Snippet[] {
   const found: Snippet[] = []
-  const pattern = /<!-- snippet: (\S+) -->\s*```ts\n([\s\S]*?)```/g
+  const pattern = /<!-- snippet: (\S+) -->\s*```(?:ts|toml)\n([\s\S]*?)```/g
   for (const match of markdown.matchAll(pattern)) {
     found.push({ file: match[1] ?? '', code: match[2] ?? '' })
   }
@@ -63,11 +65,17 @@ describe(`${DOC} snippets`, () => {
   const markdown = readFileSync(resolve(REPO_ROOT, DOC), 'utf8')
   const all = snippets(markdown)
 
-  it('has one per runtime and one for the custom transport', () => {
+  it('has one per runtime and framework, the Cloudflare example and the custom transport', () => {
     expect(all.map((s) => s.file).sort()).toEqual([
+      'examples/cloudflare/src/index.ts',
+      'examples/cloudflare/wrangler.toml',
       'examples/custom-transport.ts',
       'test/runtimes/bun-server.ts',
+      'test/runtimes/crossws-node.ts',
       'test/runtimes/deno-server.ts',
+      'test/runtimes/express.ts',
+      'test/runtimes/fastify.ts',
+      'test/runtimes/hono.ts',
       'test/runtimes/node-http.ts',
       'test/runtimes/node-ws.ts',
     ])

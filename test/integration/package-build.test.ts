@@ -53,6 +53,35 @@ describe('npm run build', () => {
     expect(typeof (await load('bun')).createBunHandler).toBe('function')
     expect(typeof (await load('deno')).createDenoHandler).toBe('function')
     expect(typeof (await load('client')).createSyncClient).toBe('function')
+    expect(typeof (await load('cloudflare')).createSyncWorker).toBe('function')
+    expect(typeof (await load('crossws')).createCrosswsHooks).toBe('function')
+  })
+
+  it('dist/cloudflare.js and the chunks it imports name no Node built-in or Node-only package', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const { dirname } = await import('node:path')
+    const forbidden = /^(node:|ws$|ws\/|postgres$|ioredis$|@electric-sql\/pglite)/
+    const seen = new Set<string>()
+    const bare: string[] = []
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return
+      seen.add(file)
+      const code = await readFile(file, 'utf8')
+      for (const [, specifier] of code.matchAll(
+        /(?:^|[\s;])(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]/g,
+      )) {
+        if (specifier === undefined) continue
+        if (specifier.startsWith('.')) await visit(join(dirname(file), specifier))
+        else bare.push(specifier)
+      }
+      for (const [, specifier] of code.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+        if (specifier !== undefined && !specifier.startsWith('.')) bare.push(specifier)
+      }
+    }
+    await visit(join(root, 'dist/cloudflare.js'))
+    expect(seen.size).toBeGreaterThan(1)
+    expect(bare.filter((specifier) => forbidden.test(specifier))).toEqual([])
+    expect([...new Set(bare)].sort()).toEqual(['eventemitter3', 'jose'])
   })
 
   it('ships the demo in dist/web with a self-contained browser client, and serves it from memory', async () => {
