@@ -91,6 +91,7 @@ export type {
   PublishAwarenessEffect,
   PublishEffect,
   Resolution,
+  ResumedConnection,
   RevokeTarget,
   SendEffect,
   TestOnlyOptions,
@@ -142,7 +143,9 @@ export type {
   LoadDocumentRequest,
   PersistOptions,
   SyncServerOptions,
+  TrustProxy,
 } from './server/options.js'
+export type { StaticFile, StaticFiles } from './server/static-files.js'
 export {
   type ConnectionHandle,
   type ConnectionOptions,
@@ -157,7 +160,13 @@ export {
 } from './server/transport.js'
 export type { RuntimeLimits, ServerStats, SyncServer } from './server/types.js'
 export { SERVER_NAME, VERSION } from './server/version.js'
-export { StoreError, type StoreErrorCode } from './storage/errors.js'
+export {
+  DataDirectoryLockedError,
+  type LockHolder,
+  StoreError,
+  type StoreErrorCode,
+} from './storage/errors.js'
 export { MemoryStore } from './storage/memory-store.js'
 export { createPgliteStore, type PgliteStoreOptions } from './storage/pglite.js'
+export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite.js'
 export type { DocumentStore, ListDocumentsOptions } from './storage/store.js'

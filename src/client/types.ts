@@ -81,6 +81,44 @@ export interface DocumentReplica {
   readonly synced: boolean
 }
 
+/** Someone present on a document: their last published state. */
+export interface PresenceEntry {
+  readonly clientId: string
+  readonly state: JsonObject
+  /** This client's own entry. */
+  readonly self: boolean
+}
+
+/**
+ * What `subscribe(documentId, onChange)` delivers: a frozen snapshot of one document, replaced
+ * (never changed in place) whenever something in it changes.
+ */
+export interface DocumentView {
+  readonly documentId: string
+  /** The visible fields: the server's state with this client's unacknowledged writes on top. */
+  readonly fields: Readonly<Record<string, JsonValue>>
+  /** Who is present, own entry first (once published), then by client id. Empty of others while offline. */
+  readonly presence: readonly PresenceEntry[]
+  /** The first `sync_response` was applied. */
+  readonly synced: boolean
+  /** Writes to this document not yet acknowledged: in flight, or queued while offline. */
+  readonly pendingWrites: number
+  readonly connected: boolean
+}
+
+/** The handle `subscribe(documentId, onChange)` returns. */
+export interface DocumentSubscription {
+  readonly documentId: string
+  /** The latest view; the same object until something changes. */
+  readonly current: DocumentView
+  /** Settles like `subscribe(documentId)`: on the first sync, or with the refusal. */
+  readonly ready: Promise<DocumentReplica>
+  /** Publish own presence on this document (`null` announces leaving). */
+  setPresence(state: JsonObject | null): void
+  /** No more `onChange` calls. The client stays subscribed to the document itself. */
+  unsubscribe(): void
+}
+
 /** This client's presence in a document. */
 export interface AwarenessHandle {
   /** Publish own state; `null` announces leaving. */
@@ -156,6 +194,12 @@ export interface SyncClient {
   connect(): Promise<void>
   /** Follows a document; resolves with its replica once synced. */
   subscribe(documentId: string): Promise<DocumentReplica>
+  /**
+   * Subscribe to the document and its presence, and watch it: `onChange` gets the current view
+   * (in a microtask), then a new one after every change, coalesced per turn. Works offline too:
+   * the subscription is sent once connected.
+   */
+  subscribe(documentId: string, onChange: (view: DocumentView) => void): DocumentSubscription
   /** Writes one field; resolves on the durable ack. */
   set(documentId: string, field: string, value: JsonValue): Promise<void>
   /** Deletes one field; resolves on the durable ack. */

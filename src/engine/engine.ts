@@ -1,7 +1,7 @@
 import type { AwarenessEntry, ClientMessage, WireFormat } from '../protocol/types.js'
 import { EngineCore } from './core.js'
 import { flushTurn } from './flush.js'
-import { closeConnection, openConnection, tickEngine } from './lifecycle.js'
+import { closeConnection, openConnection, resumeConnection, tickEngine } from './lifecycle.js'
 import { processMessage, receiveFrame } from './receive.js'
 import { applyResolution } from './resolve.js'
 import { revoke } from './revoke.js'
@@ -12,6 +12,7 @@ import type {
   EngineOptions,
   EngineStats,
   Resolution,
+  ResumedConnection,
   RevokeTarget,
 } from './types.js'
 
@@ -33,6 +34,15 @@ export class SyncEngine {
   /** A transport accepted a connection. */
   open(conn: ConnectionId, now: number, info?: ConnectionInfo): Effect[] {
     return this.#run(now, (core) => openConnection(core, conn, info))
+  }
+
+  /**
+   * A connection that outlived a restart of the server comes back: authenticated as `principal`,
+   * replying in its old format, subscribed again to its documents (loaded if needed) without any
+   * `sync_response`: the client never left, so it holds the state already.
+   */
+  resume(conn: ConnectionId, now: number, resumed: ResumedConnection, ip?: string): Effect[] {
+    return this.#run(now, (core) => resumeConnection(core, conn, resumed, ip))
   }
 
   /** A frame arrived: a text frame as a string, a binary frame as bytes. */

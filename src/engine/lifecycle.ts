@@ -1,9 +1,10 @@
+import { isValidDocumentId } from '../protocol/index.js'
 import type { EngineCore } from './core.js'
 import { completeAuthentication } from './handlers/auth.js'
 import { broadcastAwareness } from './handlers/awareness.js'
 import { unsubscribeConnection } from './handlers/unsubscribe.js'
 import type { Connection } from './state.js'
-import type { ConnectionId, ConnectionInfo } from './types.js'
+import type { ConnectionId, ConnectionInfo, ResumedConnection } from './types.js'
 import { assignPrincipal, releasePrincipal } from './users.js'
 
 /** A transport accepted a connection. Anonymous mode authenticates it at once, sending nothing. */
@@ -51,6 +52,27 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
   }
   assignPrincipal(core, connection, principal)
   core.emit({ type: 'authenticated', conn: id, principal })
+}
+
+/**
+ * A connection that outlived a restart of the server (see `ResumedConnection`). A document still
+ * loading holds the subscriber at once, so echoes reach it as soon as the document is ready; only
+ * documents the principal may still read are subscribed again.
+ */
+export function resumeConnection(
+  core: EngineCore,
+  id: ConnectionId,
+  resumed: ResumedConnection,
+  ip: string | undefined,
+): void {
+  openConnection(core, id, { ...(ip !== undefined ? { ip } : {}), principal: resumed.principal })
+  const connection = core.connections.get(id)
+  if (!connection || connection.closed) return
+  if (resumed.format !== undefined) connection.format = resumed.format
+  for (const documentId of resumed.documents) {
+    if (!isValidDocumentId(documentId) || !core.authorize(connection, 'read', documentId)) continue
+    core.subscribe(connection, core.documents.get(documentId) ?? core.startLoading(documentId))
+  }
 }
 
 /**

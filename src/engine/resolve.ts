@@ -95,6 +95,13 @@ function documentLoadFailed(core: EngineCore, documentId: string, error: string)
     if (item.kind !== 'message' || item.connection.closed) continue
     core.sendError(item.connection.id, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
   }
+  // Only resumed connections subscribe before the load ends. They believe they are subscribed
+  // and would silently miss every change: a reconnect makes them subscribe (and load) again.
+  for (const conn of entry.subscribers) {
+    core.connections.get(conn)?.subscriptions.delete(documentId)
+    core.sendError(conn, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
+    core.closeConnection(conn, 1013, 'Document unavailable; reconnect to resync')
+  }
 }
 
 function remoteRegisters(core: EngineCore, documentId: string, registers: Register[]): void {

@@ -66,6 +66,19 @@ export interface ConnectionInfo {
   credentials?: Credentials
 }
 
+/**
+ * What a transport kept of an authenticated connection when the server itself was restarted under
+ * it (a Durable Object woken from hibernation keeps its WebSockets open, but not its memory).
+ * `SyncEngine.resume` puts the connection back as it was, without replying anything.
+ */
+export interface ResumedConnection {
+  principal: Principal
+  /** The encoding of the connection's replies, once its first frame had decided it. */
+  format?: WireFormat
+  /** Documents it was subscribed to. */
+  documents: readonly string[]
+}
+
 /** The engine's bounds (docs/security.md lists each with its default). */
 export interface EngineLimits {
   /** Largest accepted frame, measured on the raw bytes received. */

@@ -1,5 +1,6 @@
 import { credentialsFromRequest } from '../auth/credentials.js'
 import type { ConnectionInfo, Principal } from '../engine/types.js'
+import { ipGroupKey } from './ip-address.js'
 import { Outbound, type OutboundLimits } from './outbound.js'
 import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './transport.js'
 
@@ -73,22 +74,27 @@ export class ServerConnection {
   }
 }
 
-/** Connections per client address, for the per-IP limit. Entries at zero are removed. */
+/**
+ * Connections per client, for the per-IP limit: per IPv4 address, per /64 network for IPv6 (see
+ * `ipGroupKey`). Entries at zero are removed.
+ */
 export class IpCounter {
   readonly #counts = new Map<string, number>()
 
   count(ip: string): number {
-    return this.#counts.get(ip) ?? 0
+    return this.#counts.get(ipGroupKey(ip)) ?? 0
   }
 
   add(ip: string): void {
-    this.#counts.set(ip, this.count(ip) + 1)
+    const key = ipGroupKey(ip)
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1)
   }
 
   remove(ip: string): void {
-    const next = this.count(ip) - 1
-    if (next > 0) this.#counts.set(ip, next)
-    else this.#counts.delete(ip)
+    const key = ipGroupKey(ip)
+    const next = (this.#counts.get(key) ?? 0) - 1
+    if (next > 0) this.#counts.set(key, next)
+    else this.#counts.delete(key)
   }
 }
 

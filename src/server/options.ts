@@ -7,6 +7,7 @@ import type { AuthorizePolicy, EngineLimits, TestOnlyOptions, ValidationRules } 
 import type { JsonValue, Permissions } from '../protocol/types.js'
 import type { DocumentStore } from '../storage/store.js'
 import type { Logger } from './logger.js'
+import type { StaticFiles } from './static-files.js'
 
 // Contracts that live with their layer, re-exported for the modules that read them from here.
 export type { AuthenticateHook, VerifyCredentialsHook } from '../auth/hooks.js'
@@ -102,7 +103,32 @@ export interface PersistOptions {
 export interface HttpOptions {
   /** Include document ids in `GET /health` (SyncKit did, which leaks them). Default false. */
   exposeDocumentIds?: boolean
+  /**
+   * Bearer token for `GET /metrics` and the detailed `GET /health` (counts, uptime, document ids).
+   * Without it `/metrics` is 401 and `/health` answers only `{status, timestamp, version}`, which
+   * is what load balancers need. At least 16 characters of `A-Z a-z 0-9 - . _ ~ + /` (then `=`).
+   * Default: unset, both routes are open.
+   */
+  metricsToken?: string
+  /**
+   * Pages served by `fetch` beside the API routes, e.g. the demo (`loadDemoFiles()` from
+   * `synckit-engine/demo`). They never replace an API route, except that a browser asking for
+   * `text/html` at `/` gets the page there; every other client keeps the JSON. Default none.
+   */
+  staticFiles?: StaticFiles
 }
+
+/**
+ * How far to believe proxy headers (as Express's `trust proxy`), walking from the server outwards:
+ * the TCP peer first, then `X-Forwarded-For` from right to left; the client is the first address
+ * not trusted.
+ * - `false` or `0`: no proxy; the TCP peer is the client.
+ * - `true`: one proxy (same as `1`).
+ * - a number N: N proxies; the client is the Nth `X-Forwarded-For` entry from the right.
+ * - a list: the proxies whose address is in it, as addresses, CIDR ranges (`10.0.0.0/8`,
+ *   `fd00::/8`) or `loopback`, `linklocal`, `uniquelocal`.
+ */
+export type TrustProxy = boolean | number | readonly string[]
 
 /**
  * The options of `createSyncServer`. `Context` is the type of the app data a connection carries
@@ -158,8 +184,12 @@ export interface SyncServerOptions<Context = unknown> {
   maxConnectionsPerIp?: number
   /** `SYNCKIT_MAX_MESSAGES_PER_MINUTE` per connection. Default 500. */
   maxMessagesPerMinute?: number
-  /** Trust `X-Forwarded-For` / `X-Real-IP` for the client address. Default false. */
-  trustProxy?: boolean
+  /**
+   * Which proxies in front of the server may name the client address (`X-Forwarded-For`, or
+   * `X-Real-IP` when there is no `X-Forwarded-For`), for the per-IP limit and events. Default
+   * false: the headers are ignored. See `TrustProxy`.
+   */
+  trustProxy?: TrustProxy
   /** Send-side limits per connection. */
   backpressure?: BackpressureOptions
   /** Protocol-level liveness. */

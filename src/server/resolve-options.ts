@@ -7,11 +7,15 @@ import { resolveLimits } from '../engine/index.js'
 import type { EngineLimits, EngineOptions } from '../engine/types.js'
 import { MemoryStore } from '../storage/memory-store.js'
 import type { DocumentStore } from '../storage/store.js'
+import { compileTrustProxy, type ProxyTrust, TRUST_PROXY_EXPECTED, TrustProxyError } from './client-ip.js'
 import { type DoorOptions, originPolicy } from './door.js'
 import type { PersistPolicy } from './effect-io.js'
 import { type ClusterLink, SINGLE_NODE } from './effects.js'
+import { checkMetricsToken } from './http.js'
 import { consoleLogger, type Logger, safeLogger } from './logger.js'
 import type { AuthOptions, LoadDocumentHook, SyncServerOptions } from './options.js'
+import type { Timers } from './scheduler.js'
+import type { StaticFiles } from './static-files.js'
 import type { UpgradeRequest } from './transport.js'
 import type { RuntimeLimits } from './types.js'
 
@@ -28,14 +32,22 @@ export interface ResolvedServerOptions {
   originAllowed: ((request: UpgradeRequest) => boolean) | undefined
   engine: EngineOptions
   limits: RuntimeLimits
-  trustProxy: boolean
+  trustProxy: ProxyTrust
   exposeDocumentIds: boolean
+  /** Bearer token of `/metrics` and the detailed `/health`; undefined = open. */
+  metricsToken: string | undefined
+  staticFiles: StaticFiles | undefined
   persist: PersistPolicy
   /** The Broker seam; a single node by default (replaced by the runtime when `broker` is set). */
   cluster: ClusterLink
   broker: Broker | undefined
   /** `/auth/*` routes when JWT verification is configured. */
   authRoutes: AuthRoutesHandler | undefined
+  /**
+   * Schedules the tick and the heartbeat; `setInterval` when absent. A host that must stay idle to
+   * be evicted (a Durable Object) runs them only while it has work.
+   */
+  timers?: Timers
 }
 
 /** Defaults applied and every option validated, once, at `createSyncServer`. */
@@ -103,8 +115,10 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
       heartbeatIntervalMs: positive('heartbeat.intervalMs', options.heartbeat?.intervalMs ?? 30_000),
       tickIntervalMs: positive('tickIntervalMs', options.tickIntervalMs ?? 1_000),
     },
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustProxy(options.trustProxy),
     exposeDocumentIds: options.http?.exposeDocumentIds ?? false,
+    metricsToken: metricsToken(options.http?.metricsToken),
+    staticFiles: options.http?.staticFiles,
     persist: {
       attempts: Math.max(1, Math.floor(positive('persist.attempts', options.persist?.attempts ?? 3))),
       retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),
@@ -181,6 +195,23 @@ function sharedVerifier(auth: AuthOptions): TokenVerifier {
   }
   if (!verifier) throw new TypeError('auth.jwt is required for JWT verification')
   return verifier
+}
+
+function trustProxy(option: SyncServerOptions['trustProxy']): ProxyTrust {
+  try {
+    return compileTrustProxy(option)
+  } catch (error) {
+    if (!(error instanceof TrustProxyError)) throw error
+    throw new RangeError(`Invalid option trustProxy: ${error.message} (${TRUST_PROXY_EXPECTED})`)
+  }
+}
+
+function metricsToken(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined
+  if (typeof token !== 'string') throw new TypeError('Invalid option http.metricsToken: expected a string')
+  const problem = checkMetricsToken(token)
+  if (problem) throw new RangeError(`Invalid option http.metricsToken: ${problem}`)
+  return token
 }
 
 function hookOption<T>(name: string, hook: T | undefined): T | undefined {

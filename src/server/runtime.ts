@@ -2,7 +2,14 @@ import { EventEmitter } from 'eventemitter3'
 import type { ClusterBridge } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
 import { SyncEngine } from '../engine/index.js'
-import type { Effect, EngineEvent, LoadEffect, Resolution, RevokeTarget } from '../engine/types.js'
+import type {
+  Effect,
+  EngineEvent,
+  LoadEffect,
+  Resolution,
+  ResumedConnection,
+  RevokeTarget,
+} from '../engine/types.js'
 import { isJsonObject, isJsonValue } from '../protocol/index.js'
 import type { JsonValue } from '../protocol/types.js'
 import { resolveClientIp } from './client-ip.js'
@@ -23,7 +30,7 @@ import type { Logger } from './logger.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
-import { endOfTurn, every, type RepeatingTimer } from './scheduler.js'
+import { endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import {
   type ConnectionHandle,
@@ -103,9 +110,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
+    const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
-      every(this.limits.tickIntervalMs, () => this.#tick()),
-      every(this.limits.heartbeatIntervalMs, () => this.#heartbeat()),
+      timers.every(this.limits.tickIntervalMs, () => this.#tick()),
+      timers.every(this.limits.heartbeatIntervalMs, () => this.#heartbeat()),
     ]
   }
 
@@ -153,15 +161,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     this.#connections.set(id, connection)
     if (ip !== undefined) this.#perIp.add(ip)
     this.#metrics.connectionsTotal.inc()
-    const handle: ConnectionHandle = {
-      id,
-      receive: (frame) => this.#receive(connection, frame),
-      closed: () => this.#drop(connection),
-      pong: () => {
-        connection.lastSeen = Date.now()
-      },
-      drained: () => this.#drain(connection),
-    }
+    const handle = this.#handleOf(connection)
     if (options?.principal || ticket || !this.#options.door.authenticate) {
       const admitted = { ...options, verifiedCredentials: ticket?.verifiedCredentials === true }
       this.#open(connection, { admitted: true, ...admitted })
@@ -176,6 +176,37 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       this.#open(connection, context === undefined ? decision : { ...decision, context })
     })
     return handle
+  }
+
+  resumeConnection(
+    socket: SyncSocket,
+    request: UpgradeRequest,
+    resumed: ResumedConnection,
+  ): ConnectionHandle {
+    const ip = this.#clientIp(request)
+    if (this.#state !== 'running') return this.#refuse(socket, ip, 'SERVER_SHUTTING_DOWN')
+    // Admitted before the restart: the connection caps are not checked a second time.
+    const now = Date.now()
+    const id = `conn-${this.#nextConnection++}`
+    const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
+    this.#connections.set(id, connection)
+    if (ip !== undefined) this.#perIp.add(ip)
+    this.#safeEmit('connection', { connectionId: id, ip, userId: resumed.principal.userId })
+    this.#run(this.#engine.resume(id, now, resumed, ip))
+    this.#scheduleFlush()
+    return this.#handleOf(connection)
+  }
+
+  #handleOf(connection: ServerConnection): ConnectionHandle {
+    return {
+      id: connection.id,
+      receive: (frame) => this.#receive(connection, frame),
+      closed: () => this.#drop(connection),
+      pong: () => {
+        connection.lastSeen = Date.now()
+      },
+      drained: () => this.#drain(connection),
+    }
   }
 
   /** Hands an admitted connection to the engine, then the frames that arrived meanwhile. */
@@ -591,6 +622,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #httpSource(): HttpSource {
     return {
       exposeDocumentIds: this.#options.exposeDocumentIds,
+      metricsToken: this.#options.metricsToken,
       health: (includeDocuments) =>
         healthReport(
           this.#connections,
@@ -601,6 +633,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         ),
       readiness: () => checkReadiness(this.#state === 'running', this.#options.store, this.#options.broker),
       metricsText: () => this.#metrics.render(),
+      staticFiles: this.#options.staticFiles,
     }
   }
 

@@ -1,5 +1,5 @@
 import type EventEmitter from 'eventemitter3'
-import type { EngineStats, RevokeTarget } from '../engine/types.js'
+import type { EngineStats, ResumedConnection, RevokeTarget } from '../engine/types.js'
 import type { SyncServerEvents } from './events.js'
 import type { Logger } from './logger.js'
 import type {
@@ -77,6 +77,15 @@ export interface SyncServer<Context = unknown>
     request?: UpgradeRequest,
     options?: ConnectionOptions<Context>,
   ): ConnectionHandle
+  /** A transport accepted a socket. Limits are enforced here (close 1008 / 1001). */
+  handleConnection(socket: SyncSocket, request?: UpgradeRequest): ConnectionHandle
+  /**
+   * For transports whose sockets outlive the server (a Durable Object woken from hibernation):
+   * serves a connection an earlier instance had authenticated and subscribed, as it was, sending
+   * nothing. The transport keeps `ResumedConnection` with the socket (`authenticated`,
+   * `subscribed` and `unsubscribed` events say when it changes). Refused (1001) only at shutdown.
+   */
+  resumeConnection(socket: SyncSocket, request: UpgradeRequest, resumed: ResumedConnection): ConnectionHandle
   /** The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426). */
   fetch(request: Request): Promise<Response>
   /** Counters and gauges of the server (also at `GET /metrics`). */

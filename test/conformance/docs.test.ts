@@ -7,18 +7,27 @@ import { REPO_ROOT } from './spawn-runtime.js'
  * Docs with code: every snippet marked `<!-- snippet: <file> -->` must be the code that file runs
  * (and tests run). Each of its lines must appear in the file, in order, except imports (package
  * subpaths in the docs, relative paths in the repo), the `options` line (the fixtures use the
- * suite's options), comment-only lines, and trailing ` // ` comments.
+ * suite's options), comment-only lines, and trailing ` // ` comments. TOML snippets (wrangler.toml)
+ * compare their lines the same way, `#` comments aside.
  */
 
 /** Each doc and the files its snippets come from, one entry per snippet. */
 const DOCS: Record<string, string[]> = {
   'docs/adapters.md': [
+    'examples/cloudflare/src/index.ts',
+    'examples/cloudflare/wrangler.toml',
     'examples/custom-transport.ts',
     'test/runtimes/bun-server.ts',
+    'test/runtimes/crossws-node.ts',
     'test/runtimes/deno-server.ts',
+    'test/runtimes/express.ts',
+    'test/runtimes/fastify.ts',
+    'test/runtimes/hono.ts',
     'test/runtimes/node-http.ts',
     'test/runtimes/node-ws.ts',
   ],
+  // The demo, which the browser test runs.
+  'docs/client.md': Array(4).fill('demo/main.ts'),
   'docs/events.md': Array(12).fill('examples/events.ts'),
   'docs/security.md': ['examples/cookie-auth.ts'],
   'README.md': ['examples/embed.ts'],
@@ -38,6 +47,7 @@ function codeLines(source: string): string[] {
       continue
     }
     if (line === '' || line.startsWith('//') || line.startsWith('/*') || line.startsWith('*')) continue
+    if (line.startsWith('#')) continue
     if (line.startsWith('const options ')) continue
     const comment = line.indexOf(' // ')
     if (comment >= 0) line = line.slice(0, comment).trimEnd()
@@ -53,7 +63,7 @@ interface Snippet {
 
 function snippets(markdown: string): Snippet[] {
   const found: Snippet[] = []
-  const pattern = /<!-- snippet: (\S+) -->\s*```ts\n([\s\S]*?)```/g
+  const pattern = /<!-- snippet: (\S+) -->\s*```(?:ts|toml)\n([\s\S]*?)```/g
   for (const match of markdown.matchAll(pattern)) {
     found.push({ file: match[1] ?? '', code: match[2] ?? '' })
   }
