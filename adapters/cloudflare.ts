@@ -51,18 +51,22 @@ export class SyncDurableObject<Env = unknown> {
     return {}
   }
 
+  /** Requests the Worker forwarded: WebSocket upgrades are accepted here, the rest are HTTP routes. */
   fetch(request: Request): Promise<Response> {
     return this.sync.fetch(request)
   }
 
+  /** The Hibernation API's frame callback (the object may have just woken up). */
   webSocketMessage(socket: HibernatableWebSocket, message: string | ArrayBuffer): void {
     this.sync.webSocketMessage(socket, message)
   }
 
+  /** The Hibernation API's close callback. */
   webSocketClose(socket: HibernatableWebSocket, code: number, reason: string): void {
     this.sync.webSocketClose(socket, code, reason)
   }
 
+  /** The Hibernation API's error callback: the socket is gone. */
   webSocketError(socket: HibernatableWebSocket): void {
     this.sync.webSocketError(socket)
   }

@@ -18,17 +18,22 @@ export interface CrosswsPeer {
   readonly remoteAddress?: string | undefined
   /** 0 on adapters without a send-buffer signal. */
   readonly bufferedAmount?: number
+  /** Sends a frame (its result differs between adapters, so it is not read). */
   send(data: string | Uint8Array): unknown
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void
+  /** Drops the connection without a handshake, where the adapter can. */
   terminate?(): void
 }
 
 /** A crossws `Message`: text frames arrive as strings (`rawData`), binary ones as bytes. */
 export interface CrosswsMessage {
   readonly rawData: unknown
+  /** The frame's bytes. */
   uint8Array(): Uint8Array
 }
 
+/** Options of `createCrosswsHooks`. */
 export interface CrosswsHooksOptions {
   /** Answer upgrades on other paths with 404. Default: any path (the framework routes). */
   path?: string
@@ -38,11 +43,17 @@ export interface CrosswsHooksOptions {
 
 /** The hooks object for `crossws({ hooks })`, `defineWebSocketHandler(...)` or `defineHooks(...)`. */
 export interface SyncCrosswsHooks {
+  /** Before the handshake: a `Response` refuses the upgrade, `undefined` lets it through. */
   upgrade(request: { readonly url: string }): Response | undefined
+  /** A peer connected: it becomes a connection of the server. */
   open(peer: CrosswsPeer): void
+  /** A frame from the peer. */
   message(peer: CrosswsPeer, message: CrosswsMessage): void
+  /** The peer closed. */
   close(peer: CrosswsPeer): void
+  /** The peer's socket failed: the connection ends. */
   error(peer: CrosswsPeer): void
+  /** The peer's send buffer drained (adapters that report it). */
   drain(peer: CrosswsPeer): void
 }
 

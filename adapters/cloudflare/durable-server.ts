@@ -125,6 +125,7 @@ export class DurableSyncServer {
     return webSocketResponse(client)
   }
 
+  /** A frame arrived; a socket from before a hibernation is resumed from its attachment first. */
   webSocketMessage(socket: HibernatableWebSocket, message: string | ArrayBuffer): void {
     this.#timers.wake()
     const connection = this.#bySocket.get(socket) ?? this.#resume(socket)
@@ -137,6 +138,7 @@ export class DurableSyncServer {
     connection.handle?.receive(frame)
   }
 
+  /** The client closed: the connection ends and the closing handshake is completed. */
   webSocketClose(socket: HibernatableWebSocket, code: number, reason: string): void {
     this.#timers.wake()
     this.#bySocket.get(socket)?.handle?.closed()
@@ -144,6 +146,7 @@ export class DurableSyncServer {
     closeQuietly(socket, code, reason)
   }
 
+  /** The socket failed: the connection ends. */
   webSocketError(socket: HibernatableWebSocket): void {
     this.#timers.wake()
     this.#bySocket.get(socket)?.handle?.closed()

@@ -51,6 +51,7 @@ export function routeToObject(name: string): SyncRoute {
   return () => ({ object: name, documents: { all: true } })
 }
 
+/** Options of `createSyncWorker`: which binding, how to route, and the check before the object. */
 export interface SyncWorkerOptions<Env> {
   /** The Durable Object namespace binding in `env` (`durable_objects.bindings[].name`). */
   binding: string
@@ -73,6 +74,7 @@ export interface SyncWorkerOptions<Env> {
 
 /** A Worker (`export default`) that routes `/ws` to the object serving each document or room. */
 export function createSyncWorker<Env>(options: SyncWorkerOptions<Env>): {
+  /** The Worker's `fetch` handler: routes `/ws` to its object, the rest as `httpRoutes` says. */
   fetch(request: Request, env: Env): Promise<Response>
 } {
   const path = options.path ?? DEFAULT_WS_PATH

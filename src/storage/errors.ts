@@ -19,8 +19,11 @@ export class StoreError extends Error {
   }
 }
 
+/** Who holds a data directory: the process that has it open, as it recorded itself. */
 export interface LockHolder {
+  /** Its process id. */
   pid: number
+  /** The machine it runs on (a pid means nothing on another host). */
   hostname: string
   /** ISO time the holder took the lock. */
   since: string

@@ -10,7 +10,9 @@
  * versions before the marker did; a directory with PG_VERSION and no marker is such a store.
  */
 export const FORMAT_FILE = 'synckit-data.json'
+/** Version of the data-directory layout in `FORMAT_FILE`; a newer one is refused at startup. */
 export const DATA_DIR_FORMAT_VERSION = 1
+/** The embedded SQLite database inside the data directory. */
 export const SQLITE_FILE = 'synckit.sqlite'
 /** An empty SQLite database whose exclusive lock the holder keeps open. Never deleted. */
 export const LOCK_FILE = 'synckit.lock'
@@ -18,6 +20,7 @@ export const LOCK_FILE = 'synckit.lock'
 export const HOLDER_FILE = 'synckit.pid'
 export const PGLITE_BACKUP_DIR = 'pglite-backup'
 
+/** Which embedded store a data directory holds. */
 export type EmbeddedStoreKind = 'sqlite' | 'pglite'
 
 /** The content of `synckit-data.json`. */

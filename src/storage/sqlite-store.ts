@@ -1,11 +1,11 @@
 import type { DocumentSnapshot } from '../crdt/types.js'
 import { mergeClockInto } from '../crdt/vector-clock.js'
-import type { DocumentStore, ListDocumentsOptions } from '../server/options.js'
 import { mergeSave } from './batch.js'
 import { decodeClock, decodeKey, decodeRegister, encodeKey, encodeValue } from './codec.js'
 import { StoreError } from './errors.js'
 import type { SqliteDatabase, SqliteRow, SqliteStatement } from './sqlite-driver.js'
 import { sqliteError } from './sqlite-driver.js'
+import type { DocumentStore, ListDocumentsOptions } from './store.js'
 
 /**
  * `normal` (default): a commit is written to the OS before `save` resolves and fsynced at the next
@@ -17,6 +17,7 @@ import { sqliteError } from './sqlite-driver.js'
  */
 export type SqliteSynchronous = 'full' | 'normal'
 
+/** Counters of a SQLite store, for benchmarks and tests. */
 export interface SqliteStoreStats {
   /** `save` calls that wrote something: one transaction (one commit) each. */
   transactions: number
@@ -49,6 +50,7 @@ const SCHEMA: readonly (readonly string[])[] = [
   ],
 ]
 
+/** Schema version of the SQLite tables (`pragma user_version`); a newer one is refused. */
 export const SQLITE_SCHEMA_VERSION = SCHEMA.length
 
 /**

@@ -2,6 +2,7 @@ import type { SqliteDriverName } from './sqlite-driver.js'
 import { openSqliteDatabase } from './sqlite-driver.js'
 import { SqliteDocumentStore, type SqliteSynchronous } from './sqlite-store.js'
 
+/** Options of `createSqliteStore`, the embedded store `npm start` uses by default. */
 export interface SqliteStoreOptions {
   /** Data directory (created if missing; default `./synckit-data`), or `memory://` for a throwaway store. */
   dataDir?: string

@@ -45,18 +45,21 @@ async function startBehindProxy(trustProxy: TrustProxy) {
 async function open(url: string, localAddress: string, spoofed: string): Promise<string> {
   const client = new RawClient(new WebSocket(url, { localAddress, headers: { 'X-Forwarded-For': spoofed } }))
   cleanups.push(() => client.ws.terminate())
-  // A refused socket completes the handshake and is closed before any frame is read, so a pong
-  // proves the server kept it.
+  // The cap refuses at the upgrade, with HTTP 429 and no WebSocket; a pong proves an open socket
+  // is served.
+  const refused = new Promise<string>((resolve) => {
+    client.ws.once('unexpected-response', (_request, response) => resolve(`HTTP ${response.statusCode}`))
+  })
   const served = client.opened.then(async () => {
     client.send(CODES.ping, { id: 'p' })
     await client.next(withCode(CODES.pong), 10_000)
     return 'open'
   })
   const closed = client.closed.then(({ code, reason }) => `${code} ${reason}`)
-  return within(Promise.race([served, closed]), 10_000, `socket from ${localAddress}`)
+  return within(Promise.race([served, closed, refused]), 10_000, `socket from ${localAddress}`)
 }
 
-const REFUSED = '1008 Too many connections from your IP'
+const REFUSED = 'HTTP 429'
 
 describe('trustProxy over real sockets behind a proxy that appends X-Forwarded-For', () => {
   for (const [name, trust] of [

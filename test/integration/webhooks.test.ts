@@ -81,6 +81,7 @@ describe('webhooks against a real receiver', () => {
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       data: {
         documentId: 'doc-1',
+        actors: ['anonymous'],
         set: { title: 'hello', count: 3, nothing: null, nested: { a: [1, { b: true }] } },
         delete: [],
       },
@@ -90,6 +91,7 @@ describe('webhooks against a real receiver', () => {
     await waitFor(() => r.received.length === 2, 5000, 'second webhook')
     expect(dataOf(r.received[1])).toEqual({
       documentId: 'doc-1',
+      actors: ['anonymous'],
       set: {},
       delete: ['title'],
     })
@@ -116,6 +118,7 @@ describe('webhooks against a real receiver', () => {
     expect(new Set(r.received.map((call) => call.headers['webhook-id'])).size).toBe(1)
     expect(dataOf(r.delivered()[0])).toEqual({
       documentId: 'doc-r',
+      actors: ['anonymous'],
       set: { status: 'done' },
       delete: [],
     })
@@ -222,6 +225,7 @@ describe('webhooks against a real receiver', () => {
     await waitFor(() => r.received.length === 2, 5000, 'the next interval')
     expect(dataOf(r.received[1])).toEqual({
       documentId: 'burst',
+      actors: ['anonymous'],
       set: { f0: 'again' },
       delete: [],
     })

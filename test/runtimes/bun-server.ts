@@ -4,7 +4,7 @@
  */
 import { createBunHandler } from '../../adapters/bun.js'
 import { createSyncServer } from '../../src/server/index.js'
-import { fixtureOptions } from './fixture-options.js'
+import { fixtureOptions } from './fixture-select.js'
 import { exitWhenParentGoes } from './lifecycle.js'
 
 /** The part of Bun's global this file uses (declared here: no bun-types needed under Node's tsc). */

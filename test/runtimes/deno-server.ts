@@ -4,7 +4,7 @@
  */
 import { createDenoHandler } from '../../adapters/deno.js'
 import { createSyncServer } from '../../src/server/index.js'
-import { fixtureOptions } from './fixture-options.js'
+import { fixtureOptions } from './fixture-select.js'
 import { exitWhenParentGoes } from './lifecycle.js'
 
 /** The part of Deno's global this file uses (declared here: no Deno types needed under Node's tsc). */

@@ -1,4 +1,3 @@
-import process from 'node:process'
 import type { SyncServerOptions } from '../../src/server/index.js'
 
 /**
@@ -48,9 +47,4 @@ export const DOOR_OPTIONS: SyncServerOptions = {
         ? { userId: 'cookie-user', permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false } }
         : null,
   },
-}
-
-/** The options a spawned fixture runs with: the conformance ones unless `SYNCKIT_FIXTURE` says. */
-export function fixtureOptions(): SyncServerOptions {
-  return process.env.SYNCKIT_FIXTURE === 'door' ? DOOR_OPTIONS : CONFORMANCE_OPTIONS
 }
