@@ -1,6 +1,5 @@
 import type { Register } from '../crdt/types.js'
-import type { RevokeTarget } from '../engine/types.js'
-import type { AwarenessEntry } from '../protocol/types.js'
+import type { OwnedAwarenessEntry, RevokeTarget } from '../engine/types.js'
 import type { Broker } from './broker.js'
 import {
   type ClusterMessage,
@@ -13,14 +12,14 @@ import { CONTROL_TOPIC, documentTopic, nodeTopic } from './topics.js'
 /** What the bridge hands to the engine (`engine.resolve(resolution, now)`). */
 export type RemoteResolution =
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
-  | { kind: 'remote-awareness'; documentId: string; entry: AwarenessEntry }
+  | { kind: 'remote-awareness'; documentId: string; entry: OwnedAwarenessEntry }
 
 export interface ClusterBridgeOptions {
   broker: Broker
   /** Feed a remote update to the engine, then run the effects it returns. */
   resolve(resolution: RemoteResolution): void
   /** Present clients of a document held here (answers another node's awareness query). */
-  awarenessEntries?(documentId: string): AwarenessEntry[]
+  awarenessEntries?(documentId: string): OwnedAwarenessEntry[]
   /** All registers of a document held here, or undefined (answers resync requests). */
   documentRegisters?(documentId: string): Register[] | undefined
   /** A revocation announced by another node: apply it to this node's connections. */
@@ -111,7 +110,7 @@ export class ClusterBridge {
     return sent
   }
 
-  publishAwareness(documentId: string, entry: AwarenessEntry): Promise<boolean> {
+  publishAwareness(documentId: string, entry: OwnedAwarenessEntry): Promise<boolean> {
     return this.#send(documentTopic(documentId), { type: 'awareness', documentId, entry })
   }
 

@@ -1,7 +1,8 @@
-import type { AwarenessEntry, ClientMessage, WireFormat } from '../protocol/types.js'
+import type { ClientMessage, WireFormat } from '../protocol/types.js'
 import { EngineCore } from './core.js'
 import { flushTurn } from './flush.js'
 import { closeConnection, openConnection, tickEngine } from './lifecycle.js'
+import { ownedEntries } from './presence.js'
 import { processMessage, receiveFrame } from './receive.js'
 import { applyResolution } from './resolve.js'
 import { revoke } from './revoke.js'
@@ -11,6 +12,7 @@ import type {
   Effect,
   EngineOptions,
   EngineStats,
+  OwnedAwarenessEntry,
   Resolution,
   RevokeTarget,
 } from './types.js'
@@ -117,11 +119,10 @@ export class SyncEngine {
     return { messages: Object.fromEntries(this.#core.messagesIn), bytes: this.#core.bytesIn }
   }
 
-  /** Present clients of a document (for answering a cluster peer's presence query). */
-  awarenessEntries(documentId: string): AwarenessEntry[] {
+  /** Present clients of a document with their owners (for answering a cluster peer's presence query). */
+  awarenessEntries(documentId: string): OwnedAwarenessEntry[] {
     const room = this.#core.rooms.get(documentId)
-    if (!room) return []
-    return room.awareness.entries().map(({ clientId, state, clock }) => ({ clientId, state, clock }))
+    return room ? ownedEntries(room) : []
   }
 
   documentIds(): string[] {
