@@ -1,4 +1,4 @@
-import type { ClientMessage, WireFormat } from '../protocol/types.js'
+import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
 import { EngineCore } from './core.js'
 import { flushTurn } from './flush.js'
 import { closeConnection, openConnection, tickEngine } from './lifecycle.js'
@@ -9,6 +9,8 @@ import { revoke } from './revoke.js'
 import type {
   ConnectionId,
   ConnectionInfo,
+  ConnectionUsage,
+  DocumentUsage,
   Effect,
   EngineOptions,
   EngineStats,
@@ -16,6 +18,7 @@ import type {
   Resolution,
   RevokeTarget,
 } from './types.js'
+import { connectionUsage, documentUsage, keptTextStates } from './usage.js'
 
 /**
  * The sans-I/O sync engine: every input is a call with the current time, every output a list of
@@ -133,6 +136,21 @@ export class SyncEngine {
     const entry = this.#core.documents.get(documentId)
     if (!entry) return undefined
     return { subscribers: entry.subscribers.size, fields: entry.doc?.liveFieldCount ?? 0 }
+  }
+
+  /** What the engine holds for a connection (buffers, chunk sets, presence, text states), by its limits. */
+  connectionUsage(conn: ConnectionId): ConnectionUsage | undefined {
+    return connectionUsage(this.#core, conn)
+  }
+
+  /** What the engine holds for a document and its presence room, by its limits. */
+  documentUsage(documentId: string): DocumentUsage | undefined {
+    return documentUsage(this.#core, documentId)
+  }
+
+  /** The kept text-state ops of a document (what a late joiner receives), least recently updated first. */
+  textStates(documentId: string): JsonObject[] {
+    return keptTextStates(this.#core, documentId)
   }
 
   /** The document's current visible state, or undefined when it is not in memory. */

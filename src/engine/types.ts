@@ -255,6 +255,38 @@ export type Resolution =
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
   | { kind: 'remote-awareness'; documentId: string; entry: OwnedAwarenessEntry }
 
+/** What the engine holds on behalf of one connection (`SyncEngine.connectionUsage`). */
+export interface ConnectionUsage {
+  /** Frames and bytes buffered until authentication (`maxPreAuthFrames`, `maxPreAuthBytes`). */
+  preAuthFrames: number
+  preAuthBytes: number
+  /** Chunk sets being reassembled and their decoded bytes (`maxChunkSetsPerConnection`, `maxChunkSetBytes`). */
+  chunkSets: number
+  chunkBytes: number
+  /** Documents and presence rooms it watches (`maxDocumentsPerConnection` each). */
+  subscriptions: number
+  awarenessRooms: number
+  /** Present client ids it announced last, over all documents, and their ids' and states' bytes. */
+  presenceClients: number
+  presenceBytes: number
+  /** Kept text states it wrote, over all documents, and their JSON bytes. */
+  textStates: number
+  textStateBytes: number
+}
+
+/** What the engine holds for one document and its presence room (`SyncEngine.documentUsage`). */
+export interface DocumentUsage {
+  /** Quota size (`maxDocumentBytes`): fields plus kept text states. */
+  bytes: number
+  /** Registers, tombstones included. */
+  fields: number
+  textStates: number
+  textStateBytes: number
+  presenceClients: number
+  /** Remembered presence leaves (`maxAwarenessLeftBytes`). */
+  rememberedLeaveBytes: number
+}
+
 export interface EngineStats {
   connections: number
   authenticatedConnections: number
