@@ -95,21 +95,32 @@ export function applyRemotePresence(core: EngineCore, documentId: string, entry:
 
 /** The connection closed: the ids it announced last leave at once, here and on other nodes. */
 export function leaveOnClose(core: EngineCore, connection: Connection): void {
-  for (const [documentId, clientIds] of connection.awarenessClients) {
+  for (const documentId of [...connection.awarenessClients.keys()]) {
     const room = core.rooms.get(documentId)
     if (!room) continue
     room.subscribers.delete(connection.id)
-    for (const clientId of clientIds) {
-      if (room.owners.get(clientId) !== connection.id) continue
-      room.owners.delete(clientId)
-      const removed = room.awareness.remove(clientId)
-      if (!removed) continue
-      const clock = removed.clock + 1
-      broadcastAwareness(core, room, clientId, null, clock)
-      const entry: OwnedAwarenessEntry = { clientId, state: null, clock }
-      if (removed.owner !== undefined) entry.owner = removed.owner
-      core.out.push({ kind: 'publish-awareness', documentId, entry })
-    }
+    leaveRoom(core, connection, room)
+  }
+}
+
+/**
+ * The ids `connection` announced last in `room` leave: it closed or stopped watching the room
+ * (unsubscribed, or lost read access), so it holds presence only where it is.
+ */
+export function leaveRoom(core: EngineCore, connection: Connection, room: AwarenessRoom): void {
+  const clientIds = connection.awarenessClients.get(room.documentId)
+  if (!clientIds) return
+  connection.awarenessClients.delete(room.documentId)
+  for (const clientId of clientIds) {
+    if (room.owners.get(clientId) !== connection.id) continue
+    room.owners.delete(clientId)
+    const removed = room.awareness.remove(clientId)
+    if (!removed) continue
+    const clock = removed.clock + 1
+    broadcastAwareness(core, room, clientId, null, clock)
+    const entry: OwnedAwarenessEntry = { clientId, state: null, clock }
+    if (removed.owner !== undefined) entry.owner = removed.owner
+    core.out.push({ kind: 'publish-awareness', documentId: room.documentId, entry })
   }
 }
 

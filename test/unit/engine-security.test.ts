@@ -520,3 +520,20 @@ describe('field-level policies: text-state and relayed ops, and no ack for nothi
     expect(h.engine.documentState('shared:fields')).toEqual({})
   })
 })
+
+describe('found by the security property', () => {
+  // engine-security: awareness_update(read, clientId 'm-') then unsubscribe(read): the id stayed
+  // present in a room the connection no longer watched, outside every per-connection bound.
+  it('presence a connection announced leaves when it stops watching the room', () => {
+    const h = new EngineHarness()
+    h.open('c')
+    h.open('w')
+    h.send('w', 'awareness_subscribe', { documentId: 'doc' })
+    h.send('c', 'awareness_update', { documentId: 'doc', clientId: 'x', state: { v: 1 }, clock: 1 })
+    h.take('w')
+    h.send('c', 'unsubscribe', { documentId: 'doc' })
+    expect(awarenessFor(h.take('w'), 'x')).toMatchObject([{ state: null, clock: 2 }])
+    expect(h.engine.awarenessEntries('doc')).toEqual([])
+    expect(h.engine.connectionUsage('c')).toMatchObject({ presenceClients: 0, awarenessRooms: 0 })
+  })
+})
