@@ -20,20 +20,10 @@ export function ownerKey(core: EngineCore, connection: Connection): string {
   return `${CONNECTION_OWNER}${core.nodeId}/${connection.id}`
 }
 
-/** May `connection` use an id recorded with `owner`, last used here by `conn`? */
-export function ownsEntry(
-  core: EngineCore,
-  connection: Connection,
-  owner: string | undefined,
-  conn: ConnectionId | undefined,
-): boolean {
-  return conn === connection.id || owner === ownerKey(core, connection)
-}
-
 /**
  * True when `clientId` is not `connection`'s to use in `documentId`: the server's own, present
- * there for another owner, or naming another owner's kept text state. An anonymous connection's
- * kept text state is free again once it closed: the client reconnecting has no other identity.
+ * there for another owner, or naming another owner's kept text state (see `claimEnded`).
+ * Presence, text states and relayed ops share one namespace of client ids per document.
  */
 export function clientIdHeldByOther(
   core: EngineCore,
@@ -41,14 +31,33 @@ export function clientIdHeldByOther(
   documentId: string,
   clientId: string,
 ): boolean {
+  return heldByOther(core, documentId, clientId, ownerKey(core, connection), connection.id)
+}
+
+/** The same rule for `owner`, speaking through the local connection `conn` (none: another node). */
+export function heldByOther(
+  core: EngineCore,
+  documentId: string,
+  clientId: string,
+  owner: string,
+  conn: ConnectionId | undefined,
+): boolean {
   if (clientId === SERVER_CLIENT_ID) return true
   const room = core.rooms.get(documentId)
   const present = room?.awareness.get(clientId)
-  if (present !== undefined && !ownsEntry(core, connection, present.owner, room?.owners.get(clientId))) {
+  if (
+    present !== undefined &&
+    present.owner !== owner &&
+    (conn === undefined || room?.owners.get(clientId) !== conn)
+  ) {
     return true
   }
   const kept = core.documents.get(documentId)?.textStates.get(clientId)
-  if (kept === undefined || ownsEntry(core, connection, kept.owner, kept.conn)) return false
-  const released = kept.owner.startsWith(CONNECTION_OWNER) && !core.connections.has(kept.conn)
-  return !released
+  if (kept === undefined || kept.owner === owner || kept.conn === conn) return false
+  return !claimEnded(core, kept.owner, kept.conn)
+}
+
+/** An anonymous connection's claim ends when it closes: the client reconnecting has no other identity. */
+export function claimEnded(core: EngineCore, owner: string, conn: ConnectionId): boolean {
+  return owner.startsWith(CONNECTION_OWNER) && !core.connections.has(conn)
 }

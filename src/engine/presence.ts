@@ -1,6 +1,6 @@
 import type { AwarenessUpdateMessage } from '../protocol/types.js'
 import type { EngineCore } from './core.js'
-import { clientIdHeldByOther, UNKNOWN_REMOTE_OWNER } from './owners.js'
+import { clientIdHeldByOther, heldByOther, UNKNOWN_REMOTE_OWNER } from './owners.js'
 import type { AwarenessRoom, Connection } from './state.js'
 import type { OwnedAwarenessEntry } from './types.js'
 
@@ -75,9 +75,10 @@ function forgetAnnouncement(core: EngineCore, room: AwarenessRoom, clientId: str
 }
 
 /**
- * An entry another node accepted. Nodes are trusted to have checked ownership for their own
- * clients, so entries apply by clock, except that a client this node holds live for one owner
- * is not replaced by another owner's entry: each node decides for the clients connected to it.
+ * An entry another node accepted, under the same rule: a client id stays its first owner's,
+ * whichever node announced it. (Two nodes that each accepted a different owner for the same id
+ * at the same time keep their own until it leaves or expires; neither is taken over. Kept text
+ * states live on each node, so this node checks the id against its own.)
  */
 export function applyRemotePresence(core: EngineCore, documentId: string, entry: OwnedAwarenessEntry): void {
   // Kept while this node holds the document or its presence, so late local watchers see it.
@@ -85,7 +86,7 @@ export function applyRemotePresence(core: EngineCore, documentId: string, entry:
   const room = core.room(documentId)
   const { clientId, state, clock } = entry
   const owner = entry.owner ?? UNKNOWN_REMOTE_OWNER
-  if (room.owners.has(clientId) && room.awareness.get(clientId)?.owner !== owner) return
+  if (heldByOther(core, documentId, clientId, owner, undefined)) return
   const outcome = room.awareness.apply(clientId, state, clock, core.now, owner)
   if (outcome !== 'updated' && outcome !== 'left') return
   // The same owner now speaks for it elsewhere (an SDK that moved nodes): closing here ends nothing.

@@ -1,7 +1,7 @@
 import { utf8Length } from '../protocol/index.js'
 import type { JsonObject } from '../protocol/types.js'
 import type { EngineCore } from './core.js'
-import { ownerKey } from './owners.js'
+import { claimEnded, ownerKey } from './owners.js'
 import type { Connection, DocumentEntry } from './state.js'
 
 /** A `text-state` op of one message, ready to keep: its client id and its JSON size. */
@@ -56,12 +56,33 @@ export function keepTextState(
   dropTextState(entry, clientId)
   entry.textStates.set(clientId, { op, bytes, owner: ownerKey(core, connection), conn: connection.id })
   entry.bytes += bytes
-  // Map iteration order is insertion order: the first key is the least recently updated client.
   while (entry.textStates.size > core.limits.maxTextStatesPerDocument) {
-    const oldest = entry.textStates.keys().next()
-    if (oldest.done) break
-    dropTextState(entry, oldest.value)
+    const victim = evictionVictim(core, entry)
+    if (victim === undefined) break
+    dropTextState(entry, victim)
   }
+}
+
+/**
+ * Who gives way when a document keeps too many states: one whose anonymous writer is gone, else
+ * the least recently updated of whoever keeps the most. One writer with many client ids cannot
+ * push the others' states out (and then take their ids). Runs only past the cap, over at most
+ * `maxTextStatesPerDocument + 1` states; Map order is insertion order, so the first match is the oldest.
+ */
+function evictionVictim(core: EngineCore, entry: DocumentEntry): string | undefined {
+  const counts = new Map<string, number>()
+  let most = 0
+  for (const kept of entry.textStates.values()) {
+    const count = (counts.get(kept.owner) ?? 0) + 1
+    counts.set(kept.owner, count)
+    most = Math.max(most, count)
+  }
+  let victim: string | undefined
+  for (const [clientId, kept] of entry.textStates) {
+    if (claimEnded(core, kept.owner, kept.conn)) return clientId
+    if (victim === undefined && counts.get(kept.owner) === most) victim = clientId
+  }
+  return victim
 }
 
 function dropTextState(entry: DocumentEntry, clientId: string): void {

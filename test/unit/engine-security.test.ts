@@ -218,7 +218,22 @@ describe('hole 2: presence belongs to its owner', () => {
       clock: 2,
     })
     expect(errors(h.take('m'))[0]?.details).toMatchObject({ code: 'PERMISSION_DENIED' })
-    expect(awarenessFor(h.take('b'), 'carol-1')).toEqual([])
+    // Nor can an entry another node accepted for someone else (two nodes racing for one id).
+    for (const [clientId, owner] of [
+      ['carol-1', 'user:mallory'],
+      ['alice-1', 'user:mallory'],
+    ] as const) {
+      h.resolve({
+        kind: 'remote-awareness',
+        documentId: 'shared:room',
+        entry: { clientId, state: { name: 'evil' }, clock: 5, owner },
+      })
+    }
+    expect(h.take('b')).toEqual([])
+    expect(h.engine.awarenessEntries('shared:room').map((e) => e.state)).toEqual([
+      { name: 'alice' },
+      { name: 'carol' },
+    ])
   })
 
   it('publishes the owner with each presence change, and cluster messages carry it compatibly', () => {
@@ -467,6 +482,28 @@ describe('hole 7: relayed ops carry the batch document and the sender own client
     expect(relayedOps(h.take('late'))).toMatchObject([{ clientId: 'alice-text', state: 'alice' }])
   })
 
+  it("cannot push another client's kept text state out with many client ids (and then take its id)", () => {
+    const h = new EngineHarness({
+      anonymous: false,
+      authenticate: (token) => (token ? principal(token) : null),
+      authorize: policy,
+      limits: { maxTextStatesPerDocument: 3 },
+    })
+    login(h, 'a', 'alice')
+    login(h, 'm', 'mallory')
+    h.send('a', 'delta_batch', {
+      documentId: 'shared:open',
+      deltas: [{ type: 'text-state', state: 'alice', clientId: 'alice-text' }],
+    })
+    for (let i = 0; i < 5; i++) {
+      h.send('m', 'delta_batch', {
+        documentId: 'shared:open',
+        deltas: [{ type: 'text-state', state: `m${i}`, clientId: `m-${i}` }],
+      })
+    }
+    expect(h.engine.textStates('shared:open').map((op) => op.clientId)).toEqual(['alice-text', 'm-3', 'm-4'])
+  })
+
   it('cannot relay ops under a client id someone else is present as', () => {
     const h = open()
     h.send('a', 'awareness_update', { documentId: 'shared:open', clientId: 'alice-1', state: {}, clock: 1 })
@@ -535,5 +572,31 @@ describe('found by the security property', () => {
     expect(awarenessFor(h.take('w'), 'x')).toMatchObject([{ state: null, clock: 2 }])
     expect(h.engine.awarenessEntries('doc')).toEqual([])
     expect(h.engine.connectionUsage('c')).toMatchObject({ presenceClients: 0, awarenessRooms: 0 })
+  })
+})
+
+describe('found by the security property (cluster)', () => {
+  // engine-security: remote-hostile(read, 'alice-t'), then alice keeps her text state as 'alice-t'
+  // in `read`: another node's presence entry had taken the id of a text state kept here.
+  it("another node's presence cannot take the id of a text state kept here", () => {
+    const h = world()
+    login(h, 'a', 'alice')
+    h.send('a', 'delta_batch', {
+      documentId: 'shared:room',
+      deltas: [{ type: 'text-state', state: 'alice 1', clientId: 'alice-text' }],
+    })
+    h.resolve({
+      kind: 'remote-awareness',
+      documentId: 'shared:room',
+      entry: { clientId: 'alice-text', state: { name: 'evil' }, clock: 1, owner: 'user:mallory' },
+    })
+    h.send('a', 'delta_batch', {
+      documentId: 'shared:room',
+      messageId: 't2',
+      deltas: [{ type: 'text-state', state: 'alice 2', clientId: 'alice-text' }],
+    })
+    expect(errors(h.take('a'))).toEqual([])
+    expect(h.engine.awarenessEntries('shared:room')).toEqual([])
+    expect(h.engine.textStates('shared:room')).toMatchObject([{ clientId: 'alice-text', state: 'alice 2' }])
   })
 })
