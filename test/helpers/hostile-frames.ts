@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import { encodeBase64, encodeFrame } from '../../src/protocol/index.js'
-import type { WireFormat } from '../../src/protocol/types.js'
+import type { JsonObject, WireFormat } from '../../src/protocol/types.js'
 
 type Arb<T> = fc.Arbitrary<T>
 export type Frame = string | Uint8Array
@@ -29,17 +29,24 @@ const documentId: Arb<string> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...OTHER_DOCS) },
 )
 
-export const clientId: Arb<string> = fc.oneof(
+/** The hostile's own few ids (reused, so updates and leaves meet), and valid ones of others. */
+export const validClientId: Arb<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...PROTECTED_CLIENT_IDS) },
-  { weight: 4, arbitrary: text.map((s) => `m-${s}`) },
-  { weight: 1, arbitrary: fc.integer({ min: 100, max: 600 }).map((n) => `L${'l'.repeat(n)}`) },
+  { weight: 4, arbitrary: fc.constantFrom('m-1', 'm-2', 'm-3') },
+  { weight: 1, arbitrary: text.map((s) => `m-${s}`) },
+  { weight: 1, arbitrary: fc.integer({ min: 60, max: 128 }).map((n) => `L${'l'.repeat(n - 1)}`) },
+)
+
+export const clientId: Arb<string> = fc.oneof(
+  { weight: 8, arbitrary: validClientId },
+  { weight: 1, arbitrary: fc.integer({ min: 129, max: 600 }).map((n) => `L${'l'.repeat(n - 1)}`) },
   { weight: 1, arbitrary: fc.constant('') },
 )
 
 /** Clocks around every bound: small steps, big jumps, the validator's cap and past it. */
 const clock: Arb<number> = fc.oneof(
-  { weight: 4, arbitrary: fc.nat({ max: 8 }) },
-  { weight: 2, arbitrary: fc.integer({ min: 0, max: 5_000 }) },
+  { weight: 3, arbitrary: fc.nat({ max: 8 }) },
+  { weight: 3, arbitrary: fc.integer({ min: 0, max: 5_000 }) },
   { weight: 1, arbitrary: fc.constantFrom(2 ** 48, 2 ** 48 + 1, Number.MAX_SAFE_INTEGER, -1, 1.5) },
 )
 
@@ -55,7 +62,7 @@ const field: Arb<string> = fc.constantFrom('a', 'b', 'locked', 'secret', 'x', '_
 const vectorClock: Arb<Record<string, number>> = fc.dictionary(fc.constantFrom('m', 'node-a', 'x'), clock, {
   maxKeys: 2,
 })
-const presenceState: Arb<unknown> = fc.oneof(
+export const presenceState: Arb<JsonObject | null> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null) },
   { weight: 3, arbitrary: text.map((s) => ({ h: 1, name: s })) },
   { weight: 1, arbitrary: fc.integer({ min: 100, max: 400 }).map((n) => ({ h: 1, pad: 'p'.repeat(n) })) },

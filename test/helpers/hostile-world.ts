@@ -3,9 +3,10 @@
  * with the security rules of docs/security.md checked after every step (`SecurityWorld.check`).
  *
  * The world: alice and bob (may do anything) are connected for the whole run, subscribed to the
- * four documents below, present in each (`alice-p`, `bob-p`) and keeping a text state in each
- * (`alice-t`, `bob-t`); carol is present in each from another node (`carol-p`, owner
- * `user:carol`). Every honest value, presence state and text state is `<user>:<doc>:<n>`.
+ * four documents below, present in each (`alice-p`, `bob-p`; they may leave and come back) and
+ * keeping a text state in each (`alice-t`, `bob-t`); carol is present in each from another node
+ * (`carol-p`, owner `user:carol`); late joiners (alice's other tabs) subscribe and go. Every
+ * honest value, presence state and text state is `<user>:<doc>:<n>`.
  *
  * The hostile principal (the user `mallory`, or an anonymous connection) may, by a custom policy:
  * - `open`: read and write, except the field `locked` and relayed `richtext` ops;
@@ -13,6 +14,8 @@
  * - `drop`: write only, except the field `secret` and `text-state` ops;
  * - `secret` and anything else: nothing.
  * It sends anything (hostile-frames.ts); a closed hostile connection is replaced at its next send.
+ * The same user on another node reaches this one as presence entries owned by `user:mallory`
+ * (that node did not know the id was taken: two nodes racing).
  */
 
 import type { AuthorizePolicy, EngineLimits, Principal } from '../../src/engine/types.js'
@@ -41,13 +44,13 @@ export const SECURITY_LIMITS: EngineLimits = {
   maxDocumentsPerConnection: 5,
   maxFieldsPerDocument: 32,
   maxFieldValueBytes: 1_024,
-  maxDocumentBytes: 6_144,
+  maxDocumentBytes: 3_072,
   maxAwarenessStateBytes: 256,
   awarenessTimeoutMs: 30_000,
   maxAwarenessClientsPerDocument: 32,
   maxAwarenessClientsPerConnection: 3,
   maxAwarenessClockStep: 1_000,
-  maxAwarenessLeftBytes: 1_024,
+  maxAwarenessLeftBytes: 400,
   maxTextStatesPerDocument: 8,
   maxTextStateBytes: 1_024,
   maxIdleDocuments: 8,
@@ -94,6 +97,9 @@ export type Step =
   | { kind: 'hostile'; send: HostileSend; advanceMs: number }
   | { kind: 'write'; user: Honest; doc: WorldDoc; field: string; remove: boolean; advanceMs: number }
   | { kind: 'presence'; user: Honest; doc: WorldDoc; advanceMs: number }
+  | { kind: 'leave'; user: Honest; doc: WorldDoc; advanceMs: number }
+  | { kind: 'late-join'; user: Honest; doc: WorldDoc; advanceMs: number }
+  | { kind: 'remote-hostile'; doc: WorldDoc; clientId: string; state: JsonObject | null; advanceMs: number }
   | { kind: 'text'; user: Honest; doc: WorldDoc; advanceMs: number }
   | { kind: 'remote-presence'; doc: WorldDoc; advanceMs: number }
   | { kind: 'time'; advanceMs: number }
@@ -107,6 +113,10 @@ interface HonestClient {
   readonly acked: Set<string>
   seq: number
   presenceClock: number
+  /** Documents where its presence id is its own (announced and not left). */
+  readonly present: Set<WorldDoc>
+  /** Set while an announce of an id someone else holds is expected to be refused. */
+  expectDenied: boolean
 }
 
 interface RateWindow {
@@ -134,6 +144,8 @@ export class SecurityWorld {
   #hostiles = 0
   #rates: RateWindow = { pongs: [], handled: [], invalid: [] }
   #carolClock = 0
+  readonly #remoteClocks = new Map<string, number>()
+  #probes = 0
   #effectsSeen = 0
   readonly log: string[] = []
 
@@ -151,6 +163,8 @@ export class SecurityWorld {
       acked: new Set(),
       seq: 0,
       presenceClock: 0,
+      present: new Set(),
+      expectDenied: false,
     }))
     for (const doc of WORLD_DOCS) this.reference.set(doc, new Map())
     for (const client of this.honest) {
@@ -183,6 +197,15 @@ export class SecurityWorld {
       case 'presence':
         this.#announce(this.#client(step.user), step.doc)
         break
+      case 'leave':
+        this.#leave(this.#client(step.user), step.doc)
+        break
+      case 'late-join':
+        this.#lateJoin(step.user, step.doc)
+        break
+      case 'remote-hostile':
+        this.#remoteHostile(step.doc, step.clientId, step.state)
+        break
       case 'text':
         this.#keepText(this.#client(step.user), step.doc)
         break
@@ -192,7 +215,7 @@ export class SecurityWorld {
       case 'time':
         // Honest clients (and the remote one) refresh their presence before it could expire.
         for (const doc of WORLD_DOCS) this.#remotePresence(doc)
-        for (const client of this.honest) for (const doc of WORLD_DOCS) this.#announce(client, doc)
+        for (const client of this.honest) for (const doc of client.present) this.#announce(client, doc)
         this.h.tick(0)
         break
     }
@@ -220,15 +243,67 @@ export class SecurityWorld {
     else reference?.set(field, value)
   }
 
+  /**
+   * An update of its presence id, or, after a leave, its return. The id was free when it left:
+   * if someone holds it now (the engine says who is present), the return is refused and the id
+   * stays theirs; if nobody does, the return must be accepted, whatever clock the id was used
+   * with in between.
+   */
   #announce(client: HonestClient, doc: WorldDoc): void {
+    const clientId = `${client.user}-p`
     const state = { name: `${client.user}:${doc}:${++client.seq}` }
-    this.presence.set(key(doc, `${client.user}-p`), state)
+    const returning = !client.present.has(doc)
+    const taken = returning && this.h.engine.awarenessEntries(doc).some((e) => e.clientId === clientId)
+    if (!taken) {
+      this.presence.set(key(doc, clientId), state)
+      client.present.add(doc)
+    }
+    client.expectDenied = taken
     this.h.send(client.conn, 'awareness_update', {
       documentId: doc,
-      clientId: `${client.user}-p`,
+      clientId,
       state,
       clock: ++client.presenceClock,
     })
+    this.#drainHonest()
+    client.expectDenied = false
+  }
+
+  #leave(client: HonestClient, doc: WorldDoc): void {
+    if (!client.present.delete(doc)) return
+    const clientId = `${client.user}-p`
+    this.presence.delete(key(doc, clientId))
+    this.h.send(client.conn, 'awareness_update', {
+      documentId: doc,
+      clientId,
+      state: null,
+      clock: ++client.presenceClock,
+    })
+  }
+
+  /** Another tab of the same user opens the document and closes: it gets the whole of it. */
+  #lateJoin(user: Honest, doc: WorldDoc): void {
+    const conn = `probe-${++this.#probes}`
+    this.h.open(conn)
+    this.h.send(conn, 'auth', { token: user })
+    this.h.send(conn, 'subscribe', { documentId: doc })
+    const got = this.h.take(conn)
+    this.h.close(conn)
+    const response = got.find((m) => m.type === 'sync_response')
+    const engine = JSON.stringify(sorted(Object.entries(this.h.engine.documentState(doc) ?? {})))
+    if (
+      response?.type !== 'sync_response' ||
+      JSON.stringify(sorted(Object.entries(response.state))) !== engine
+    ) {
+      this.#fail(
+        `a late joiner of ${doc} got ${JSON.stringify(response)?.slice(0, 200)}, the engine has ${engine}`,
+      )
+    }
+    for (const m of got) {
+      if (m.type === 'error') this.#fail(`a late joiner of ${doc} got ${m.error}`)
+      if (m.type === 'delta_batch')
+        for (const op of m.deltas) this.#checkRelayedOp(`${conn} got delta_batch`, doc, op)
+    }
   }
 
   #keepText(client: HonestClient, doc: WorldDoc): void {
@@ -251,6 +326,17 @@ export class SecurityWorld {
       kind: 'remote-awareness',
       documentId: doc,
       entry: { clientId: 'carol-p', state, clock: this.#carolClock, owner: 'user:carol' },
+    })
+  }
+
+  /** mallory, on another node that had not seen who holds the id, announces it there. */
+  #remoteHostile(doc: WorldDoc, clientId: string, state: JsonObject | null): void {
+    const clock = (this.#remoteClocks.get(key(doc, clientId)) ?? 0) + 1
+    this.#remoteClocks.set(key(doc, clientId), clock)
+    this.h.resolve({
+      kind: 'remote-awareness',
+      documentId: doc,
+      entry: { clientId, state, clock, owner: 'user:mallory' },
     })
   }
 
@@ -289,23 +375,34 @@ export class SecurityWorld {
       case 'ack':
         client.acked.add(m.messageId)
         return
-      case 'error':
-        // Quotas the hostile may fill legitimately (a document it may write); nothing else.
-        if (m.details?.code !== 'LIMIT_EXCEEDED')
-          this.#fail(`${who}: ${m.error} ${JSON.stringify(m.details)}`)
+      case 'error': {
+        // Quotas the hostile may fill legitimately (a document it may write), and a return to an
+        // id someone took while it was free; nothing else.
+        const code = m.details?.code
+        if (code === 'LIMIT_EXCEEDED' || (code === 'PERMISSION_DENIED' && client.expectDenied)) return
+        this.#fail(`${who}: ${m.error} ${JSON.stringify(m.details)}`)
         return
+      }
       default:
         return
     }
   }
 
+  /** Client ids the hostile may not use: the server's, the honest ones held, carol's. */
+  #protected(clientId: string, documentId: string): boolean {
+    if (!PROTECTED.has(clientId)) return false
+    const owner = this.honest.find((c) => `${c.user}-p` === clientId)
+    return owner === undefined || owner.present.has(documentId as WorldDoc)
+  }
+
   /** A relayed op names the frame's document, a client id its sender owns, and a permitted kind. */
   #checkRelayedOp(who: string, documentId: string, op: JsonObject): void {
-    if (op.documentId !== documentId)
+    if (op.documentId !== undefined && op.documentId !== documentId) {
       this.#fail(`${who}: relayed op for ${String(op.documentId)} in ${documentId}`)
+    }
     if (op.h !== 1) return
     const clientId = op.clientId
-    if (typeof clientId === 'string' && PROTECTED.has(clientId)) {
+    if (typeof clientId === 'string' && this.#protected(clientId, documentId)) {
       this.#fail(`${who}: hostile op relayed as ${clientId} in ${documentId}`)
     }
     if (READ_ONLY_OR_HIDDEN.has(documentId as WorldDoc))
@@ -440,9 +537,10 @@ export class SecurityWorld {
           `${doc}.${refused} is ${JSON.stringify(engine[refused])}, honest writes give ${JSON.stringify(reference.get(refused))}`,
         )
       }
-      for (const [clientId, expected] of PRESENT_IDS.map(
-        (id) => [id, this.presence.get(key(doc, id))] as const,
-      )) {
+      // Held by their owner (the others are free, and whoever takes them owns them).
+      for (const clientId of PRESENT_IDS) {
+        const expected = this.presence.get(key(doc, clientId))
+        if (expected === undefined) continue
         const entry = this.h.engine.awarenessEntries(doc).find((e) => e.clientId === clientId)
         if (JSON.stringify(entry?.state) !== JSON.stringify(expected)) {
           this.#fail(
@@ -466,7 +564,7 @@ export class SecurityWorld {
         if (bytes > L.maxTextStateBytes) this.#fail(`kept text state of ${bytes} bytes in ${doc}`)
         if (op.documentId !== doc) this.#fail(`kept text state in ${doc} names ${String(op.documentId)}`)
         const clientId = String(op.clientId)
-        if (op.h === 1 && (PROTECTED.has(clientId) || READ_ONLY_OR_HIDDEN.has(doc as WorldDoc))) {
+        if (op.h === 1 && (this.#protected(clientId, doc) || READ_ONLY_OR_HIDDEN.has(doc as WorldDoc))) {
           this.#fail(`hostile text state kept as ${clientId} in ${doc}`)
         }
         if (op.h === 1 && REFUSED_OP[doc as WorldDoc] === 'text-state')

@@ -19,7 +19,7 @@
  */
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
-import { hostileSend, WORLD_DOCS } from '../helpers/hostile-frames.js'
+import { hostileSend, presenceState, validClientId, WORLD_DOCS } from '../helpers/hostile-frames.js'
 import { SecurityWorld, type Step } from '../helpers/hostile-world.js'
 
 const NUM_RUNS = Number(process.env.RUNS ?? (process.env.CI ? 1000 : 200))
@@ -50,6 +50,21 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('presence' as const), user, doc, advanceMs: pace }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('leave' as const), user, doc, advanceMs: pace }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('late-join' as const), user, doc, advanceMs: pace }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('remote-hostile' as const),
+      doc,
+      clientId: validClientId,
+      state: presenceState,
+      advanceMs: fc.integer({ min: 0, max: 2_500 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('text' as const), user, doc, advanceMs: pace }) },
   {
     weight: 1,
