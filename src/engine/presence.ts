@@ -75,8 +75,8 @@ function forgetAnnouncement(core: EngineCore, room: AwarenessRoom, clientId: str
 }
 
 /**
- * An entry another node accepted, under the same rule: a client id stays its first owner's,
- * whichever node announced it. (Two nodes that each accepted a different owner for the same id
+ * An entry another node accepted, under the same rules: a client id stays its first owner's,
+ * whichever node announced it, and its clock moves by at most `maxAwarenessClockStep`. (Two nodes that each accepted a different owner for the same id
  * at the same time keep their own until it leaves or expires; neither is taken over. Kept text
  * states live on each node, so this node checks the id against its own.)
  */
@@ -87,6 +87,9 @@ export function applyRemotePresence(core: EngineCore, documentId: string, entry:
   const { clientId, state, clock } = entry
   const owner = entry.owner ?? UNKNOWN_REMOTE_OWNER
   if (heldByOther(core, documentId, clientId, owner, undefined)) return
+  const present = room.awareness.get(clientId)
+  const step = core.limits.maxAwarenessClockStep
+  if (present !== undefined && state !== null && clock - present.clock > step) return
   const outcome = room.awareness.apply(clientId, state, clock, core.now, owner)
   if (outcome !== 'updated' && outcome !== 'left') return
   // The same owner now speaks for it elsewhere (an SDK that moved nodes): closing here ends nothing.

@@ -34,7 +34,7 @@ export const validClientId: Arb<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...PROTECTED_CLIENT_IDS) },
   { weight: 4, arbitrary: fc.constantFrom('m-1', 'm-2', 'm-3') },
   { weight: 1, arbitrary: text.map((s) => `m-${s}`) },
-  { weight: 1, arbitrary: fc.integer({ min: 60, max: 128 }).map((n) => `L${'l'.repeat(n - 1)}`) },
+  { weight: 2, arbitrary: fc.constantFrom(...[1, 2, 3].map((n) => `${'L'.repeat(127)}${n}`)) },
 )
 
 export const clientId: Arb<string> = fc.oneof(
@@ -43,11 +43,15 @@ export const clientId: Arb<string> = fc.oneof(
   { weight: 1, arbitrary: fc.constant('') },
 )
 
-/** Clocks around every bound: small steps, big jumps, the validator's cap and past it. */
+/** Clocks around every bound: small steps, jumps past the step limit, the validator's cap and past it. */
 const clock: Arb<number> = fc.oneof(
   { weight: 3, arbitrary: fc.nat({ max: 8 }) },
-  { weight: 3, arbitrary: fc.integer({ min: 0, max: 5_000 }) },
-  { weight: 1, arbitrary: fc.constantFrom(2 ** 48, 2 ** 48 + 1, Number.MAX_SAFE_INTEGER, -1, 1.5) },
+  { weight: 2, arbitrary: fc.constantFrom(1_005, 2_010, 3_100, 500_000) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 5_000 }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(2 ** 48 - 1, 2 ** 48, 2 ** 48 + 1, Number.MAX_SAFE_INTEGER, -1, 1.5),
+  },
 )
 
 const value: Arb<unknown> = fc.oneof(
@@ -105,38 +109,46 @@ export interface HostileMessage {
 const message = (type: string, fields: Arb<Record<string, unknown>>): Arb<HostileMessage> =>
   fields.map((f) => ({ type, fields: compact(f) }))
 
+const weighted = (weight: number, arbitrary: Arb<HostileMessage>) => ({ weight, arbitrary })
+
 export const hostileMessage: Arb<HostileMessage> = fc.oneof(
-  message('subscribe', fc.record({ documentId })),
-  message('unsubscribe', fc.record({ documentId })),
-  message('awareness_subscribe', fc.record({ documentId })),
-  message('sync_request', fc.record({ documentId, vectorClock: optional(vectorClock) })),
-  message('sync_step1', fc.record({ documentId, stateVector: vectorClock })),
-  message('delta', fc.record({ documentId, field, value, messageId: text })),
-  message(
-    'delta',
-    fc.record({
-      documentId,
-      delta: fc.dictionary(field, value, { minKeys: 1, maxKeys: 3 }),
-      messageId: text,
-    }),
+  weighted(2, message('subscribe', fc.record({ documentId }))),
+  weighted(2, message('unsubscribe', fc.record({ documentId }))),
+  weighted(1, message('awareness_subscribe', fc.record({ documentId }))),
+  weighted(1, message('sync_request', fc.record({ documentId, vectorClock: optional(vectorClock) }))),
+  weighted(1, message('sync_step1', fc.record({ documentId, stateVector: vectorClock }))),
+  weighted(3, message('delta', fc.record({ documentId, field, value, messageId: text }))),
+  weighted(
+    1,
+    message(
+      'delta',
+      fc.record({
+        documentId,
+        delta: fc.dictionary(field, value, { minKeys: 1, maxKeys: 3 }),
+        messageId: text,
+      }),
+    ),
   ),
-  message(
-    'delta_batch',
-    fc.record({ documentId, deltas: fc.array(batchOp, { minLength: 1, maxLength: 4 }), messageId: text }),
+  weighted(
+    5,
+    message(
+      'delta_batch',
+      fc.record({ documentId, deltas: fc.array(batchOp, { minLength: 1, maxLength: 4 }), messageId: text }),
+    ),
   ),
-  message('awareness_update', fc.record({ documentId, clientId, state: presenceState, clock })),
-  message('awareness_update', fc.record({ documentId, clientId, state: presenceState, clock })),
-  message('auth', fc.record({ token: optional(fc.constantFrom('mallory', 'bogus')) })),
-  message('ping', fc.constant({})),
-  message('pong', fc.constant({})),
-  message('ack', fc.record({ messageId: text })),
-  message('connect', fc.constant({})),
-  message('snapshot_request', fc.record({ documentId })),
+  weighted(8, message('awareness_update', fc.record({ documentId, clientId, state: presenceState, clock }))),
+  weighted(1, message('auth', fc.record({ token: optional(fc.constantFrom('mallory', 'bogus')) }))),
+  weighted(1, message('ping', fc.constant({}))),
+  weighted(1, message('pong', fc.constant({}))),
+  weighted(1, message('ack', fc.record({ messageId: text }))),
+  weighted(1, message('connect', fc.constant({}))),
+  weighted(1, message('snapshot_request', fc.record({ documentId }))),
 )
 
 /** One hostile action: a frame (or a chunked message) sent `times` times in a row, at once. */
 export type HostileSend =
   | { kind: 'message'; message: HostileMessage; format: WireFormat; times: number }
+  | { kind: 'sequence'; messages: HostileMessage[]; format: WireFormat; times: number }
   | { kind: 'chunks'; message: HostileMessage; chunkId: string; parts: number; send: number[]; times: number }
   | { kind: 'garbage'; frame: Frame; times: number }
 
@@ -152,7 +164,94 @@ const garbage: Arb<Frame> = fc.oneof(
   fc.constant('{"type":"awareness_update","documentId":"open","clientId":"x","clock":"1","state":{}}'),
 )
 
+/**
+ * Take an id with a huge clock and leave it at once: the leave is remembered, and must not keep
+ * the id's next owner out.
+ */
+const squat: Arb<HostileSend> = fc
+  .record({
+    documentId: fc.constantFrom('open', 'read'),
+    clientId: fc.constantFrom(
+      'alice-p',
+      'alice-p',
+      'bob-p',
+      'bob-p',
+      'carol-p',
+      'm-1',
+      ...[1, 2, 3].map((n) => `${'L'.repeat(127)}${n}`),
+    ),
+    clock: fc.constantFrom(1_005, 500_000, 2 ** 48 - 1),
+    format: fc.constantFrom<WireFormat>('json', 'binary'),
+  })
+  .map(({ documentId, clientId, clock, format }) => ({
+    kind: 'sequence' as const,
+    messages: [
+      { type: 'awareness_update', fields: { documentId, clientId, state: { h: 1, squat: true }, clock } },
+      { type: 'awareness_update', fields: { documentId, clientId, state: null, clock } },
+    ],
+    format,
+    times: 1,
+  }))
+
+/** Presence moves of its own ids: clock jumps around the step limit, and walking out of a room. */
+const presenceMoves: Arb<HostileSend> = fc
+  .record({
+    documentId: fc.constantFrom('open', 'read'),
+    clientId: fc.constantFrom('m-1', 'm-2', 'm-3'),
+    clock: fc.nat({ max: 10 }),
+    jump: fc.constantFrom(1, 999, 1_000, 1_001, 5_000),
+    then: fc.constantFrom('jump', 'unsubscribe'),
+    format: fc.constantFrom<WireFormat>('json', 'binary'),
+  })
+  .map(({ documentId, clientId, clock, jump, then, format }) => ({
+    kind: 'sequence' as const,
+    messages: [
+      { type: 'awareness_update', fields: { documentId, clientId, state: { h: 1, at: clock }, clock } },
+      then === 'jump'
+        ? {
+            type: 'awareness_update',
+            fields: { documentId, clientId, state: { h: 1, at: clock + jump }, clock: clock + jump },
+          }
+        : { type: 'unsubscribe', fields: { documentId } },
+    ],
+    format,
+    times: 1,
+  }))
+
+/** Many text states under fresh ids at once: past the count cap, and towards the byte quota. */
+const textFlood: Arb<HostileSend> = fc
+  .record({
+    documentId: fc.constantFrom('open', 'open', 'drop', 'read'),
+    sizes: fc.array(fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 100, max: 760 })), {
+      minLength: 2,
+      maxLength: 7,
+    }),
+    first: fc.nat({ max: 9 }),
+    format: fc.constantFrom<WireFormat>('json', 'binary'),
+  })
+  .map(({ documentId, sizes, first, format }) => ({
+    kind: 'message' as const,
+    message: {
+      type: 'delta_batch',
+      fields: {
+        documentId,
+        messageId: 'flood',
+        deltas: sizes.map((size, i) => ({
+          type: 'text-state',
+          h: 1,
+          state: 's'.repeat(size),
+          clientId: `m-${first + i}`,
+        })),
+      },
+    },
+    format,
+    times: 1,
+  }))
+
 export const hostileSend: Arb<HostileSend> = fc.oneof(
+  { weight: 2, arbitrary: squat },
+  { weight: 2, arbitrary: textFlood },
+  { weight: 2, arbitrary: presenceMoves },
   {
     weight: 8,
     arbitrary: fc.record({
@@ -163,6 +262,15 @@ export const hostileSend: Arb<HostileSend> = fc.oneof(
     }),
   },
   {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('sequence' as const),
+      messages: fc.array(hostileMessage, { minLength: 2, maxLength: 4 }),
+      format: fc.constantFrom<WireFormat>('json', 'binary'),
+      times: fc.constant(1),
+    }),
+  },
+  {
     weight: 2,
     arbitrary: fc
       .record({
@@ -170,7 +278,8 @@ export const hostileSend: Arb<HostileSend> = fc.oneof(
         chunkId: fc.constantFrom('c1', 'c2', 'c3', 'c4'),
         parts: fc.integer({ min: 1, max: 6 }),
         order: fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 6 }),
-        times,
+        // Chunks are also how a flood would try to get past the message budget.
+        times: fc.oneof(times, fc.integer({ min: 10, max: 30 })),
       })
       .map(({ message, chunkId, parts, order, times }) => ({
         kind: 'chunks' as const,
@@ -198,6 +307,8 @@ function framesOnce(send: HostileSend, now: number): Frame[] {
       return [send.frame]
     case 'message':
       return [encode(send.message, now, send.format)]
+    case 'sequence':
+      return send.messages.map((message) => encode(message, now, send.format))
     case 'chunks': {
       const whole = encode(send.message, now, 'binary')
       const bytes = typeof whole === 'string' ? new TextEncoder().encode(whole) : whole

@@ -44,15 +44,15 @@ export const SECURITY_LIMITS: EngineLimits = {
   maxDocumentsPerConnection: 5,
   maxFieldsPerDocument: 32,
   maxFieldValueBytes: 1_024,
-  maxDocumentBytes: 3_072,
+  maxDocumentBytes: 1_536,
   maxAwarenessStateBytes: 256,
   awarenessTimeoutMs: 30_000,
   maxAwarenessClientsPerDocument: 32,
   maxAwarenessClientsPerConnection: 3,
   maxAwarenessClockStep: 1_000,
-  maxAwarenessLeftBytes: 400,
-  maxTextStatesPerDocument: 8,
-  maxTextStateBytes: 1_024,
+  maxAwarenessLeftBytes: 300,
+  maxTextStatesPerDocument: 6,
+  maxTextStateBytes: 768,
   maxIdleDocuments: 8,
   maxChunksPerSet: 4,
   maxChunkSetBytes: 4_096,
@@ -99,7 +99,15 @@ export type Step =
   | { kind: 'presence'; user: Honest; doc: WorldDoc; advanceMs: number }
   | { kind: 'leave'; user: Honest; doc: WorldDoc; advanceMs: number }
   | { kind: 'late-join'; user: Honest; doc: WorldDoc; advanceMs: number }
-  | { kind: 'remote-hostile'; doc: WorldDoc; clientId: string; state: JsonObject | null; advanceMs: number }
+  | {
+      kind: 'remote-hostile'
+      doc: WorldDoc
+      clientId: string
+      state: JsonObject | null
+      firstClock: number
+      advanceMs: number
+    }
+  | { kind: 'squat-free'; clock: number; advanceMs: number }
   | { kind: 'text'; user: Honest; doc: WorldDoc; advanceMs: number }
   | { kind: 'remote-presence'; doc: WorldDoc; advanceMs: number }
   | { kind: 'time'; advanceMs: number }
@@ -194,9 +202,12 @@ export class SecurityWorld {
       case 'write':
         this.#write(this.#client(step.user), step.doc, step.field, step.remove)
         break
-      case 'presence':
-        this.#announce(this.#client(step.user), step.doc)
+      case 'presence': {
+        // A client that left a document comes back there first (the case the leave rules are about).
+        const client = this.#client(step.user)
+        this.#announce(client, WORLD_DOCS.find((doc) => !client.present.has(doc)) ?? step.doc)
         break
+      }
       case 'leave':
         this.#leave(this.#client(step.user), step.doc)
         break
@@ -204,7 +215,10 @@ export class SecurityWorld {
         this.#lateJoin(step.user, step.doc)
         break
       case 'remote-hostile':
-        this.#remoteHostile(step.doc, step.clientId, step.state)
+        this.#remoteHostile(step.doc, step.clientId, step.state, step.firstClock)
+        break
+      case 'squat-free':
+        this.#squatFree(step.clock)
         break
       case 'text':
         this.#keepText(this.#client(step.user), step.doc)
@@ -329,9 +343,35 @@ export class SecurityWorld {
     })
   }
 
+  /**
+   * The hostile watches presence: as soon as an honest id is free (its owner left), it takes it
+   * with a huge clock and leaves at once. The leave is remembered, and must not keep the owner out.
+   */
+  #squatFree(clock: number): void {
+    for (const doc of ['open', 'read'] as const) {
+      const owner = this.honest.find((c) => !c.present.has(doc))
+      if (!owner) continue
+      const clientId = `${owner.user}-p`
+      this.#hostileSends({
+        kind: 'sequence',
+        messages: [
+          {
+            type: 'awareness_update',
+            fields: { documentId: doc, clientId, state: { h: 1, squat: true }, clock },
+          },
+          { type: 'awareness_update', fields: { documentId: doc, clientId, state: null, clock } },
+        ],
+        format: 'binary',
+        times: 1,
+      })
+      return
+    }
+  }
+
   /** mallory, on another node that had not seen who holds the id, announces it there. */
-  #remoteHostile(doc: WorldDoc, clientId: string, state: JsonObject | null): void {
-    const clock = (this.#remoteClocks.get(key(doc, clientId)) ?? 0) + 1
+  #remoteHostile(doc: WorldDoc, clientId: string, state: JsonObject | null, firstClock: number): void {
+    const last = this.#remoteClocks.get(key(doc, clientId))
+    const clock = last === undefined ? firstClock : last + 1
     this.#remoteClocks.set(key(doc, clientId), clock)
     this.h.resolve({
       kind: 'remote-awareness',
@@ -558,11 +598,14 @@ export class SecurityWorld {
       for (const r of this.h.engine.documentSnapshot(doc)?.registers ?? []) {
         held += utf8Length(r.field) + (r.deleted ? 0 : utf8Length(JSON.stringify(r.value)))
       }
+      const kept = new Set<string>()
       for (const op of this.h.engine.textStates(doc)) {
         const bytes = utf8Length(JSON.stringify(op))
         held += bytes
         if (bytes > L.maxTextStateBytes) this.#fail(`kept text state of ${bytes} bytes in ${doc}`)
-        if (op.documentId !== doc) this.#fail(`kept text state in ${doc} names ${String(op.documentId)}`)
+        if (op.documentId !== undefined && op.documentId !== doc) {
+          this.#fail(`kept text state in ${doc} names ${String(op.documentId)}`)
+        }
         const clientId = String(op.clientId)
         if (op.h === 1 && (this.#protected(clientId, doc) || READ_ONLY_OR_HIDDEN.has(doc as WorldDoc))) {
           this.#fail(`hostile text state kept as ${clientId} in ${doc}`)
@@ -570,8 +613,16 @@ export class SecurityWorld {
         if (op.h === 1 && REFUSED_OP[doc as WorldDoc] === 'text-state')
           this.#fail(`refused text state kept in ${doc}`)
         const expected = this.texts.get(key(doc, clientId))
+        if (expected !== undefined) kept.add(clientId)
         if (expected !== undefined && op.state !== expected)
           this.#fail(`${clientId}'s text in ${doc} is ${String(op.state)}`)
+      }
+      // Three owners (alice, bob, the hostile) fit under the cap: nobody pushes the honest states out.
+      for (const client of this.honest) {
+        const clientId = `${client.user}-t`
+        if (this.texts.has(key(doc, clientId)) && !kept.has(clientId)) {
+          this.#fail(`${clientId}'s text state in ${doc} was pushed out`)
+        }
       }
       if (held > L.maxDocumentBytes) this.#fail(`${doc} holds ${held} bytes (max ${L.maxDocumentBytes})`)
       const usage = this.h.engine.documentUsage(doc)

@@ -50,10 +50,32 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('presence' as const), user, doc, advanceMs: pace }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('leave' as const), user, doc, advanceMs: pace }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('leave' as const),
+      user,
+      // Where the hostile can see presence, so it can try to take the id while it is free.
+      doc: fc.constantFrom('open' as const, 'read' as const),
+      advanceMs: pace,
+    }),
+  },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('late-join' as const), user, doc, advanceMs: pace }),
+    arbitrary: fc.record({
+      kind: fc.constant('late-join' as const),
+      user,
+      doc: fc.constantFrom('open' as const, 'open' as const, 'read' as const, 'drop' as const),
+      advanceMs: pace,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('squat-free' as const),
+      clock: fc.constantFrom(1_005, 2 ** 48 - 1),
+      advanceMs: fc.integer({ min: 0, max: 2_500 }),
+    }),
   },
   {
     weight: 1,
@@ -62,6 +84,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       doc,
       clientId: validClientId,
       state: presenceState,
+      firstClock: fc.constantFrom(1, 8, 1_005, 2 ** 48 - 1),
       advanceMs: fc.integer({ min: 0, max: 2_500 }),
     }),
   },

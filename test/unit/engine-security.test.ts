@@ -236,6 +236,15 @@ describe('hole 2: presence belongs to its owner', () => {
     ])
   })
 
+  it("bounds the clock step of another node's updates too", () => {
+    const h = room()
+    const entry = { clientId: 'carol-1', state: { name: 'carol' }, clock: 1, owner: 'user:carol' }
+    h.resolve({ kind: 'remote-awareness', documentId: 'shared:room', entry })
+    const far = { ...entry, state: { name: 'far' }, clock: 2 + DEFAULT_LIMITS.maxAwarenessClockStep }
+    h.resolve({ kind: 'remote-awareness', documentId: 'shared:room', entry: far })
+    expect(awarenessFor(h.take('b'), 'carol-1').map((u) => u.state)).toEqual([{ name: 'carol' }])
+  })
+
   it('publishes the owner with each presence change, and cluster messages carry it compatibly', () => {
     const h = room()
     const published = h.effects.filter((e) => e.kind === 'publish-awareness')
