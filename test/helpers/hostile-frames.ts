@@ -200,14 +200,14 @@ const presenceMoves: Arb<HostileSend> = fc
     clientId: fc.constantFrom('m-1', 'm-2', 'm-3'),
     clock: fc.nat({ max: 10 }),
     jump: fc.constantFrom(1, 999, 1_000, 1_001, 5_000),
-    then: fc.constantFrom('jump', 'unsubscribe'),
+    next: fc.constantFrom('jump', 'unsubscribe'),
     format: fc.constantFrom<WireFormat>('json', 'binary'),
   })
-  .map(({ documentId, clientId, clock, jump, then, format }) => ({
+  .map(({ documentId, clientId, clock, jump, next, format }) => ({
     kind: 'sequence' as const,
     messages: [
       { type: 'awareness_update', fields: { documentId, clientId, state: { h: 1, at: clock }, clock } },
-      then === 'jump'
+      next === 'jump'
         ? {
             type: 'awareness_update',
             fields: { documentId, clientId, state: { h: 1, at: clock + jump }, clock: clock + jump },
