@@ -138,7 +138,7 @@ export const hostileMessage: Arb<HostileMessage> = fc.oneof(
   ),
   weighted(8, message('awareness_update', fc.record({ documentId, clientId, state: presenceState, clock }))),
   weighted(1, message('auth', fc.record({ token: optional(fc.constantFrom('mallory', 'bogus')) }))),
-  weighted(1, message('ping', fc.constant({}))),
+  weighted(3, message('ping', fc.constant({}))),
   weighted(1, message('pong', fc.constant({}))),
   weighted(1, message('ack', fc.record({ messageId: text }))),
   weighted(1, message('connect', fc.constant({}))),

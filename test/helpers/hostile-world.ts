@@ -50,7 +50,7 @@ export const SECURITY_LIMITS: EngineLimits = {
   maxAwarenessClientsPerDocument: 32,
   maxAwarenessClientsPerConnection: 3,
   maxAwarenessClockStep: 1_000,
-  maxAwarenessLeftBytes: 300,
+  maxAwarenessLeftBytes: 160,
   maxTextStatesPerDocument: 6,
   maxTextStateBytes: 768,
   maxIdleDocuments: 8,
@@ -105,6 +105,7 @@ export type Step =
       clientId: string
       state: JsonObject | null
       firstClock: number
+      clockStep: number
       advanceMs: number
     }
   | { kind: 'squat-free'; clock: number; advanceMs: number }
@@ -215,7 +216,7 @@ export class SecurityWorld {
         this.#lateJoin(step.user, step.doc)
         break
       case 'remote-hostile':
-        this.#remoteHostile(step.doc, step.clientId, step.state, step.firstClock)
+        this.#remoteHostile(step.doc, step.clientId, step.state, step.firstClock, step.clockStep)
         break
       case 'squat-free':
         this.#squatFree(step.clock)
@@ -369,9 +370,15 @@ export class SecurityWorld {
   }
 
   /** mallory, on another node that had not seen who holds the id, announces it there. */
-  #remoteHostile(doc: WorldDoc, clientId: string, state: JsonObject | null, firstClock: number): void {
+  #remoteHostile(
+    doc: WorldDoc,
+    clientId: string,
+    state: JsonObject | null,
+    firstClock: number,
+    clockStep: number,
+  ): void {
     const last = this.#remoteClocks.get(key(doc, clientId))
-    const clock = last === undefined ? firstClock : last + 1
+    const clock = last === undefined ? firstClock : last + clockStep
     this.#remoteClocks.set(key(doc, clientId), clock)
     this.h.resolve({
       kind: 'remote-awareness',

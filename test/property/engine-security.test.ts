@@ -85,6 +85,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       clientId: validClientId,
       state: presenceState,
       firstClock: fc.constantFrom(1, 8, 1_005, 2 ** 48 - 1),
+      clockStep: fc.constantFrom(1, 1, 1_001, 5_000),
       advanceMs: fc.integer({ min: 0, max: 2_500 }),
     }),
   },
