@@ -78,11 +78,12 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   {
-    weight: 1,
+    weight: 2,
     arbitrary: fc.record({
       kind: fc.constant('remote-hostile' as const),
-      doc,
-      clientId: validClientId,
+      doc: fc.constantFrom('open' as const, 'read' as const),
+      // Mostly its own few ids there (so its updates meet), sometimes someone else's.
+      clientId: fc.oneof(fc.constantFrom('m-1', 'm-2'), validClientId),
       state: presenceState,
       firstClock: fc.constantFrom(1, 8, 1_005, 2 ** 48 - 1),
       clockStep: fc.constantFrom(1, 1, 1_001, 5_000),
