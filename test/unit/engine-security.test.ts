@@ -609,3 +609,45 @@ describe('found by the security property (cluster)', () => {
     expect(h.engine.textStates('shared:room')).toMatchObject([{ clientId: 'alice-text', state: 'alice 2' }])
   })
 })
+
+describe('docs/security.md: a field-level policy that also decides text states and relayed ops', () => {
+  // The example of docs/security.md, verbatim.
+  const authorize: AuthorizePolicy = ({ principal, action, documentId, field, op }) => {
+    if (!documentId.startsWith('post:')) return false
+    if (action === 'read' || principal.permissions.isAdmin) return true
+    const editor = principal.permissions.canWrite.includes(documentId)
+    if (op !== undefined) return editor // text states and relayed ops
+    return editor || field === undefined || field.startsWith('comment:')
+  }
+
+  it('lets anyone comment and only editors change the rest, text included', () => {
+    const editor: Principal = {
+      userId: 'ed',
+      permissions: { canRead: [], canWrite: ['post:1'], isAdmin: false },
+      via: 'token',
+    }
+    const h = new EngineHarness({
+      anonymous: false,
+      authenticate: (token) => (token === 'ed' ? editor : token ? principal(token) : null),
+      authorize,
+    })
+    login(h, 'e', 'ed')
+    login(h, 'r', 'reader')
+    const text = { type: 'text-state', state: 'body', clientId: 'x' }
+    h.send('e', 'delta_batch', { documentId: 'post:1', deltas: [{ field: 'title', value: 'T' }, text] })
+    h.send('r', 'delta_batch', {
+      documentId: 'post:1',
+      deltas: [
+        { field: 'comment:1', value: 'nice' },
+        { field: 'title', value: 'mine' },
+        { ...text, clientId: 'y' },
+      ],
+    })
+    expect(h.engine.documentState('post:1')).toEqual({ title: 'T', 'comment:1': 'nice' })
+    expect(h.engine.textStates('post:1').map((op) => op.clientId)).toEqual(['x'])
+    expect(errors(h.take('r')).map((e) => e.details)).toMatchObject([
+      { op: 'text-state' },
+      { field: 'title' },
+    ])
+  })
+})
