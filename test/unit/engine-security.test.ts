@@ -8,7 +8,7 @@ import { decodeClusterMessage, encodeClusterMessage } from '../../src/cluster/me
 import { AwarenessDocument } from '../../src/crdt/index.js'
 import { DEFAULT_LIMITS } from '../../src/engine/index.js'
 import type { AuthorizePolicy, EngineLimits, Principal } from '../../src/engine/types.js'
-import { decodeClientFrame, encodeFrame } from '../../src/protocol/index.js'
+import { decodeClientFrame, encodeBase64, encodeFrame } from '../../src/protocol/index.js'
 import type { ServerMessage } from '../../src/protocol/types.js'
 import { EngineHarness } from '../helpers/engine-harness.js'
 
@@ -56,18 +56,19 @@ const awarenessFor = (messages: ServerMessage[], clientId: string) =>
       m.type === 'awareness_update' && m.clientId === clientId,
   )
 
-function base64(bytes: Uint8Array | string): string {
-  const raw = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes
-  let text = ''
-  for (const byte of raw) text += String.fromCharCode(byte)
-  return btoa(text)
+const base64 = (text: string): string => encodeBase64(new TextEncoder().encode(text))
+
+/** alice and mallory, logged in on connections `a` and `m`. */
+function aliceAndMallory(): EngineHarness {
+  const h = world()
+  login(h, 'a', 'alice')
+  login(h, 'm', 'mallory')
+  return h
 }
 
 describe('hole 1: write access does not leak read access', () => {
   it('a write-only writer gets its ack and nothing of the document, then or later', () => {
-    const h = world()
-    login(h, 'a', 'alice')
-    login(h, 'm', 'mallory')
+    const h = aliceAndMallory()
     h.send('a', 'delta', { documentId: 'inbox', field: 'secret', value: 's3cret' })
     h.send('m', 'delta', { documentId: 'inbox', field: 'note', value: 'hi', messageId: 'm1' })
     expect(types(h.take('m'))).toEqual(['ack'])
@@ -81,9 +82,7 @@ describe('hole 1: write access does not leak read access', () => {
   })
 
   it('a write-only delta_batch gets its ack, not the kept text states', () => {
-    const h = world()
-    login(h, 'a', 'alice')
-    login(h, 'm', 'mallory')
+    const h = aliceAndMallory()
     h.send('a', 'delta_batch', {
       documentId: 'inbox',
       deltas: [{ type: 'text-state', state: '{"t":1}', clientId: 'alice-text' }],
@@ -93,9 +92,7 @@ describe('hole 1: write access does not leak read access', () => {
   })
 
   it('a refused field is not rolled back with a stored value the writer may not read', () => {
-    const h = world()
-    login(h, 'a', 'alice')
-    login(h, 'm', 'mallory')
+    const h = aliceAndMallory()
     h.send('a', 'delta', { documentId: 'inbox', field: 'secret', value: 's3cret' })
     h.send('m', 'delta', { documentId: 'inbox', field: 'secret', value: 'x', messageId: 'm1' })
     const got = h.take('m')
