@@ -103,8 +103,8 @@ describe('hole 1: write access does not leak read access', () => {
 })
 
 describe('hole 2: presence belongs to its owner', () => {
-  function room() {
-    const h = world()
+  function room(limits: Partial<EngineLimits> = {}) {
+    const h = world(limits)
     for (const [conn, user] of [
       ['a', 'alice'],
       ['b', 'bob'],
@@ -162,8 +162,9 @@ describe('hole 2: presence belongs to its owner', () => {
   })
 
   it('bounds how far one update may move a client clock', () => {
-    const h = room()
-    const clock = 1 + DEFAULT_LIMITS.maxAwarenessClockStep + 1
+    const h = room({ maxAwarenessClockStep: 10 })
+    h.send('a', 'awareness_update', { documentId: 'shared:room', clientId: 'alice-1', state: {}, clock: 11 })
+    const clock = 11 + 10 + 1
     h.send('a', 'awareness_update', {
       documentId: 'shared:room',
       clientId: 'alice-1',
@@ -171,7 +172,7 @@ describe('hole 2: presence belongs to its owner', () => {
       clock,
     })
     expect(errors(h.take('a'))[0]?.details).toMatchObject({ code: 'LIMIT_EXCEEDED', clientId: 'alice-1' })
-    expect(awarenessFor(h.take('b'), 'alice-1')).toEqual([])
+    expect(awarenessFor(h.take('b'), 'alice-1').map((u) => u.clock)).toEqual([11])
   })
 
   it('an anonymous connection owns its ids: another anonymous connection cannot take them', () => {
@@ -234,10 +235,10 @@ describe('hole 2: presence belongs to its owner', () => {
   })
 
   it("bounds the clock step of another node's updates too", () => {
-    const h = room()
+    const h = room({ maxAwarenessClockStep: 10 })
     const entry = { clientId: 'carol-1', state: { name: 'carol' }, clock: 1, owner: 'user:carol' }
     h.resolve({ kind: 'remote-awareness', documentId: 'shared:room', entry })
-    const far = { ...entry, state: { name: 'far' }, clock: 2 + DEFAULT_LIMITS.maxAwarenessClockStep }
+    const far = { ...entry, state: { name: 'far' }, clock: 12 }
     h.resolve({ kind: 'remote-awareness', documentId: 'shared:room', entry: far })
     expect(awarenessFor(h.take('b'), 'carol-1').map((u) => u.state)).toEqual([{ name: 'carol' }])
   })
