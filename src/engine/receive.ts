@@ -72,8 +72,7 @@ function processPaidMessage(core: EngineCore, connection: Connection, message: C
     return receiveChunk(core, connection, message)
   }
   if (message.type === 'auth') return handleAuth(core, connection, message)
-  if (message.type === 'connect' || message.type === 'ack' || message.type === 'pong') return
-  if (message.type === 'ping') return handlePing(core, connection, message)
+  if (message.type === 'connect') return
   if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
     bufferUntilAuthenticated(core, connection, message, bytes)
     return
@@ -180,11 +179,15 @@ function receiveChunk(core: EngineCore, connection: Connection, chunk: DeltaBatc
     refuseInvalid(core, connection, result.error.message, result.error.code)
     return
   }
-  if (result.message.type === 'delta_batch_chunk') {
+  const message = result.message
+  if (message.type === 'delta_batch_chunk') {
     refuseInvalid(core, connection, 'Invalid message format: nested chunk', 'INVALID_MESSAGE')
     return
   }
-  processPaidMessage(core, connection, result.message, result.bytes)
+  // Paid for by its chunks: a ping inside is answered, acks and pongs do nothing as ever.
+  if (message.type === 'ping') return handlePing(core, connection, message)
+  if (message.type === 'ack' || message.type === 'pong') return
+  processPaidMessage(core, connection, message, result.bytes)
 }
 
 /** Replays buffered frames in arrival order once authentication succeeded. */

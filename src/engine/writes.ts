@@ -74,6 +74,8 @@ function measureWithinQuota(
     )
     return undefined
   }
+  // Inline first: the common write does not grow the document past its quota.
+  if (growth <= 0 || entry.bytes + growth <= core.limits.maxDocumentBytes) return sizes
   return withinDocumentQuota(core, connection, entry, growth) ? sizes : undefined
 }
 
@@ -121,19 +123,13 @@ function refuseField(
   })
 }
 
-/** What else a write message carries that the quota and the refusals need. */
-export interface WriteContext {
-  /** Bytes the same message adds besides its fields (kept text states), within the same quota. */
-  reservedBytes?: number
-  /** The message's id, named in refusals so the writer can tell which write failed. */
-  messageId?: string
-}
-
 /**
  * Applies client writes to a ready document by LWW with a fresh stamp each, queues the echo of
  * every touched field (winning or not, so a losing writer adopts the winner), and marks the
  * applied registers for persistence and cluster publication. Returns how many writes the policy
  * let through (0: every field refused, nothing to ack), or undefined when refused whole.
+ * `messageId` is named in refusals, so the writer can tell which write failed; `reservedBytes`
+ * is what the same message adds besides its fields (kept text states), within the same quota.
  */
 export function applyWrites(
   core: EngineCore,
@@ -141,17 +137,18 @@ export function applyWrites(
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
   messageClock: VectorClock | undefined,
-  context: WriteContext = {},
+  messageId?: string,
+  reservedBytes = 0,
 ): number | undefined {
   const doc = entry.doc
   if (!doc) return undefined
-  const sizes = measureWithinQuota(core, connection, entry, writes, context.reservedBytes ?? 0)
+  const sizes = measureWithinQuota(core, connection, entry, writes, reservedBytes)
   if (!sizes) return undefined
   const fieldLevel = core.policy !== rbacPolicy
   let accepted = 0
   for (const [index, write] of writes.entries()) {
     if (fieldLevel && !core.authorize(connection, 'write', entry.id, write.field)) {
-      refuseField(core, connection, entry, write.field, context.messageId)
+      refuseField(core, connection, entry, write.field, messageId)
       continue
     }
     accepted++

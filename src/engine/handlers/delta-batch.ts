@@ -43,10 +43,7 @@ export function handleDeltaBatch(
   if (textBytes === undefined) return
   let applied = 0
   if (writes.length > 0) {
-    const accepted = applyWrites(core, connection, entry, writes, undefined, {
-      reservedBytes: textBytes,
-      messageId,
-    })
+    const accepted = applyWrites(core, connection, entry, writes, undefined, messageId, textBytes)
     if (accepted === undefined) return
     applied = accepted
   } else if (!withinDocumentQuota(core, connection, entry, textBytes)) {

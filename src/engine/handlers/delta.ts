@@ -20,6 +20,6 @@ export function handleDelta(
   if (!subscribeForWrite(core, connection, entry, message.id)) return
   const messageId = message.messageId ?? message.id
   // None applied (quota, or every field refused): no ack, since an ack says "applied".
-  if (!applyWrites(core, connection, entry, message.writes, message.clock, { messageId })) return
+  if (!applyWrites(core, connection, entry, message.writes, message.clock, messageId)) return
   core.queueAck(connection, messageId, entry.id)
 }
