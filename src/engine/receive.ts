@@ -58,9 +58,9 @@ export function processMessage(
 }
 
 /**
- * The pipeline of PROTOCOL.md §2.2 with the FIXes, for a message already paid for: chunks are
- * reassembled (the whole message costs what its chunks cost), then authentication gating (frames
- * before auth are buffered, bounded, and replayed).
+ * The per-message pipeline, for a message already paid for: chunks are reassembled (the whole
+ * message costs what its chunks cost), then authentication gating (frames before auth are
+ * buffered, bounded, and replayed).
  */
 function processPaidMessage(core: EngineCore, connection: Connection, message: ClientMessage, bytes: number) {
   if (message.type === 'delta_batch_chunk') {
