@@ -76,9 +76,10 @@ function forgetAnnouncement(core: EngineCore, room: AwarenessRoom, clientId: str
 
 /**
  * An entry another node accepted, under the same rules: a client id stays its first owner's,
- * whichever node announced it, and its clock moves by at most `maxAwarenessClockStep`. (Two nodes that each accepted a different owner for the same id
- * at the same time keep their own until it leaves or expires; neither is taken over. Kept text
- * states live on each node, so this node checks the id against its own.)
+ * whichever node announced it, and its clock moves by at most `maxAwarenessClockStep`. (Two
+ * nodes that each accepted a different owner for the same id at the same time keep their own
+ * until it leaves or expires; neither is taken over. Kept text states live on each node, so
+ * this node checks the id against its own.)
  */
 export function applyRemotePresence(core: EngineCore, documentId: string, entry: OwnedAwarenessEntry): void {
   // Kept while this node holds the document or its presence, so late local watchers see it.

@@ -260,7 +260,10 @@ export interface ConnectionUsage {
   /** Frames and bytes buffered until authentication (`maxPreAuthFrames`, `maxPreAuthBytes`). */
   preAuthFrames: number
   preAuthBytes: number
-  /** Chunk sets being reassembled and their decoded bytes (`maxChunkSetsPerConnection`, `maxChunkSetBytes`). */
+  /**
+   * Chunk sets being reassembled and their decoded bytes (`maxChunkSetsPerConnection`, and
+   * `maxChunkSetBytes` each).
+   */
   chunkSets: number
   chunkBytes: number
   /** Documents and presence rooms it watches (`maxDocumentsPerConnection` each). */

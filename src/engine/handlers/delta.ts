@@ -6,7 +6,8 @@ import { subscribeForWrite } from './subscribe.js'
 
 /**
  * `delta` in both shapes (the validator normalised them into `writes`): write access,
- * auto-subscription (with read access), LWW apply, echo at flush, `ack {messageId ?? id}` (SDK 0.1.1 waits for it).
+ * auto-subscription (with read access), LWW apply, echo at flush, `ack {messageId ?? id}`
+ * (SDK 0.1.1 waits for it).
  */
 export function handleDelta(
   core: EngineCore,
