@@ -1,6 +1,5 @@
 import type { Register } from '../crdt/types.js'
-import type { RevokeTarget } from '../engine/types.js'
-import type { AwarenessEntry } from '../protocol/types.js'
+import type { OwnedAwarenessEntry, RevokeTarget } from '../engine/types.js'
 import type { Broker } from './broker.js'
 import {
   type ClusterMessage,
@@ -13,7 +12,7 @@ import { CONTROL_TOPIC, documentTopic, nodeTopic } from './topics.js'
 /** What the bridge hands to the engine (`engine.resolve(resolution, now)`). */
 export type RemoteResolution =
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
-  | { kind: 'remote-awareness'; documentId: string; entry: AwarenessEntry }
+  | { kind: 'remote-awareness'; documentId: string; entry: OwnedAwarenessEntry }
 
 /** What the bridge needs from the runtime and the broker. */
 export interface ClusterBridgeOptions {
@@ -21,7 +20,7 @@ export interface ClusterBridgeOptions {
   /** Feed a remote update to the engine, then run the effects it returns. */
   resolve(resolution: RemoteResolution): void
   /** Present clients of a document held here (answers another node's awareness query). */
-  awarenessEntries?(documentId: string): AwarenessEntry[]
+  awarenessEntries?(documentId: string): OwnedAwarenessEntry[]
   /** All registers of a document held here, or undefined (answers resync requests). */
   documentRegisters?(documentId: string): Register[] | undefined
   /** A revocation announced by another node: apply it to this node's connections. */
@@ -116,7 +115,7 @@ export class ClusterBridge {
   }
 
   /** Publishes a presence update. */
-  publishAwareness(documentId: string, entry: AwarenessEntry): Promise<boolean> {
+  publishAwareness(documentId: string, entry: OwnedAwarenessEntry): Promise<boolean> {
     return this.#send(documentTopic(documentId), { type: 'awareness', documentId, entry })
   }
 

@@ -15,6 +15,7 @@ import type { AwarenessRoom, Connection, DocumentEntry, PendingAck } from './sta
 import { SubscriberSet } from './subscribers.js'
 import type {
   AuthorizePolicy,
+  AuthorizeRequest,
   ConnectionId,
   DocumentAction,
   Effect,
@@ -124,11 +125,19 @@ export class EngineCore {
     this.out.push({ kind: 'close', conn, code, reason })
   }
 
-  authorize(connection: Connection, action: DocumentAction, documentId: string, field?: string): boolean {
+  authorize(
+    connection: Connection,
+    action: DocumentAction,
+    documentId: string,
+    field?: string,
+    op?: string,
+  ): boolean {
     const principal = connection.principal
     if (!principal) return false
     try {
-      return this.policy({ principal, action, documentId, field, context: connection.context }) === true
+      const request: AuthorizeRequest = { principal, action, documentId, field, context: connection.context }
+      if (op !== undefined) request.op = op
+      return this.policy(request) === true
     } catch {
       // A throwing custom policy denies: failing closed is the only safe default.
       return false
@@ -227,7 +236,10 @@ export class EngineCore {
     if (!room) {
       room = {
         documentId,
-        awareness: new AwarenessDocument({ maxClients: this.limits.maxAwarenessClientsPerDocument }),
+        awareness: new AwarenessDocument({
+          maxClients: this.limits.maxAwarenessClientsPerDocument,
+          maxLeftBytes: this.limits.maxAwarenessLeftBytes,
+        }),
         subscribers: new SubscriberSet(),
         owners: new Map(),
       }

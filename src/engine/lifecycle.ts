@@ -1,8 +1,9 @@
 import { isValidDocumentId } from '../protocol/index.js'
+import { fullBucket } from './buckets.js'
 import type { EngineCore } from './core.js'
 import { completeAuthentication } from './handlers/auth.js'
-import { broadcastAwareness } from './handlers/awareness.js'
 import { unsubscribeConnection } from './handlers/unsubscribe.js'
+import { expirePresence, leaveOnClose } from './presence.js'
 import type { Connection } from './state.js'
 import type { ConnectionId, ConnectionInfo, ResumedConnection } from './types.js'
 import { assignPrincipal, releasePrincipal } from './users.js'
@@ -33,6 +34,8 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     chunks: undefined,
     tokens: core.limits.maxMessagesPerMinute,
     tokensAt: core.now,
+    pings: fullBucket(core.limits.maxPingsPerMinute, core.now),
+    invalidFrames: fullBucket(core.limits.maxInvalidFrames, core.now),
     closed: false,
   }
   core.connections.set(id, connection)
@@ -85,20 +88,7 @@ export function closeConnection(core: EngineCore, id: ConnectionId): void {
   connection.closed = true
   core.connections.delete(id)
   releasePrincipal(core, connection)
-  for (const [documentId, clientIds] of connection.awarenessClients) {
-    const room = core.rooms.get(documentId)
-    if (!room) continue
-    room.subscribers.delete(id)
-    for (const clientId of clientIds) {
-      if (room.owners.get(clientId) !== id) continue
-      room.owners.delete(clientId)
-      const removed = room.awareness.remove(clientId)
-      if (!removed) continue
-      const clock = removed.clock + 1
-      broadcastAwareness(core, room, clientId, null, clock)
-      core.out.push({ kind: 'publish-awareness', documentId, entry: { clientId, state: null, clock } })
-    }
-  }
+  leaveOnClose(core, connection)
   for (const documentId of [...connection.subscriptions, ...connection.awarenessRooms]) {
     unsubscribeConnection(core, connection, documentId)
   }
@@ -117,7 +107,7 @@ export function closeConnection(core: EngineCore, id: ConnectionId): void {
 /** Time-driven work: auth deadlines, token expiry, presence expiry, chunk expiry, idle documents. */
 export function tickEngine(core: EngineCore): void {
   for (const connection of core.connections.values()) checkDeadlines(core, connection)
-  expireAwareness(core)
+  expirePresence(core)
   evictIdleDocuments(core)
 }
 
@@ -143,18 +133,6 @@ function checkDeadlines(core: EngineCore, connection: Connection): void {
     })
   }
   connection.chunks?.sweep(now)
-}
-
-function expireAwareness(core: EngineCore): void {
-  for (const room of core.rooms.values()) {
-    for (const entry of room.awareness.expire(core.now, core.limits.awarenessTimeoutMs)) {
-      const owner = room.owners.get(entry.clientId)
-      room.owners.delete(entry.clientId)
-      if (owner) core.connections.get(owner)?.awarenessClients.get(room.documentId)?.delete(entry.clientId)
-      broadcastAwareness(core, room, entry.clientId, null, entry.clock + 1)
-    }
-    core.pruneRoom(room)
-  }
 }
 
 /** Keeps at most `maxIdleDocuments` documents nobody uses in memory, least recently active first. */

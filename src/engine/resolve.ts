@@ -5,7 +5,7 @@ import type { EngineCore } from './core.js'
 import { dispatch } from './dispatch.js'
 import { persisted, persistFailed } from './flush.js'
 import { completeAuthentication } from './handlers/auth.js'
-import { broadcastAwareness } from './handlers/awareness.js'
+import { applyRemotePresence } from './presence.js'
 import { replayBuffered } from './receive.js'
 import { seedDocument } from './seed.js'
 import type { DocumentEntry } from './state.js'
@@ -44,16 +44,8 @@ export function applyResolution(core: EngineCore, result: Resolution): void {
       return persistFailed(core, result.batchId, result.error)
     case 'remote-registers':
       return remoteRegisters(core, result.documentId, result.registers)
-    case 'remote-awareness': {
-      // Kept while this node holds the document or its presence, so late local watchers see it.
-      const held = core.rooms.has(result.documentId) || core.documents.has(result.documentId)
-      if (!held) return
-      const room = core.room(result.documentId)
-      const { clientId, state, clock } = result.entry
-      const outcome = room.awareness.apply(clientId, state, clock, core.now)
-      if (outcome === 'updated' || outcome === 'left') broadcastAwareness(core, room, clientId, state, clock)
-      return
-    }
+    case 'remote-awareness':
+      return applyRemotePresence(core, result.documentId, result.entry)
   }
 }
 

@@ -2,6 +2,7 @@ import type { AwarenessDocument, LwwDocument } from '../crdt/index.js'
 import type { DocumentSnapshot, Register } from '../crdt/types.js'
 import type { ChunkAssembler } from '../protocol/index.js'
 import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
+import type { TokenBucket } from './buckets.js'
 import type { SubscriberSet } from './subscribers.js'
 import type { ConnectionId, Principal } from './types.js'
 
@@ -44,6 +45,10 @@ export interface Connection {
   /** Token bucket for the message rate limit. */
   tokens: number
   tokensAt: number
+  /** Pings answered (`maxPingsPerMinute`), apart from the message budget. */
+  readonly pings: TokenBucket
+  /** Invalid frames still tolerated (`maxInvalidFrames`); empty means the next one closes. */
+  readonly invalidFrames: TokenBucket
   closed: boolean
 }
 
@@ -80,21 +85,35 @@ export interface DocumentEntry {
    */
   persistedClockVersion: number
   /** Latest `text-state` op per client id (insertion order = age, for the cap). */
-  readonly textStates: Map<string, JsonObject>
+  readonly textStates: Map<string, KeptTextState>
   /** Persist batches in flight that hold registers of this document. */
   inFlight: number
   lastActive: number
-  /** Quota size: names and values' JSON of the winning registers (see `registerBytes`). */
+  /** Quota size: the winning registers (see `registerBytes`) plus the kept text states' JSON. */
   bytes: number
   /** Each field's share of `bytes`, so a write is measured once and the old value never again. */
   readonly fieldBytes: Map<string, number>
+}
+
+/** A kept `text-state` op, as relayed and sent to late joiners, and who may replace it. */
+export interface KeptTextState {
+  readonly op: JsonObject
+  /** JSON bytes of `op`, counted in the document's `bytes`. */
+  readonly bytes: number
+  /** `ownerKey` of the writer; see `ownsClientId`. */
+  readonly owner: string
+  /** The connection that wrote it: an anonymous owner's claim ends when it closes. */
+  readonly conn: ConnectionId
 }
 
 export interface AwarenessRoom {
   readonly documentId: string
   readonly awareness: AwarenessDocument
   readonly subscribers: SubscriberSet
-  /** clientId -> owning connection, so a leave can be broadcast when the connection closes. */
+  /**
+   * clientId -> the local connection that announced it last, so a leave can be broadcast when it
+   * closes. Remote clients have no entry; who owns an id is in its awareness entry (`owner`).
+   */
   readonly owners: Map<string, ConnectionId>
 }
 

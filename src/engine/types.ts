@@ -31,10 +31,16 @@ export interface AuthorizeRequest<Context = unknown> {
   principal: Principal
   action: DocumentAction
   documentId: string
-  /** Set for field-level write checks. */
+  /** Set for field-level write checks (and for a relayed op that names a field). */
   field?: string
   /** The app context of the connection (`auth.authenticate`, `handleConnection`), if any. */
   context?: Context
+  /**
+   * Set for a `delta_batch` op that is not a field write, checked like a field: `'text-state'`
+   * for a kept text state, otherwise the relayed op's own `type` (`counter`, `set`, `richtext`,
+   * `text`, ...). A policy that grants writes field by field should refuse what it does not know.
+   */
+  op?: string
 }
 
 /** Pure policy: may `principal` do `action` on `documentId` (and `field`)? */
@@ -87,6 +93,17 @@ export interface EngineLimits {
   maxMessagesPerMinute: number
   /** Token bucket shared by all connections of one authenticated (non-anonymous) user. */
   maxMessagesPerMinutePerUser: number
+  /**
+   * Pings answered per connection and minute, on a bucket of their own so a spent message budget
+   * never stops the heartbeat (SDK clients ping every 30 s). Pings beyond it get no answer.
+   */
+  maxPingsPerMinute: number
+  /**
+   * Invalid frames (undecodable, unknown type, failed validation) a connection may send per
+   * minute; the next one closes it with 1008 `Too many invalid messages`. The count decays
+   * continuously, so a rare bad frame from an honest client never adds up.
+   */
+  maxInvalidFrames: number
   /** Requests parked per connection while waiting for auth, beyond which the socket is closed. */
   maxPreAuthFrames: number
   maxPreAuthBytes: number
@@ -104,8 +121,25 @@ export interface EngineLimits {
   /** Awareness entries expire after this long without an update (ms). */
   awarenessTimeoutMs: number
   maxAwarenessClientsPerDocument: number
+  /** Presence client ids one connection may announce in one document. */
+  maxAwarenessClientsPerConnection: number
+  /**
+   * How far one update may move a present client's clock. Client ids belong to their owner, so
+   * a huge clock can only hurt its sender; the step keeps clocks far from where float maths breaks.
+   */
+  maxAwarenessClockStep: number
+  /**
+   * Bytes of remembered leaves per presence room (each costs its client id, its owner and 16).
+   * Leaves are remembered so a delayed older update cannot bring a client back; oldest go first.
+   */
+  maxAwarenessLeftBytes: number
   /** Kept `text-state` ops per document (one per client). */
   maxTextStatesPerDocument: number
+  /**
+   * JSON bytes of one kept `text-state` op. Kept ops also count against `maxDocumentBytes`, and a
+   * late joiner gets them in `delta_batch` frames of at most this many bytes of ops each.
+   */
+  maxTextStateBytes: number
   /** Documents kept in memory with no subscriber and nothing pending; older ones are evicted. */
   maxIdleDocuments: number
   /** Chunk reassembly bounds (PROTOCOL.md §1.7). */
@@ -200,11 +234,20 @@ export interface PublishEffect {
   documentId: string
   registers: Register[]
 }
+/**
+ * A presence entry as nodes exchange it: the wire entry plus its owner (`user:<id>` or an
+ * anonymous connection's key), so no node lets another owner take over the id. Absent from
+ * nodes of the previous version; such entries belong to nobody local.
+ */
+export interface OwnedAwarenessEntry extends AwarenessEntry {
+  owner?: string
+}
+
 /** Publish a presence update to the cluster. */
 export interface PublishAwarenessEffect {
   kind: 'publish-awareness'
   documentId: string
-  entry: AwarenessEntry
+  entry: OwnedAwarenessEntry
 }
 /** Subscribe to, or leave, a document's cluster topic. */
 export interface TopicEffect {
@@ -268,7 +311,42 @@ export type Resolution =
   | { kind: 'persisted'; batchId: number }
   | { kind: 'persist-failed'; batchId: number; error: string }
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
-  | { kind: 'remote-awareness'; documentId: string; entry: AwarenessEntry }
+  | { kind: 'remote-awareness'; documentId: string; entry: OwnedAwarenessEntry }
+
+/** What the engine holds on behalf of one connection (`SyncEngine.connectionUsage`). */
+export interface ConnectionUsage {
+  /** Frames and bytes buffered until authentication (`maxPreAuthFrames`, `maxPreAuthBytes`). */
+  preAuthFrames: number
+  preAuthBytes: number
+  /**
+   * Chunk sets being reassembled and their decoded bytes (`maxChunkSetsPerConnection`, and
+   * `maxChunkSetBytes` each).
+   */
+  chunkSets: number
+  chunkBytes: number
+  /** Documents and presence rooms it watches (`maxDocumentsPerConnection` each). */
+  subscriptions: number
+  awarenessRooms: number
+  /** Present client ids it announced last, over all documents, and their ids' and states' bytes. */
+  presenceClients: number
+  presenceBytes: number
+  /** Kept text states it wrote, over all documents, and their JSON bytes. */
+  textStates: number
+  textStateBytes: number
+}
+
+/** What the engine holds for one document and its presence room (`SyncEngine.documentUsage`). */
+export interface DocumentUsage {
+  /** Quota size (`maxDocumentBytes`): fields plus kept text states. */
+  bytes: number
+  /** Registers, tombstones included. */
+  fields: number
+  textStates: number
+  textStateBytes: number
+  presenceClients: number
+  /** Remembered presence leaves (`maxAwarenessLeftBytes`). */
+  rememberedLeaveBytes: number
+}
 
 /** Counts of what the engine holds. */
 export interface EngineStats {

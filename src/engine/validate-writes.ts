@@ -16,6 +16,7 @@ export function refuseInvalidWrites(
   entry: DocumentEntry,
   writes: readonly { field: string; value?: JsonValue; deleted: boolean }[],
   rollback: (core: EngineCore, connection: Connection, entry: DocumentEntry, field: string) => void,
+  messageId?: string,
 ): boolean {
   const validation = core.validation
   if (!validation) return false
@@ -47,6 +48,7 @@ export function refuseInvalidWrites(
         documentId: entry.id,
         field: write.field.slice(0, 128),
         issues,
+        ...(messageId !== undefined ? { messageId } : {}),
       },
     )
   }

@@ -8,6 +8,7 @@
 export * from './base64.js'
 export * from './binary-header.js'
 export * from './chunks.js'
+export * from './client-id.js'
 export * from './clock.js'
 export * from './codes.js'
 export * from './decode.js'

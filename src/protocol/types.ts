@@ -125,11 +125,11 @@ export interface FieldOp extends FieldWrite {
 /** A `text-state` op: a Fugue CRDT state the server keeps per (document, clientId) and relays. */
 export interface TextStateOp {
   kind: 'text-state'
-  /** The text document id (`op.documentId` or the batch's). */
+  /** The batch's document id: an op cannot name another document (`raw.documentId` is ignored). */
   documentId: string
   clientId?: string
   state: string
-  /** The op exactly as received, relayed verbatim (with `clientId` filled in). */
+  /** The op as received; relayed with `documentId` and `clientId` set by the server. */
   raw: JsonObject
 }
 /** Any other op (counter, OR-Set, richtext, legacy text): relayed to other subscribers, not applied. */

@@ -1,4 +1,5 @@
-import { sanitizeClock } from './clock.js'
+import { isValidClientId } from './client-id.js'
+import { MAX_CLOCK_VALUE, sanitizeClock } from './clock.js'
 import { validateDocumentId } from './document-id.js'
 import { ERRORS, invalidMessageType, protocolError } from './errors.js'
 import { isJsonObject } from './guards.js'
@@ -113,11 +114,11 @@ function validateAwarenessUpdate(
   const clock = getOwn(fields, 'clock')
   const state = getOwn(fields, 'state')
   if (
-    typeof clientId !== 'string' ||
-    clientId.length === 0 ||
+    !isValidClientId(clientId) ||
     typeof clock !== 'number' ||
     !Number.isSafeInteger(clock) ||
     clock < 0 ||
+    clock > MAX_CLOCK_VALUE ||
     (state !== null && !isJsonObject(state))
   ) {
     return {
