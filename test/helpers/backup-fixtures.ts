@@ -1,19 +1,8 @@
 import { PassThrough, Writable } from 'node:stream'
 import { type ExportOptions, exportDocuments } from '../../src/backup/export.js'
 import type { DocumentSnapshot } from '../../src/crdt/types.js'
-import type { DocumentStore, ListDocumentsOptions } from '../../src/server/options.js'
-import { MemoryStore } from '../../src/storage/memory-store.js'
+import type { DocumentStore } from '../../src/server/options.js'
 import { register } from '../../src/testing/store-fixtures.js'
-
-/** The memory store with `list` (it has none yet): ids in code-unit order, as the interface says. */
-export class ListableMemoryStore extends MemoryStore implements DocumentStore {
-  async list(options: ListDocumentsOptions = {}): Promise<string[]> {
-    const ids = this.documentIds().sort()
-    const after = options.after
-    const start = after === undefined ? 0 : ids.findIndex((id) => id > after)
-    return start < 0 ? [] : ids.slice(start, start + (options.limit ?? 100))
-  }
-}
 
 /** Exports `store` to a string. */
 export async function exportToString(store: DocumentStore, options: ExportOptions = {}): Promise<string> {

@@ -5,7 +5,8 @@ import { BackupFormatError } from '../../src/backup/format.js'
 import { importDocuments } from '../../src/backup/import.js'
 import { readLines } from '../../src/backup/lines.js'
 import { createProgressReporter } from '../../src/backup/progress.js'
-import { exportToString, ListableMemoryStore, sampleDocuments, streamOf } from '../helpers/backup-fixtures.js'
+import { MemoryStore } from '../../src/storage/memory-store.js'
+import { exportToString, sampleDocuments, streamOf } from '../helpers/backup-fixtures.js'
 
 async function collect(input: AsyncIterable<Uint8Array | string>, max = 1 << 20) {
   const out: { number: number; text: string; bytesRead: number }[] = []
@@ -55,7 +56,7 @@ describe('canonical JSON', () => {
 
 describe('import never crashes on a damaged file', () => {
   it('any truncation or byte flip of a valid export imports or fails with a BackupFormatError', async () => {
-    const source = new ListableMemoryStore()
+    const source = new MemoryStore()
     await source.save(sampleDocuments())
     const valid = Buffer.from(await exportToString(source, { maxRegistersPerLine: 30 }))
     await fc.assert(
@@ -67,7 +68,7 @@ describe('import never crashes on a damaged file', () => {
         async (cut, flips) => {
           const damaged = Buffer.from(valid.subarray(0, cut))
           for (const { at, byte } of flips) if (at < damaged.length) damaged[at] = byte
-          const outcome = await importDocuments(new ListableMemoryStore(), streamOf(damaged, 4096)).then(
+          const outcome = await importDocuments(new MemoryStore(), streamOf(damaged, 4096)).then(
             () => 'ok',
             (error: unknown) => error,
           )
