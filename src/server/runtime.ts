@@ -27,6 +27,7 @@ import {
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
 import type { Logger } from './logger.js'
+import { TextMetrics } from './metrics.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
@@ -283,6 +284,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   metrics(): string {
     return this.#metrics.render()
+  }
+
+  addMetrics(render: () => string): void {
+    this.#metrics.registry.register(new TextMetrics(render))
   }
 
   stats(): ServerStats {

@@ -18,7 +18,7 @@ export {
   type WebhookStats,
 } from './dispatcher.js'
 export type { EndpointStats, WebhookLogger } from './endpoint-queue.js'
-export { registerWebhookMetrics } from './metrics.js'
+export { registerWebhookMetrics, type WebhookMetricsTarget } from './metrics.js'
 export {
   changeFromEvent,
   type DocumentChange,

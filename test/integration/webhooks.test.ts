@@ -3,7 +3,6 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSyncServer, type SyncServer } from '../../src/server/index.js'
-import { MetricsRegistry } from '../../src/server/metrics.js'
 import {
   attachWebhooks,
   createWebhookDispatcher,
@@ -163,9 +162,13 @@ describe('webhooks against a real receiver', () => {
       2000,
       'head is the oldest kept',
     )
-    const registry = new MetricsRegistry()
-    registerWebhookMetrics(registry, () => webhooks.stats())
-    expect(registry.render()).toContain(`synckit_webhook_dropped_total ${40 - maxQueueSize}`)
+    // On the server's GET /metrics, after its own metrics.
+    registerWebhookMetrics(sync, () => webhooks.stats())
+    const scrape = await (await sync.fetch(new Request('http://localhost/metrics'))).text()
+    expect(scrape).toContain(`\nsynckit_webhook_dropped_total ${40 - maxQueueSize}\n`)
+    expect(scrape).toContain(`\nsynckit_webhook_queued ${maxQueueSize}\n`)
+    expect(scrape.indexOf('synckit_connections_total')).toBeLessThan(scrape.indexOf('synckit_webhook'))
+    expect(sync.metrics()).toBe(scrape)
     const started = Date.now()
     await webhooks.close()
     expect(Date.now() - started).toBeLessThan(2000)
