@@ -5,8 +5,9 @@ import {
   importFromSyncKitCommand as runSyncKitImport,
 } from '../backup/commands.js'
 import { BackupFormatError } from '../backup/format.js'
+import { MemoryStore } from '../storage/memory-store.js'
 import type { DocumentStore } from '../storage/store.js'
-import { ConfigError, parseCommandLine } from './args.js'
+import { ConfigError, type OptionValues, parseCommandLine } from './args.js'
 import { type CliCommand, type CliIo, type CommandResult, messageOf, report } from './command.js'
 import { COMMANDS_HELP } from './config.js'
 import {
@@ -77,7 +78,7 @@ export const exportCommand: CliCommand = {
     const { help, options } = parseCommandLine(argv, EXPORT_OPTIONS)
     if (help) return printHelp(io, EXPORT_HELP)
     const config = durableStore(io, options, 'export')
-    return withStore(io, config, 'read', async (store) => {
+    return withStore(io, config, 'read', 'export', async (store) => {
       await runExport({
         store,
         ...(options.out === undefined ? {} : { out: options.out }),
@@ -101,57 +102,57 @@ export const importCommand: CliCommand = {
   async run(argv, io) {
     const { help, options, positionals } = parseCommandLine(argv, IMPORT_OPTIONS, 1)
     if (help) return printHelp(io, IMPORT_HELP)
-    const file = positionals[0]
-    const url = options['from-synckit']
-    if (url === undefined) {
-      if (file === undefined) {
-        throw new ConfigError(
-          'FILE',
-          'Missing FILE: synckit-engine import FILE, or --from-synckit postgres://...',
-        )
-      }
-      if (options['synckit-schema'] !== undefined) {
-        throw new ConfigError('--synckit-schema', 'Option --synckit-schema needs --from-synckit')
-      }
-      if (file !== '-') await readable(file)
-    } else {
-      if (file !== undefined) {
-        throw new ConfigError(file, `Give FILE or --from-synckit, not both (got FILE "${file}")`)
-      }
-      if (options['dry-run']) throw new ConfigError('--dry-run', 'Option --dry-run applies to FILE only')
-      checkUrl('--from-synckit', url, ['postgres:', 'postgresql:'], 'a postgres:// URL')
-    }
-    const schema = schemaName('--synckit-schema', options['synckit-schema'])
+    const source = await importSource(options, positionals[0])
     const config = durableStore(io, options, 'import')
-    return withStore(io, config, 'write', async (store) => {
-      if (url !== undefined) {
-        await runSyncKitImport({
-          store,
-          url,
-          ...(schema === undefined ? {} : { schema }),
-          progress: io.stderr,
-        })
-        return
-      }
-      const dryRun = options['dry-run'] === true
-      const summary = await runImport({
-        store,
-        file: file as string,
-        stdin: io.stdin,
-        progress: io.stderr,
-        dryRun,
-      })
-      if (dryRun) {
-        io.stderr.write(
-          `dry run: ${summary.documents} documents, ${summary.registers} registers are valid; nothing written\n`,
-        )
-      }
-    }).catch((error: unknown) => {
-      if (url === undefined) throw error
-      // The SyncKit URL may carry a password, and postgres errors repeat the host at most.
-      throw new Error(`${messageOf(error)} (reading ${redact(url)})`)
+    if (source.kind === 'synckit') {
+      const { url, schema } = source
+      return withStore(io, config, 'write', `import from ${redact(url)}`, (store) =>
+        runSyncKitImport({ store, url, ...(schema === undefined ? {} : { schema }), progress: io.stderr }),
+      )
+    }
+    const input = { file: source.file, stdin: io.stdin, progress: io.stderr }
+    if (!source.dryRun) {
+      return withStore(io, config, 'write', 'import', (store) => runImport({ store, ...input }))
+    }
+    // A dry run checks the file only: the configured store is not opened (nor created, nor locked).
+    return withStore(io, config, new MemoryStore(), 'dry run', async (store) => {
+      const summary = await runImport({ store, ...input, dryRun: true })
+      io.stderr.write(
+        `dry run: ${summary.documents} documents, ${summary.registers} registers are valid; nothing written\n`,
+      )
     })
   },
+}
+
+type ImportSource =
+  | { kind: 'file'; file: string; dryRun: boolean }
+  | { kind: 'synckit'; url: string; schema: string | undefined }
+
+/** FILE or `--from-synckit URL`, checked before any store is opened. */
+async function importSource(
+  options: OptionValues<typeof IMPORT_OPTIONS>,
+  file: string | undefined,
+): Promise<ImportSource> {
+  const url = options['from-synckit']
+  if (url !== undefined) {
+    if (file !== undefined) {
+      throw new ConfigError(file, `Give FILE or --from-synckit, not both (got FILE "${file}")`)
+    }
+    if (options['dry-run']) throw new ConfigError('--dry-run', 'Option --dry-run applies to FILE only')
+    checkUrl('--from-synckit', url, ['postgres:', 'postgresql:'], 'a postgres:// URL')
+    return { kind: 'synckit', url, schema: schemaName('--synckit-schema', options['synckit-schema']) }
+  }
+  if (file === undefined) {
+    throw new ConfigError(
+      'FILE',
+      'Missing FILE: synckit-engine import FILE, or --from-synckit postgres://...',
+    )
+  }
+  if (options['synckit-schema'] !== undefined) {
+    throw new ConfigError('--synckit-schema', 'Option --synckit-schema needs --from-synckit')
+  }
+  if (file !== '-') await readable(file)
+  return { kind: 'file', file, dryRun: options['dry-run'] === true }
 }
 
 function printHelp(io: CliIo, text: string): number {
@@ -186,18 +187,21 @@ async function readable(file: string): Promise<void> {
 }
 
 /**
- * Opens the store, runs `body`, closes the store. A failure is reported on stderr (exit 1); a
- * malformed line also says that what came before it is imported and a re-run is safe.
+ * Opens the store (or takes the one given), runs `body`, closes the store. A failure is reported
+ * on stderr as `<what> failed: ...` (exit 1); a malformed line also says that what came before it
+ * is imported and that a re-run is safe.
  */
 async function withStore(
   io: CliIo,
   config: StoreConfig,
-  access: 'read' | 'write',
-  body: (store: DocumentStore) => Promise<void>,
+  access: 'read' | 'write' | DocumentStore,
+  what: string,
+  body: (store: DocumentStore) => Promise<unknown>,
 ): Promise<CommandResult> {
   let store: DocumentStore | undefined
   try {
-    store = await openStore(config, access, (message) => report(io, message))
+    store =
+      typeof access === 'string' ? await openStore(config, access, (message) => report(io, message)) : access
   } catch (error) {
     report(io, `cannot open storage ${describeStorage(config)}: ${messageOf(error)}`)
     return 1
@@ -207,12 +211,11 @@ async function withStore(
     await body(store)
     return 0
   } catch (error) {
-    const verb = access === 'read' ? 'export' : 'import'
     const hint =
       error instanceof BackupFormatError
         ? '. The documents before that line are imported: fix the file and run the import again (it is idempotent)'
         : ''
-    report(io, `${verb} failed: ${messageOf(error)}${hint}`)
+    report(io, `${what} failed: ${messageOf(error)}${hint}`)
     return 1
   } finally {
     await store.close?.()

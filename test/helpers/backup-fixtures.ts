@@ -64,3 +64,31 @@ export function sampleDocuments(): DocumentSnapshot[] {
     },
   ]
 }
+
+/**
+ * SyncKit's TypeScript server tables, as its schema.sql lays them out (ids: `gen_random_uuid()`
+ * instead of the uuid-ossp extension, which the import never reads).
+ */
+export const SYNCKIT_TABLES = [
+  `create table documents (
+     id varchar(255) primary key,
+     state jsonb not null default '{}',
+     created_at timestamptz not null default now(),
+     updated_at timestamptz not null default now(),
+     version bigint not null default 1)`,
+  `create table vector_clocks (
+     document_id varchar(255) not null references documents(id) on delete cascade,
+     client_id varchar(255) not null,
+     clock_value bigint not null,
+     updated_at timestamptz not null default now(),
+     primary key (document_id, client_id))`,
+  `create table deltas (
+     id uuid primary key default gen_random_uuid(),
+     document_id varchar(255) not null references documents(id) on delete cascade,
+     client_id varchar(255) not null,
+     operation_type varchar(50) not null,
+     field_path varchar(500) not null,
+     value jsonb,
+     clock_value bigint not null,
+     timestamp timestamptz not null default now())`,
+]

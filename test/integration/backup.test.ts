@@ -256,4 +256,12 @@ describe('backup: refuses malformed input with line numbers', () => {
     await expect(importDocuments(store, streamOf(input), { batchDocuments: 1 })).rejects.toThrow(/line 3/)
     expect(store.documentIds()).toEqual(['d'])
   })
+
+  it('keeps the valid lines of a batch still open at the bad line too (default batch size)', async () => {
+    const store = new MemoryStore()
+    const other = doc.replace('"document":"d"', '"document":"e"')
+    const input = file(header, doc, other, '{"document":"broken"', end)
+    await expect(importDocuments(store, streamOf(input))).rejects.toThrow(/^line 4: not JSON/)
+    expect(await store.list()).toEqual(['d', 'e'])
+  })
 })
