@@ -4,6 +4,7 @@ import type { BackupProgress } from './export.js'
 import { BackupFormatError, EXPORT_VERSION, type ExportLine, parseExportLine } from './format.js'
 import { readLines } from './lines.js'
 
+/** Options of `importDocuments`. */
 export interface ImportOptions {
   /** Registers per `store.save` call at most (a batch also closes at `batchDocuments`). Default 5000. */
   batchRegisters?: number
@@ -17,6 +18,7 @@ export interface ImportOptions {
   onProgress?: (progress: BackupProgress) => void
 }
 
+/** What an import read and wrote. */
 export interface ImportSummary extends BackupProgress {
   /** `store.save` calls made (0 for a dry run). */
   batches: number

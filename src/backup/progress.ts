@@ -2,6 +2,7 @@ import type { BackupProgress } from './export.js'
 
 /** Where progress is drawn: `process.stderr` fits. */
 export interface ProgressStream {
+  /** Draws text (a line, or `\r` and a redrawn bar). */
   write(text: string): unknown
   /** A terminal gets a bar redrawn in place; anything else gets plain lines. */
   isTTY?: boolean

@@ -1,5 +1,6 @@
 /** The events a webhook endpoint can subscribe to. */
 export const WEBHOOK_EVENT_TYPES = ['document.changed', 'document.deleted', 'presence.changed'] as const
+/** `document.changed`, `document.deleted` or `presence.changed`. */
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
 
 /** What an endpoint receives when it names no events: presence is opt-in (it is chatty). */
