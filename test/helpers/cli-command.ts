@@ -16,11 +16,23 @@ export interface CommandRun {
  * Runs a one-shot CLI command (`synckit-engine export ...`) as a real process and waits for it to
  * exit by itself: a command that leaves a handle open fails the test by timing out.
  */
-export async function runCommand(
+export function runCommand(args: string[], options: RunOptions = {}): Promise<CommandRun> {
+  return runProgram(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], options)
+}
+
+export interface RunOptions {
+  env?: Record<string, string>
+  stdin?: string
+  timeoutMs?: number
+}
+
+/** Runs `program` in the repository root with the CLI's test environment, until it exits. */
+export async function runProgram(
+  program: string,
   args: string[],
-  options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {},
+  options: RunOptions = {},
 ): Promise<CommandRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(program, args, {
     cwd: ROOT,
     env: { ...cliEnvironment(), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -36,7 +48,7 @@ export async function runCommand(
   child.stdin.end(options.stdin ?? '')
   const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
   try {
-    const code = await within(exit, options.timeoutMs ?? 60_000, `synckit-engine ${args.join(' ')}`)
+    const code = await within(exit, options.timeoutMs ?? 60_000, `${program} ${args.join(' ')}`)
     return { code, stdout, stderr }
   } catch (error) {
     child.kill('SIGKILL')

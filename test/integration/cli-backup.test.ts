@@ -12,7 +12,7 @@ import type { SyncClient } from '../../src/client/types.js'
 import { MemoryStore } from '../../src/storage/memory-store.js'
 import { createSqliteStore } from '../../src/storage/sqlite.js'
 import { exportToString, SYNCKIT_TABLES, sampleDocuments } from '../helpers/backup-fixtures.js'
-import { runCommand } from '../helpers/cli-command.js'
+import { runCommand, runProgram } from '../helpers/cli-command.js'
 import { type NodeProcess, startNode } from '../helpers/node-process.js'
 import { dropSchema, postgresAvailable, testSchemaName } from '../helpers/services.js'
 import { within } from '../helpers/wait-for.js'
@@ -153,6 +153,21 @@ describe.skipIf('skip' in pg)('synckit-engine export / import: embedded → Post
       await imported.close()
     }
   }, 120_000)
+})
+
+// util-linux `script` runs the command on a pseudo-terminal (its options differ on macOS and BSD).
+describe.skipIf(process.platform !== 'linux')('synckit-engine export on a terminal', () => {
+  it('draws a progress bar in place on stderr', async () => {
+    const dataDir = await embeddedWithSamples()
+    const out = join(await tempDir(), 'tty.jsonl')
+    const command = `'${process.execPath}' --import tsx src/cli.ts export --data '${dataDir}' --out '${out}'`
+    const run = await runProgram('script', ['-qec', command, '/dev/null'])
+    expect(run.code, run.stdout).toBe(0)
+    // Carriage return and erase-line, then the bar; the final draw ends the line.
+    expect(run.stdout).toContain(`\r\x1b[2Kexport [${'#'.repeat(20)}] 100% 4/4 documents, 260 registers, `)
+    expect(run.stdout).toMatch(/\] 100% 4\/4 documents, 260 registers, [^\r\n]* in \d+:\d\d\r?\n/)
+    expect(await readFile(out, 'utf8')).toBe(await expectedExport())
+  }, 60_000)
 })
 
 describe('synckit-engine import: bad input', () => {

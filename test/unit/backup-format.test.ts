@@ -102,6 +102,16 @@ describe('progress reporter', () => {
     ])
   })
 
+  it('draws the whole bar on a terminal that reports no width (columns 0: a pty without a size)', () => {
+    const writes: string[] = []
+    const out = { write: (text: string) => writes.push(text), isTTY: true, columns: 0 }
+    const reporter = createProgressReporter(out, { label: 'export', totalDocuments: 4, now: () => 0 })
+    reporter.done({ documents: 4, registers: 40, bytes: 100 })
+    expect(writes).toEqual([
+      '\r\x1b[2Kexport [####################] 100% 4/4 documents, 40 registers, 100 B, in 0:00\n',
+    ])
+  })
+
   it('prints plain lines, a few seconds apart, when not a terminal', () => {
     let now = 0
     const { writes, stream: out } = stream(false)
