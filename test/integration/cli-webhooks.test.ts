@@ -4,7 +4,7 @@ import { createSyncClient } from '../../src/client/index.js'
 import type { SyncClient } from '../../src/client/types.js'
 import { type NodeProcess, startNode } from '../helpers/node-process.js'
 import { waitFor, within } from '../helpers/wait-for.js'
-import { TEST_SECRET, WebhookReceiver } from '../helpers/webhook-receiver.js'
+import { startReceiver, TEST_SECRET } from '../helpers/webhook-receiver.js'
 
 /** `SYNCKIT_WEBHOOK_*` in a real `synckit-engine` process, against a receiver that verifies. */
 
@@ -13,11 +13,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await WebhookReceiver.start(TEST_SECRET)
-  cleanups.push(() => r.close())
-  return r
-}
+const receiver = () => startReceiver(cleanups)
 
 async function node(env: Record<string, string>): Promise<NodeProcess> {
   const started = await startNode({ nodeId: 'hooks-node', storage: 'memory', env })

@@ -11,7 +11,7 @@ import {
   type WebhookOptions,
 } from '../../src/webhooks/index.js'
 import { registerWebhookMetrics } from '../../src/webhooks/metrics.js'
-import { type ReceivedWebhook, TEST_SECRET, WebhookReceiver } from '../helpers/webhook-receiver.js'
+import { type ReceivedWebhook, startReceiver, TEST_SECRET } from '../helpers/webhook-receiver.js'
 import { FakeSocket, frame, waitFor } from '../unit/server-fakes.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -19,11 +19,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await WebhookReceiver.start(TEST_SECRET)
-  cleanups.push(() => r.close())
-  return r
-}
+const receiver = () => startReceiver(cleanups)
 
 function server(): SyncServer {
   const sync = createSyncServer({ auth: { required: false } })
