@@ -73,7 +73,6 @@ const EXPORT_OPTIONS = { out: { type: 'string' }, ...STORE_OPTIONS } as const
 
 export const exportCommand: CliCommand = {
   name: 'export',
-  help: EXPORT_HELP,
   async run(argv, io) {
     const { help, options } = parseCommandLine(argv, EXPORT_OPTIONS)
     if (help) return printHelp(io, EXPORT_HELP)
@@ -98,7 +97,6 @@ const IMPORT_OPTIONS = {
 
 export const importCommand: CliCommand = {
   name: 'import',
-  help: IMPORT_HELP,
   async run(argv, io) {
     const { help, options, positionals } = parseCommandLine(argv, IMPORT_OPTIONS, 1)
     if (help) return printHelp(io, IMPORT_HELP)

@@ -20,9 +20,8 @@ export type CommandResult = number | 'serving'
  * whose `run` dispatches on its first argument.
  */
 export interface CliCommand {
+  /** What follows `synckit-engine`; the command prints its own `--help`. */
   readonly name: string
-  /** Its `--help`. */
-  readonly help: string
   /**
    * Runs with the arguments after the command's name. Resolves to the exit code, or to `serving`
    * when the command keeps the process alive (the server) and exits by itself later. Bad

@@ -19,7 +19,6 @@ const FORCE_EXIT_MS = 10_000
 /** `synckit-engine [start]`: the standalone server, configured from SyncKit's environment variables. */
 export const startCommand: CliCommand = {
   name: 'start',
-  help: HELP_TEXT,
   async run(argv, io) {
     const config = configFromEnv(io.env, argv)
     if (config.help) {
@@ -39,7 +38,7 @@ async function serve(config: CliConfig, io: CliIo): Promise<CommandResult> {
   let store: DocumentStore | undefined
   let broker: Broker | undefined
   try {
-    store = await openStore(config, 'write', (message) => console.log(`synckit-engine: ${message}`))
+    store = await openStore(config, 'write', (message) => io.stdout.write(`synckit-engine: ${message}\n`))
     broker = config.redisUrl
       ? createRedisBroker({
           url: config.redisUrl,
@@ -67,7 +66,7 @@ async function serve(config: CliConfig, io: CliIo): Promise<CommandResult> {
     : undefined
   if (webhooks) registerWebhookMetrics(server, () => webhooks.stats())
   const transport = await attachWebSocketServer(server, { port: config.port, host: config.host })
-  printBanner(config, transport.port)
+  io.stdout.write(banner(config, transport.port))
 
   let stopping = false
   const shutdown = (signal: string): void => {
@@ -76,7 +75,7 @@ async function serve(config: CliConfig, io: CliIo): Promise<CommandResult> {
       process.exit(1)
     }
     stopping = true
-    console.log(`synckit-engine: ${signal} received, shutting down`)
+    io.stdout.write(`synckit-engine: ${signal} received, shutting down\n`)
     const force = setTimeout(() => {
       report(io, `shutdown did not finish within ${FORCE_EXIT_MS / 1000} s, exiting`)
       process.exit(1)
@@ -116,7 +115,7 @@ function createLogger(config: CliConfig, nodeId: string): Logger {
   return pino(options, pretty({ colorize: process.stdout.isTTY === true, ignore: 'pid,hostname' }))
 }
 
-function printBanner(config: CliConfig, port: number): void {
+function banner(config: CliConfig, port: number): string {
   const wildcard = config.host === '0.0.0.0' || config.host === '::'
   const host = wildcard ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host
   const ws = `ws://${host}:${port}/ws`
@@ -150,7 +149,7 @@ function printBanner(config: CliConfig, port: number): void {
     "  await client.connect(); await client.set('my-doc', 'title', 'Hello')",
     '',
   )
-  console.log(lines.join('\n'))
+  return `${lines.join('\n')}\n`
 }
 
 /** A receiver URL without its credentials or query (either may hold a token). */
