@@ -112,9 +112,53 @@ export function rejectUpgrade(socket: Duplex, status = '404 Not Found'): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
 }
 
+/** A turn's frames to one socket are held back (corked) up to this many bytes, then written. */
+export const CORK_BYTES = 65_536
+
+interface TurnCork {
+  /** Before a send: corks the socket if this is the turn's first. */
+  hold(): void
+  /** After a send: writes what is held once it passes `limit` bytes. */
+  release(limit: number): void
+}
+
+const NO_CORK: TurnCork = { hold() {}, release() {} }
+
+/**
+ * Frames written to one socket in one turn leave in one `writev` instead of one system call each
+ * (a flush can send a socket many field echoes, and its ack): the TCP socket under `ws` is corked
+ * at the first send and uncorked once the current callback's synchronous work is done. Past a
+ * limit it is uncorked at once, so a large burst streams as before and backpressure is seen in
+ * time. A `ws` without its usual `_socket` is simply not corked.
+ */
+function corkPerTurn(ws: WebSocket): TurnCork {
+  const socket = (ws as unknown as { _socket?: Partial<Duplex> })._socket
+  if (typeof socket?.cork !== 'function' || typeof socket.uncork !== 'function') return NO_CORK
+  const raw = socket as Duplex
+  let corked = false
+  const uncork = (): void => {
+    if (!corked) return
+    corked = false
+    raw.uncork()
+  }
+  return {
+    hold() {
+      if (corked) return
+      corked = true
+      raw.cork()
+      process.nextTick(uncork)
+    },
+    release(limit) {
+      if (corked && ws.bufferedAmount > limit) uncork()
+    },
+  }
+}
+
 /** Wires one `ws` socket to the SyncServer through the `SyncSocket` contract. */
 export function bindWebSocket(server: SyncServer, ws: WebSocket, req?: IncomingMessage): ConnectionHandle {
   const { highWaterMark } = server.limits
+  const cork = corkPerTurn(ws)
+  const corkLimit = Math.min(CORK_BYTES, highWaterMark)
   let handle: ConnectionHandle | undefined
   let pressured = false
   // One callback for every write: it is how a `ws` socket says its buffer drained.
@@ -127,11 +171,13 @@ export function bindWebSocket(server: SyncServer, ws: WebSocket, req?: IncomingM
   const socket: SyncSocket = {
     send(data) {
       if (ws.readyState !== WebSocket.OPEN) return 0
+      cork.hold()
       try {
         ws.send(data, onWritten)
       } catch {
         return 0
       }
+      cork.release(corkLimit)
       if (ws.bufferedAmount > highWaterMark) {
         pressured = true
         return -1
