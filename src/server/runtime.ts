@@ -20,7 +20,7 @@ import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.
 import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
-import { endOfTurn, every, type RepeatingTimer } from './scheduler.js'
+import { afterTurn, endOfTurn, every, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import type { RuntimeLimits, ServerStats, SyncServer } from './types.js'
 
@@ -285,14 +285,18 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         return authenticateTask(authenticate, effect, request, onError)
       },
       load: (effect) => loadTask(store, effect.documentId, onError),
+      // Never inside the flush that asked: a store working on the event loop (PGlite, SQLite)
+      // would otherwise run before that turn's echoes were handed to the sockets.
       persist: (effect) =>
-        persistTask(
-          store,
-          effect,
-          persist,
-          onError,
-          (seconds) => this.#metrics.persistLatency.observe(seconds),
-          persistBackoff,
+        afterTurn(() =>
+          persistTask(
+            store,
+            effect,
+            persist,
+            onError,
+            (seconds) => this.#metrics.persistLatency.observe(seconds),
+            persistBackoff,
+          ),
         ),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),

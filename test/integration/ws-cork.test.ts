@@ -2,9 +2,11 @@ import type { Duplex } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { attachWebSocketServer } from '../../adapters/ws.js'
+import type { DocumentSnapshot } from '../../src/crdt/types.js'
 import { encodeFrame } from '../../src/protocol/index.js'
-import { createSyncServer, type SyncSocket } from '../../src/server/index.js'
-import { waitFor } from '../helpers/wait-for.js'
+import { createSyncServer, MemoryStore, type SyncSocket } from '../../src/server/index.js'
+import { waitFor, within } from '../helpers/wait-for.js'
+import { CODES, RawClient, withCode } from './server-client.js'
 
 const CORK_BYTES = 65_536
 const cleanups: (() => Promise<void>)[] = []
@@ -104,5 +106,38 @@ describe('ws adapter: one write per socket per turn', () => {
     }
     expect(held).toBeLessThanOrEqual(highWaterMark + size)
     await waitFor(() => received.length >= 8, { timeoutMs: 5000 })
+  })
+})
+
+describe('persisting never holds back the echoes of its turn', () => {
+  /** A store that works on the event loop (as PGlite and SQLite do): `save` runs synchronously. */
+  class SynchronousStore extends MemoryStore {
+    readonly held: number[] = []
+    watch: Duplex | undefined
+    override save(documents: readonly DocumentSnapshot[]): Promise<void> {
+      // Bytes of this turn still held in the subscriber's socket when the store takes the loop.
+      if (this.watch) this.held.push(this.watch.writableLength)
+      return super.save(documents)
+    }
+  }
+
+  it('the echo is handed to the kernel before the store is called', async () => {
+    const store = new SynchronousStore()
+    const sync = createSyncServer({ auth: { required: false }, store })
+    const attached = await attachWebSocketServer(sync, { port: 0, host: '127.0.0.1' })
+    cleanups.push(
+      () => sync.close(),
+      () => attached.close(),
+    )
+    const client = await RawClient.connect(`ws://127.0.0.1:${attached.port}/ws`)
+    cleanups.push(async () => client.ws.terminate())
+    client.send(CODES.subscribe, { documentId: 'doc' })
+    await client.next(withCode(CODES.sync_response))
+    const serverSide = [...attached.wss.clients][0]
+    store.watch = (serverSide as unknown as { _socket: Duplex })._socket
+    client.send(CODES.delta, { documentId: 'doc', field: 'f', value: 1, clock: { c: 1 }, messageId: 'm1' })
+    await within(client.next(withCode(CODES.ack)), 5000, 'ack')
+    expect(store.held.length).toBeGreaterThan(0)
+    expect(store.held).toEqual(store.held.map(() => 0))
   })
 })
