@@ -5,7 +5,7 @@ import { SyncEngine } from '../engine/index.js'
 import type { Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
-import { connectionInfo, IpCounter, REFUSED, ServerConnection, sweepHeartbeats } from './connection.js'
+import { connectionInfo, HeartbeatSweep, IpCounter, REFUSED, ServerConnection } from './connection.js'
 import type { ResolvedServerOptions } from './create-sync-server.js'
 import { authenticateTask, loadTask, PersistBackoff, persistTask } from './effect-io.js'
 import {
@@ -47,6 +47,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly #lastModified = new Map<string, number>()
   readonly #startedAt = Date.now()
   readonly #timers: RepeatingTimer[]
+  readonly #sweep = new HeartbeatSweep()
   #nextConnection = 1
   #flushScheduled = false
   #state: State = 'running'
@@ -213,11 +214,18 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     this.#scheduleFlush()
   }
 
-  /** Protocol-level liveness (see `sweepHeartbeats`). */
+  /** Protocol-level liveness (see `HeartbeatSweep`), a chunk per I/O turn. */
   #heartbeat(): void {
-    sweepHeartbeats(this.#connections.values(), Date.now(), (connection) =>
-      this.#drop(connection, 1001, 'Heartbeat timeout'),
-    )
+    if (this.#sweep.running) return
+    this.#sweep.start(this.#connections.values())
+    const step = (): void => {
+      if (this.#state !== 'running') return
+      const more = this.#sweep.step(Date.now(), (connection) =>
+        this.#drop(connection, 1001, 'Heartbeat timeout'),
+      )
+      if (more) endOfTurn(step)
+    }
+    step()
   }
 
   /** One engine flush at the end of the I/O turn, however many frames and resolutions it had. */
