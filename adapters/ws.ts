@@ -82,8 +82,7 @@ export function serveConnections(server: SyncServer, wss: WebSocketServer): { cl
   const sockets = new Set<WebSocket>()
   const onConnection = (ws: WebSocket, req?: IncomingMessage): void => {
     sockets.add(ws)
-    ws.once('close', () => sockets.delete(ws))
-    bindWebSocket(server, ws, req)
+    bind(server, ws, req, sockets)
   }
   wss.on('connection', onConnection)
   return {
@@ -115,101 +114,150 @@ export function rejectUpgrade(socket: Duplex, status = '404 Not Found'): void {
 /** A turn's frames to one socket are held back (corked) up to this many bytes, then written. */
 export const CORK_BYTES = 65_536
 
-interface TurnCork {
-  /** Before a send: corks the socket if this is the turn's first. */
-  hold(): void
-  /** After a send: writes what is held once it passes `limit` bytes. */
-  release(limit: number): void
+/**
+ * One `ws` socket as a `SyncSocket`: a single object per connection with its methods on the
+ * prototype and listeners shared by every socket (each finds its binding on the `ws`), since a
+ * server holds tens of thousands of these and every closure is heap and GC work per connection.
+ *
+ * Frames written in one turn leave in one `writev` instead of one system call each (a flush can
+ * send a socket many field echoes, and its ack): the TCP socket under `ws` is corked at the
+ * turn's first send and uncorked once the current callback's synchronous work is done
+ * (`process.nextTick`). Past `CORK_BYTES` (or the high-water mark) it is uncorked at once, so a
+ * large burst streams as before and backpressure is seen in time. A `ws` without its usual
+ * `_socket` is simply not corked.
+ */
+class WsBinding implements SyncSocket {
+  handle: ConnectionHandle = REFUSED_HANDLE
+  /** `serveConnections` forgets the socket when it closes. */
+  tracked: Set<WebSocket> | undefined
+  #pressured = false
+  #corked = false
+  readonly #raw: Duplex | undefined
+  readonly #highWaterMark: number
+  readonly #corkLimit: number
+  /** The one per-connection closure: a `ws` write callback says which socket only by closure. */
+  readonly #onWritten: () => void
+
+  constructor(
+    readonly ws: WebSocket,
+    highWaterMark: number,
+  ) {
+    const raw = (ws as unknown as { _socket?: Partial<Duplex> })._socket
+    this.#raw =
+      typeof raw?.cork === 'function' && typeof raw.uncork === 'function' ? (raw as Duplex) : undefined
+    this.#highWaterMark = highWaterMark
+    this.#corkLimit = Math.min(CORK_BYTES, highWaterMark)
+    this.#onWritten = () => {
+      if (this.#pressured && ws.bufferedAmount <= this.#highWaterMark) {
+        this.#pressured = false
+        this.handle.drained()
+      }
+    }
+  }
+
+  send(data: string | Uint8Array): number {
+    const { ws } = this
+    if (ws.readyState !== WebSocket.OPEN) return 0
+    if (this.#raw && !this.#corked) {
+      this.#corked = true
+      this.#raw.cork()
+      process.nextTick(uncork, this)
+    }
+    try {
+      ws.send(data, this.#onWritten)
+    } catch {
+      return 0
+    }
+    if (this.#corked && ws.bufferedAmount > this.#corkLimit) this.uncork()
+    if (ws.bufferedAmount > this.#highWaterMark) {
+      this.#pressured = true
+      return -1
+    }
+    return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
+  }
+
+  uncork(): void {
+    if (!this.#corked) return
+    this.#corked = false
+    this.#raw?.uncork()
+  }
+
+  close(code: number, reason: string): void {
+    try {
+      this.ws.close(code, reason)
+    } catch {
+      this.ws.terminate()
+    }
+  }
+
+  ping(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping()
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount
+  }
+
+  terminate(): void {
+    this.ws.terminate()
+  }
 }
 
-const NO_CORK: TurnCork = { hold() {}, release() {} }
+const BINDING = Symbol('synckit-engine.binding')
+type BoundWebSocket = WebSocket & { [BINDING]?: WsBinding }
 
-/**
- * Frames written to one socket in one turn leave in one `writev` instead of one system call each
- * (a flush can send a socket many field echoes, and its ack): the TCP socket under `ws` is corked
- * at the first send and uncorked once the current callback's synchronous work is done. Past a
- * limit it is uncorked at once, so a large burst streams as before and backpressure is seen in
- * time. A `ws` without its usual `_socket` is simply not corked.
- */
-function corkPerTurn(ws: WebSocket): TurnCork {
-  const socket = (ws as unknown as { _socket?: Partial<Duplex> })._socket
-  if (typeof socket?.cork !== 'function' || typeof socket.uncork !== 'function') return NO_CORK
-  const raw = socket as Duplex
-  let corked = false
-  const uncork = (): void => {
-    if (!corked) return
-    corked = false
-    raw.uncork()
-  }
-  return {
-    hold() {
-      if (corked) return
-      corked = true
-      raw.cork()
-      process.nextTick(uncork)
-    },
-    release(limit) {
-      if (corked && ws.bufferedAmount > limit) uncork()
-    },
-  }
+const REFUSED_HANDLE: ConnectionHandle = Object.freeze({
+  id: '',
+  receive() {},
+  closed() {},
+  pong() {},
+  drained() {},
+})
+
+function uncork(binding: WsBinding): void {
+  binding.uncork()
+}
+
+// Shared by every socket: `this` is the `ws` that emitted.
+function onMessage(this: BoundWebSocket, data: RawData, isBinary: boolean): void {
+  this[BINDING]?.handle.receive(isBinary ? toBytes(data) : toText(data))
+}
+// A pong, or a client's own protocol ping: a sign of life either way.
+function onLiveness(this: BoundWebSocket): void {
+  this[BINDING]?.handle.pong()
+}
+function onClose(this: BoundWebSocket): void {
+  const binding = this[BINDING]
+  if (!binding) return
+  binding.tracked?.delete(this)
+  binding.handle.closed()
+}
+function onError(): void {
+  // `close` always follows; nothing else to do.
 }
 
 /** Wires one `ws` socket to the SyncServer through the `SyncSocket` contract. */
 export function bindWebSocket(server: SyncServer, ws: WebSocket, req?: IncomingMessage): ConnectionHandle {
-  const { highWaterMark } = server.limits
-  const cork = corkPerTurn(ws)
-  const corkLimit = Math.min(CORK_BYTES, highWaterMark)
-  let handle: ConnectionHandle | undefined
-  let pressured = false
-  // One callback for every write: it is how a `ws` socket says its buffer drained.
-  const onWritten = (): void => {
-    if (pressured && ws.bufferedAmount <= highWaterMark) {
-      pressured = false
-      handle?.drained()
-    }
-  }
-  const socket: SyncSocket = {
-    send(data) {
-      if (ws.readyState !== WebSocket.OPEN) return 0
-      cork.hold()
-      try {
-        ws.send(data, onWritten)
-      } catch {
-        return 0
-      }
-      cork.release(corkLimit)
-      if (ws.bufferedAmount > highWaterMark) {
-        pressured = true
-        return -1
-      }
-      return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
-    },
-    close(code, reason) {
-      try {
-        ws.close(code, reason)
-      } catch {
-        ws.terminate()
-      }
-    },
-    ping() {
-      if (ws.readyState === WebSocket.OPEN) ws.ping()
-    },
-    bufferedAmount: () => ws.bufferedAmount,
-    terminate: () => ws.terminate(),
-  }
-  handle = server.handleConnection(socket, upgradeRequest(req))
-  const connection = handle
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    connection.receive(isBinary ? toBytes(data) : toText(data))
-  })
-  ws.on('pong', () => connection.pong())
-  // A client's own protocol ping is a sign of life too.
-  ws.on('ping', () => connection.pong())
-  ws.on('close', () => connection.closed())
-  ws.on('error', () => {
-    // `close` always follows; nothing else to do.
-  })
-  return connection
+  return bind(server, ws, req, undefined)
+}
+
+function bind(
+  server: SyncServer,
+  ws: WebSocket,
+  req: IncomingMessage | undefined,
+  tracked: Set<WebSocket> | undefined,
+): ConnectionHandle {
+  const binding = new WsBinding(ws, server.limits.highWaterMark)
+  binding.tracked = tracked
+  ;(ws as BoundWebSocket)[BINDING] = binding
+  // Listeners first: `handleConnection` may already close the socket (limits, shutdown).
+  ws.on('message', onMessage)
+  ws.on('pong', onLiveness)
+  ws.on('ping', onLiveness)
+  ws.on('close', onClose)
+  ws.on('error', onError)
+  binding.handle = server.handleConnection(binding, upgradeRequest(req))
+  return binding.handle
 }
 
 export function upgradeRequest(req: IncomingMessage | undefined): UpgradeRequest {
