@@ -105,20 +105,28 @@ export function renderReport(results: Results): string {
     `synckit-engine e2e benchmark  ${String(meta.date)}  commit ${String(meta.commit)}`,
     `machine: ${String(meta.cpus)}, ${String(meta.memory)}, Node ${String(meta.node)}; load average ${String(meta.loadBefore)} before, ${String(meta.loadAfter)} after; ${String(meta.durationSeconds)} s`,
     '',
-    'Targets, each its own process on 127.0.0.1, driven by separate load processes (raw SDK-shaped binary frames):',
-    '  relay     a plain `ws` relay: every frame to every socket of its room, no protocol (the floor)',
-    '  memory    `npm start -- --storage memory` (src/cli.ts)',
-    '  embedded  `npm start` as shipped: its default embedded store, durable acks',
-    '  postgres  `npm start -- --storage postgres://…` (own schema, dropped afterwards)',
-    ...(meta.baseline
+    ...(meta.mode === 'connections'
       ? [
-          `  X@base    the same, built from commit ${String(meta.baseline)} ("/base" columns: this checkout / that, per round)`,
+          `Target: one server process, \`npm start -- --storage ${String(meta.store)}\` (src/cli.ts), WS_HEARTBEAT_INTERVAL=${String(meta.heartbeatIntervalMs)} ms`,
+          '(the default is 30 s: here a full heartbeat sweep of every connection falls inside the ping window).',
         ]
-      : []),
-    `Figures are medians of ${String(meta.rounds)} rounds. "/relay" is the median of per-round ratios (target / relay,`,
-    'measured back to back in the same round, the order rotating each round): compare those, not absolute figures.',
-    'Latency is from the moment a write was due (open loop, no coordinated omission) to its echo, at every',
-    'connection of the document. "CPU us/write" is the target process\'s CPU time per write (from /proc).',
+      : [
+          'Targets, each its own process on 127.0.0.1, driven by separate load processes (raw SDK-shaped binary frames):',
+          '  relay     a plain `ws` relay: every frame to every socket of its room, no protocol (the floor)',
+          '  memory    `npm start -- --storage memory` (src/cli.ts)',
+          '  embedded  `npm start` as shipped: its default embedded store, durable acks',
+          '  postgres  `npm start -- --storage postgres://…` (own schema, dropped afterwards)',
+          ...(meta.baseline
+            ? [
+                `  X@base    the same, built from commit ${String(meta.baseline)} ("/base" columns: this checkout / that, per round)`,
+              ]
+            : []),
+          `Figures are medians of ${String(meta.rounds)} rounds. "/relay" is the median of per-round ratios (target / relay,`,
+          'measured in the same round, interleaved in short slices): compare those, not absolute figures.',
+          'Latency is from the moment a write was due (open loop, no coordinated omission) to its echo, at every',
+          'connection of the document. "CPU us/write" is the target process\'s CPU time per write (from /proc).',
+          'The machine is shared: other processes add latency to every target alike, most visibly at p99.',
+        ]),
   )
   const hot = results.hotDocument
   if (hot) {

@@ -112,10 +112,14 @@ function scheduleMs(s: Schedule): number {
   return Math.max(0, s.startAt - Date.now()) + s.sets.length * s.cycles * (s.sliceMs + s.gapMs)
 }
 
-/** Source addresses for client sockets: a fresh one per connection set, so ports never run out. */
+/**
+ * Source addresses for client sockets: a fresh one per connection set, so ports never run out.
+ * Linux routes all of 127.0.0.0/8 to the loopback; elsewhere only 127.0.0.1 is sure to exist.
+ */
 export class AddressPool {
   #next = 0
   take(): string {
+    if (process.platform !== 'linux') return '127.0.0.1'
     const n = this.#next++
     return `127.0.${Math.floor(n / 250)}.${2 + (n % 250)}`
   }
