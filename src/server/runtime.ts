@@ -18,9 +18,10 @@ import {
 import { type ErrorContext, type SyncServerEvents, safeEmit, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
 import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
+import { PersistQueue } from './persist-queue.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
-import { afterTurn, endOfTurn, every, type RepeatingTimer } from './scheduler.js'
+import { delay, endOfTurn, every, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import type { RuntimeLimits, ServerStats, SyncServer } from './types.js'
 
@@ -281,6 +282,21 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       failed: () => backoff.failed(),
     }
     const onError = (error: Error, context: ErrorContext): void => this.#fail(error, context)
+    const persists = new PersistQueue({
+      save: (effect) =>
+        persistTask(
+          store,
+          effect,
+          persist,
+          onError,
+          (seconds) => this.#metrics.persistLatency.observe(seconds),
+          persistBackoff,
+        ),
+      soon: queueMicrotask,
+      later: endOfTurn,
+      after: (ms, task) => void delay(ms).then(task),
+      now: () => performance.now(),
+    })
     return {
       engine: this.#engine,
       metrics: this.#metrics,
@@ -293,19 +309,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         return authenticateTask(authenticate, effect, request, onError)
       },
       load: (effect) => loadTask(store, effect.documentId, onError),
-      // Never inside the flush that asked: a store working on the event loop (PGlite, SQLite)
-      // would otherwise run before that turn's echoes were handed to the sockets.
-      persist: (effect) =>
-        afterTurn(() =>
-          persistTask(
-            store,
-            effect,
-            persist,
-            onError,
-            (seconds) => this.#metrics.persistLatency.observe(seconds),
-            persistBackoff,
-          ),
-        ),
+      persist: (effect) => persists.persist(effect),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),
     }

@@ -12,15 +12,6 @@ export function endOfTurn(task: Task): void {
   else setTimeout(task, 0)
 }
 
-/**
- * Starts `task` once the current callback is done (a microtask): after the socket writes it made
- * were handed to the transport, since the ws adapter uncorks in `process.nextTick`, which Node
- * runs before microtasks.
- */
-export function afterTurn<T>(task: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve) => queueMicrotask(() => resolve(task())))
-}
-
 export interface RepeatingTimer {
   stop(): void
 }
