@@ -88,6 +88,8 @@ export interface OpenLoopResult {
   received: number
   /** Echo latencies in ms of the sampled writes, at every receiving connection. */
   latencies: Float64Array
+  /** p99 of each slice on its own: robust to a stall another process caused in one slice. */
+  sliceP99s: number[]
   errors: number
   /** Connections of the set the server closed so far. */
   dropped: number

@@ -308,6 +308,9 @@ interface OpenLoopState {
   received: number
   errors: number
   samples: Samples
+  /** The set's own slice (0, 1, …) each write belongs to, and the latencies per slice. */
+  sliceOf: Int32Array
+  bySlice: Samples[]
 }
 
 /**
@@ -332,6 +335,8 @@ async function openLoop(job: OpenLoopJob): Promise<Record<string, OpenLoopResult
       received: 0,
       errors: 0,
       samples: new Samples(capacity * (set.writers[0]?.groupSize ?? 1)),
+      sliceOf: new Int32Array(capacity),
+      bySlice: [],
     }
     nextBase += capacity + 1
     states.set(name, state)
@@ -340,7 +345,15 @@ async function openLoop(job: OpenLoopJob): Promise<Record<string, OpenLoopResult
         const k = value - state.base
         if (k < 0 || k >= state.sent) return
         state.received++
-        state.samples.push(now - (state.due[k] as number))
+        const latency = now - (state.due[k] as number)
+        state.samples.push(latency)
+        const slice = state.sliceOf[k] as number
+        let bucket = state.bySlice[slice]
+        if (!bucket) {
+          bucket = new Samples(1024)
+          state.bySlice[slice] = bucket
+        }
+        bucket.push(latency)
       },
       ack() {},
       pong() {},
@@ -354,6 +367,7 @@ async function openLoop(job: OpenLoopJob): Promise<Record<string, OpenLoopResult
       const set = sets.get(slice.set) as ConnSet
       const state = states.get(slice.set) as OpenLoopState
       const writers = set.writers
+      const sliceNumber = Math.floor(state.sent / perSlice)
       let j = 0
       return new Promise<void>((resolve) => {
         const tick = (): void => {
@@ -362,6 +376,7 @@ async function openLoop(job: OpenLoopJob): Promise<Record<string, OpenLoopResult
             const k = state.sent
             const writer = writers[k % writers.length] as Conn
             state.due[k] = slice.start + j * period
+            state.sliceOf[k] = sliceNumber
             state.sent++
             state.expected += writer.groupSize
             j++
@@ -386,6 +401,7 @@ async function openLoop(job: OpenLoopJob): Promise<Record<string, OpenLoopResult
           expected: state.expected,
           received: state.received,
           latencies: state.samples.values(),
+          sliceP99s: state.bySlice.map((bucket) => p99Of(bucket.values())),
           errors: state.errors,
           dropped: (sets.get(name) as ConnSet).dropped,
           cpuMs: loadCpuMs / sets.size,
@@ -395,6 +411,13 @@ async function openLoop(job: OpenLoopJob): Promise<Record<string, OpenLoopResult
   } finally {
     for (const set of sets.values()) set.run = undefined
   }
+}
+
+function p99Of(values: Float64Array): number {
+  const sorted = values.sort()
+  return sorted.length === 0
+    ? Number.NaN
+    : (sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)] as number)
 }
 
 // ------------------------------------------------------------------ closed loop

@@ -7,7 +7,7 @@
 import type { WriteShape } from './frames.js'
 import type { ClosedLoopResult, Group, OpenLoopResult, Schedule } from './jobs.js'
 import { record, type Sample, type Series } from './series.js'
-import { concat, summarize } from './stats.js'
+import { concat, median, summarize } from './stats.js'
 import type { Target } from './targets.js'
 import type { AddressPool, LoadProcess } from './workers.js'
 
@@ -131,6 +131,8 @@ function openLoopSample(results: OpenLoopResult[]): Sample {
     p50: latency.p50,
     p99: latency.p99,
     p999: latency.p999,
+    /** Median over slices of each slice's own p99 (see `OpenLoopResult.sliceP99s`). */
+    p99Slices: median(results.flatMap((r) => r.sliceP99s)),
     max: latency.max,
     samples: latency.samples,
     /** Share of the expected echoes that arrived (1 = none lost or coalesced). */
