@@ -108,7 +108,7 @@ export function connectionInfo(
  * Connections pinged in one go before a heartbeat sweep yields to I/O. Every ping is a system call:
  * 18,000 sockets swept at once held the event loop for over a second.
  */
-export const HEARTBEAT_CHUNK = 256
+export const HEARTBEAT_CHUNK = 64
 
 /**
  * Protocol-level liveness (PROTOCOL.md §2.13 FIX): ping every interval; a socket that showed no
