@@ -116,6 +116,8 @@ export interface PingResult {
   latencies: Float64Array
   missing: number
   dropped: number
+  /** Longest event-loop stall of this load process during the window, ms. */
+  loopDelayMaxMs: number
   cpuMs: number
 }
 

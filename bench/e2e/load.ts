@@ -4,6 +4,7 @@
  * Receivers do as little as possible per frame (one byte, one `indexOf`), so the relay, which does
  * even less, stays the limit of the pair and not this process.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
 import { CODE, pingFrame, readValue, subscribeFrame, type WriteShape, writeFrame } from './frames.js'
 import type {
@@ -558,6 +559,9 @@ async function closedLoop(job: ClosedLoopJob): Promise<Record<string, ClosedLoop
 async function pings(job: PingJob): Promise<PingResult> {
   const set = requireSet(job.set)
   const cpu = process.cpuUsage()
+  // This process's own stalls inflate the latencies it measures: reported beside them.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
   const latencies = new Samples(set.conns.length)
   let answered = 0
   set.run = {
@@ -588,10 +592,12 @@ async function pings(job: PingJob): Promise<PingResult> {
   } finally {
     for (const timer of timers) clearTimeout(timer)
     set.run = undefined
+    loopDelay.disable()
   }
   return {
     latencies: latencies.values(),
     missing: set.conns.length - answered,
+    loopDelayMaxMs: loopDelay.max / 1e6,
     dropped: set.dropped,
     cpuMs: cpuSince(cpu),
   }

@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     meta.store = store
     const config: ConnectionsConfig = {
       connections,
-      perWorker: 6000,
+      perWorker: 3000,
       connectionsPerDocument: 10,
       pingWindowMs: 15_000,
       settleMs: 2000,

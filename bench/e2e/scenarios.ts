@@ -442,6 +442,8 @@ export interface ConnectionsResult {
   ping: { p50: number; p99: number; p999: number; max: number; samples: number; missing: number }
   dropped: number
   serverCpuPercentDuringPings: number
+  /** Longest stall of a load process during the window: latency the clients added themselves. */
+  loadLoopDelayMaxMs: number
 }
 
 /** One server process, N idle subscribed connections from several load processes, SDK pings timed. */
@@ -511,6 +513,7 @@ export async function connectionsAtLimit(
       ping: { ...latency, missing },
       dropped,
       serverCpuPercentDuringPings: cpuPercent,
+      loadLoopDelayMaxMs: Math.max(...results.map((r) => r.loopDelayMaxMs)),
     }
   } finally {
     await Promise.all(workers.map((worker, i) => worker.close(`limit-${i}`).catch(() => {})))
