@@ -192,6 +192,24 @@ async function closedLoopRound(
   )
 }
 
+function recordOpen(ctx: Context, series: Series, samples: Map<string, Sample>, label: string): void {
+  for (const [name, sample] of samples) {
+    record(series, name, sample)
+    ctx.log(
+      `${label}  ${name.padEnd(9)} p50 ${fmt(sample.p50)}  p99 ${fmt(sample.p99)}  p99.9 ${fmt(sample.p999)} ms  CPU ${fmt(sample.serverCpuUsPerWrite, 0)} us/write`,
+    )
+  }
+}
+
+function recordClosed(ctx: Context, series: Series, samples: Map<string, Sample>, label: string): void {
+  for (const [name, sample] of samples) {
+    record(series, name, sample)
+    ctx.log(
+      `${label}  ${name.padEnd(9)} ${Math.round(sample.writesPerSecond ?? 0)} acked writes/s  ack p99 ${fmt(sample.ackP99)} ms`,
+    )
+  }
+}
+
 /** A short round of everything, not recorded: JIT, buffers, the store's first writes. */
 const warmup = (slicing: Slicing): Slicing => ({ ...slicing, cycles: 1 })
 
@@ -226,12 +244,7 @@ export async function hotDocument(
     for (let round = 0; round < ctx.rounds; round++) {
       for (const rate of config.rates) {
         const samples = await openLoopRound(ctx, [worker], 'hot', names, rate, config.open, config.drainMs)
-        for (const [name, sample] of samples) {
-          record(openLoop[rate] as Series, name, sample)
-          ctx.log(
-            `hot document  round ${round + 1}  ${rate}/s  ${name.padEnd(9)} p50 ${fmt(sample.p50)}  p99 ${fmt(sample.p99)}  p99.9 ${fmt(sample.p999)} ms  CPU ${fmt(sample.serverCpuUsPerWrite, 0)} us/write`,
-          )
-        }
+        recordOpen(ctx, openLoop[rate] as Series, samples, `hot document  round ${round + 1}  ${rate}/s`)
       }
       const samples = await closedLoopRound(
         ctx,
@@ -242,12 +255,7 @@ export async function hotDocument(
         config.closed,
         config.rampMs,
       )
-      for (const [name, sample] of samples) {
-        record(closedLoop, name, sample)
-        ctx.log(
-          `hot document  round ${round + 1}  closed loop  ${name.padEnd(9)} ${Math.round(sample.writesPerSecond ?? 0)} acked writes/s  ack p99 ${fmt(sample.ackP99)} ms`,
-        )
-      }
+      recordClosed(ctx, closedLoop, samples, `hot document  round ${round + 1}  closed loop`)
     }
   } finally {
     for (const name of names) await worker.close(`hot-${name}`)
@@ -291,12 +299,7 @@ export async function manyDocuments(
     await openLoopRound(ctx, workers, 'many', names, rate, warmup(config.open), config.drainMs)
     for (let round = 0; round < ctx.rounds; round++) {
       const samples = await openLoopRound(ctx, workers, 'many', names, rate, config.open, config.drainMs)
-      for (const [name, sample] of samples) {
-        record(series, name, sample)
-        ctx.log(
-          `many documents  round ${round + 1}  ${name.padEnd(9)} p50 ${fmt(sample.p50)}  p99 ${fmt(sample.p99)}  p99.9 ${fmt(sample.p999)} ms  CPU ${fmt(sample.serverCpuUsPerWrite, 0)} us/write`,
-        )
-      }
+      recordOpen(ctx, series, samples, `many documents  round ${round + 1}`)
     }
   } finally {
     for (const worker of workers) for (const name of names) await worker.close(`many-${name}`)
@@ -337,12 +340,7 @@ export async function durableWrites(
         config.closed,
         config.rampMs,
       )
-      for (const [name, sample] of samples) {
-        record(series, name, sample)
-        ctx.log(
-          `durable writes  round ${round + 1}  ${name.padEnd(9)} ${Math.round(sample.writesPerSecond ?? 0)} acked writes/s  ack p99 ${fmt(sample.ackP99)} ms`,
-        )
-      }
+      recordClosed(ctx, series, samples, `durable writes  round ${round + 1}`)
     }
   } finally {
     for (const name of names) await worker.close(`durable-${name}`)
