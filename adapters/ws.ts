@@ -250,7 +250,6 @@ function bind(
   const binding = new WsBinding(ws, server.limits.highWaterMark)
   binding.tracked = tracked
   ;(ws as BoundWebSocket)[BINDING] = binding
-  // Listeners first: `handleConnection` may already close the socket (limits, shutdown).
   ws.on('message', onMessage)
   ws.on('pong', onLiveness)
   ws.on('ping', onLiveness)
