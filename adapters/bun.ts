@@ -1,4 +1,9 @@
-import type { ConnectionHandle, UpgradeRequest } from '../src/server/options.js'
+import {
+  type ConnectionHandle,
+  refusalResponse,
+  type UpgradeAdmission,
+  type UpgradeRequest,
+} from '../src/server/transport.js'
 import {
   DEFAULT_WS_PATH,
   isUpgradeRequest,
@@ -18,6 +23,7 @@ interface BunSocket {
 }
 interface BunSocketData {
   request: UpgradeRequest
+  admission: UpgradeAdmission
   handle?: ConnectionHandle
 }
 interface BunServer {
@@ -25,6 +31,7 @@ interface BunServer {
   requestIP?(request: Request): { address: string } | null
 }
 
+/** Options of `createBunHandler`. */
 export interface BunAdapterOptions {
   /** WebSocket path. Default `/ws`. */
   path?: string
@@ -35,29 +42,33 @@ const SLOW_CLIENT_CODE = 1013
 const SLOW_CLIENT_REASON = 'Client too slow; reconnect to resync'
 
 /**
- * `{ fetch, websocket }` for `Bun.serve`: upgrades on `/ws`, every other request goes to the
- * server's HTTP routes. Bun's `send` already returns bytes / -1 (backpressure) / 0 (dropped),
- * which is exactly the socket contract.
+ * `{ fetch, websocket }` for `Bun.serve`: upgrades on `/ws` once `sync.upgrade` admits the
+ * request (a refusal is answered with its HTTP status), every other request goes to the server's
+ * HTTP routes. Bun's `send` already returns bytes / -1 (backpressure) / 0 (dropped), which is
+ * exactly the socket contract.
  *
  *   Bun.serve({ port: 8080, ...createBunHandler(createSyncServer({ auth: { required: false } })) })
  */
-export function createBunHandler(server: SyncServerTransport, options: BunAdapterOptions = {}) {
+export function createBunHandler(sync: SyncServerTransport, options: BunAdapterOptions = {}) {
   const path = options.path ?? DEFAULT_WS_PATH
-  const maxPayloadLength = server.limits?.maxPayloadBytes
+  const maxPayloadLength = sync.limits?.maxPayloadBytes
   return {
-    fetch(request: Request, bun: BunServer): Response | Promise<Response> | undefined {
-      if (!isUpgradeRequest(request, path)) return server.fetch(request)
-      const remoteAddress = bun.requestIP?.(request)?.address
-      if (bun.upgrade(request, { data: { request: upgradeRequestOf(request, remoteAddress) } }))
-        return undefined
+    /** Bun's `fetch`: upgrades after `sync.upgrade` admits the request, else the HTTP routes. */
+    async fetch(request: Request, bun: BunServer): Promise<Response | undefined> {
+      if (!isUpgradeRequest(request, path)) return sync.fetch(request)
+      const upgrade = upgradeRequestOf(request, bun.requestIP?.(request)?.address)
+      const admission = await sync.upgrade(upgrade)
+      if (!admission.ok) return refusalResponse(admission)
+      if (bun.upgrade(request, { data: { request: upgrade, admission } })) return undefined
       return new Response('WebSocket upgrade failed', { status: 400 })
     },
     websocket: {
       perMessageDeflate: false,
       // Oversized frames are refused by Bun itself (close 1009), as with the `ws` adapter.
       ...(maxPayloadLength ? { maxPayloadLength } : {}),
+      /** A socket opened: hands it to `sync.handleConnection` with its admission. */
       open(ws: BunSocket) {
-        ws.data.handle = server.handleConnection(
+        ws.data.handle = sync.handleConnection(
           {
             send(data) {
               const sent = ws.send(data)
@@ -73,17 +84,22 @@ export function createBunHandler(server: SyncServerTransport, options: BunAdapte
             bufferedAmount: () => ws.getBufferedAmount?.() ?? 0,
           },
           ws.data.request,
+          ws.data.admission,
         )
       },
+      /** A frame arrived. */
       message(ws: BunSocket, message: string | ArrayBuffer | Uint8Array) {
         ws.data.handle?.receive(typeof message === 'string' ? message : toBytes(message))
       },
+      /** The socket closed. */
       close(ws: BunSocket) {
         ws.data.handle?.closed()
       },
+      /** Bun's send buffer drained. */
       drain(ws: BunSocket) {
         ws.data.handle?.drained()
       },
+      /** A protocol pong arrived. */
       pong(ws: BunSocket) {
         ws.data.handle?.pong()
       },

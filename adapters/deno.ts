@@ -1,4 +1,4 @@
-import type { ConnectionHandle, SyncSocket } from '../src/server/options.js'
+import { type ConnectionHandle, refusalResponse, type SyncSocket } from '../src/server/transport.js'
 import {
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_WS_PATH,
@@ -31,6 +31,7 @@ export interface DenoServeInfo {
   readonly remoteAddr?: { readonly hostname?: string }
 }
 
+/** Options of `createDenoHandler`. */
 export interface DenoAdapterOptions {
   /** WebSocket path. Default `/ws`. */
   path?: string
@@ -56,18 +57,16 @@ export interface DenoHandler {
 }
 
 /**
- * A handler for `Deno.serve`: upgrades on `/ws` with `Deno.upgradeWebSocket`, every other request
- * goes to the server's HTTP routes. Deno sends protocol pings itself (`idleTimeout`); it has no
+ * A handler for `Deno.serve`: upgrades on `/ws` with `Deno.upgradeWebSocket` once `sync.upgrade`
+ * admits the request (a refusal is answered with its HTTP status), every other request goes to
+ * the server's HTTP routes. Deno sends protocol pings itself (`idleTimeout`); it has no
  * drain event, so a socket above the high-water mark is polled until it drains.
  *
  *   Deno.serve({ port: 8080 }, createDenoHandler(createSyncServer({ auth: { required: false } })))
  */
-export function createDenoHandler(
-  server: SyncServerTransport,
-  options: DenoAdapterOptions = {},
-): DenoHandler {
+export function createDenoHandler(sync: SyncServerTransport, options: DenoAdapterOptions = {}): DenoHandler {
   const path = options.path ?? DEFAULT_WS_PATH
-  const highWaterMark = options.highWaterMark ?? server.limits?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
+  const highWaterMark = options.highWaterMark ?? sync.limits?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
   const idleTimeout = options.idleTimeoutSec ?? 60
   const open = new Set<DenoWebSocket>()
   let allClosed: (() => void) | undefined
@@ -75,12 +74,14 @@ export function createDenoHandler(
     open.delete(socket)
     if (open.size === 0) allClosed?.()
   }
-  const handler = (request: Request, info?: DenoServeInfo): Response | Promise<Response> => {
-    if (!isUpgradeRequest(request, path)) return server.fetch(request)
+  const handler = async (request: Request, info?: DenoServeInfo): Promise<Response> => {
+    if (!isUpgradeRequest(request, path)) return sync.fetch(request)
     const deno = (globalThis as unknown as { Deno?: DenoGlobal }).Deno
     if (!deno) return new Response('createDenoHandler needs the Deno runtime', { status: 500 })
     // Read before upgrading: once upgraded, the request is closed and `remoteAddr` throws.
     const upgrade = upgradeRequestOf(request, remoteHostname(info))
+    const admission = await sync.upgrade(upgrade)
+    if (!admission.ok) return refusalResponse(admission)
     let upgraded: { socket: DenoWebSocket; response: Response }
     try {
       upgraded = deno.upgradeWebSocket(request, { idleTimeout })
@@ -132,7 +133,7 @@ export function createDenoHandler(
     }
     // Registered once open: a refusal (limits) can then still be told with a close code.
     socket.onopen = () => {
-      handle = server.handleConnection(syncSocket, upgrade)
+      handle = sync.handleConnection(syncSocket, upgrade, admission)
     }
     socket.onmessage = (event) => {
       const data = event.data

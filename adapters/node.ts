@@ -2,9 +2,9 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import type { SyncServer } from '../src/server/index.js'
 import { createRequestListener } from '../src/server/node-http.js'
-import { acceptUpgrade, once, rejectUpgrade, serveConnections, webSocketServerOptions } from './ws.js'
+import { DEFAULT_WS_PATH, type SyncServerTransport } from './transport.js'
+import { acceptUpgrade, once, rejectUpgrade, serveConnections, webSocketServerOptions } from './ws-shared.js'
 
 /**
  * `synckit-engine/node`: mount a SyncServer on an existing node:http(s) server, beside Express,
@@ -13,10 +13,14 @@ import { acceptUpgrade, once, rejectUpgrade, serveConnections, webSocketServerOp
  *   const http = createServer(app)
  *   attachToHttpServer(sync, http)                  // WebSocket upgrades on /ws only
  *   http.listen(8080)
+ *
+ * Every upgrade on the path is checked by `sync.upgrade` first: a refused one gets its HTTP
+ * status and no WebSocket.
  */
 
 export { createRequestListener }
 
+/** Options of `attachToHttpServer`. */
 export interface AttachToHttpServerOptions {
   /** WebSocket path. Default `/ws`. */
   path?: string
@@ -25,27 +29,30 @@ export interface AttachToHttpServerOptions {
   handleHttp?: boolean
 }
 
+/** What `attachToHttpServer` returns. */
 export interface AttachedHttpServer {
+  /** The `ws` server that performs the handshakes (no listener of its own). */
   wss: WebSocketServer
   /** Detaches from the HTTP server and closes this adapter's sockets (1001). */
   close(): Promise<void>
 }
 
+/** Takes the WebSocket upgrades on `path` of an existing node:http(s) server. */
 export function attachToHttpServer(
-  server: SyncServer,
+  sync: SyncServerTransport,
   httpServer: HttpServer | HttpsServer,
   options: AttachToHttpServerOptions = {},
 ): AttachedHttpServer {
-  const path = options.path ?? '/ws'
-  const wss = new WebSocketServer(webSocketServerOptions(server))
-  const tracked = serveConnections(server, wss)
+  const path = options.path ?? DEFAULT_WS_PATH
+  const wss = new WebSocketServer(webSocketServerOptions(sync))
+  const tracked = serveConnections(sync, wss)
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (acceptUpgrade(wss, path, req, socket, head)) return
+    if (acceptUpgrade(sync, wss, path, req, socket, head)) return
     // Another listener may own this path (a framework's own WebSocket route): refuse only if alone.
     if (httpServer.listenerCount('upgrade') <= 1) rejectUpgrade(socket)
   }
   httpServer.on('upgrade', onUpgrade)
-  const onRequest = options.handleHttp ? createRequestListener(server) : undefined
+  const onRequest = options.handleHttp ? createRequestListener(sync) : undefined
   if (onRequest) httpServer.on('request', onRequest)
   const close = once(async () => {
     httpServer.off('upgrade', onUpgrade)

@@ -17,6 +17,7 @@ export {
   type SqlStoreStats,
 } from '../src/storage/sql-store.js'
 
+/** Options of `createPostgresStore`: the connection, and how the store migrates and times out. */
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:5432/db` */
   url: string
@@ -36,6 +37,7 @@ export interface PostgresStoreOptions {
   migrationLockTimeoutMs?: SqlDocumentStoreOptions['migrationLockTimeoutMs']
 }
 
+/** The production store: Postgres, migrated on start, LWW upserts in SQL. */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<SqlDocumentStore> {
   const { migrate, healthTimeoutMs, migrationLockTimeoutMs, ...driverOptions } = options
   const store = new SqlDocumentStore(createPostgresDriver(driverOptions), {

@@ -1,17 +1,10 @@
-import type { ConnectionHandle, SyncSocket, UpgradeRequest } from '../src/server/options.js'
+import type { SyncServerTransport, UpgradeRequest } from '../src/server/transport.js'
 
-/** What a transport adapter needs from the server handle (structural, so adapters stay small). */
-export interface SyncServerTransport {
-  handleConnection(socket: SyncSocket, request?: UpgradeRequest): ConnectionHandle
-  fetch(request: Request): Promise<Response>
-  /** The server's transport-facing limits (a `SyncServer` has them); defaults apply without. */
-  readonly limits?: {
-    readonly highWaterMark: number
-    /** Frames above this are refused by transports that can (close 1009). */
-    readonly maxPayloadBytes: number
-  }
-}
+/** Helpers shared by the transport adapters (not a public entry point). */
 
+export type { SyncServerTransport }
+
+/** Where every adapter upgrades unless told otherwise (`path` option). */
 export const DEFAULT_WS_PATH = '/ws'
 /** The server's default `backpressure.highWaterMark`. */
 export const DEFAULT_HIGH_WATER_MARK = 1_048_576

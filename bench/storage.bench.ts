@@ -13,27 +13,17 @@
  * Run: `npm run bench:storage` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
  * BENCH_CLIENTS, BENCH_WRITES, BENCH_RUNS override the sizes). Uses its own schema, dropped after.
  */
-import { WebSocket } from 'ws'
 import { createPostgresStore, type SqlDocumentStore } from '../adapters/postgres.js'
-import { attachWebSocketServer } from '../adapters/ws.js'
-import { createSyncClient } from '../src/client/index.js'
-import type { SyncClient } from '../src/client/types.js'
 import type { DocumentSnapshot } from '../src/crdt/types.js'
-import { createSyncServer, type DocumentStore } from '../src/server/index.js'
+import type { DocumentStore } from '../src/server/index.js'
 import { DEFAULT_POSTGRES_URL, dropSchema, testSchemaName } from '../test/helpers/services.js'
+import { type DurableRun, durableWrites, fmt, median, positive } from './durable-writes.js'
 
 const URL_ = process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL
 const CLIENTS = positive('BENCH_CLIENTS', 16)
 const WRITES = positive('BENCH_WRITES', 50)
 const RUNS = Math.max(3, positive('BENCH_RUNS', 5))
 const DOCUMENTS = 4
-const DEADLINE_MS = 120_000
-
-function positive(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback)
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`)
-  return value
-}
 
 /** The same store, but every register goes to the database in its own `save` (one statement each). */
 class OnePerRoundTrip implements DocumentStore {
@@ -60,82 +50,26 @@ class OnePerRoundTrip implements DocumentStore {
 
 type Mode = 'group' | 'single'
 
-interface RunResult {
-  writesPerSecond: number
+interface RunResult extends DurableRun {
   /** Statements the store sent for the writes. */
   roundTrips: number
-  p50AckMs: number
-  p99AckMs: number
 }
 
 async function run(mode: Mode, schema: string, index: number): Promise<RunResult> {
   const sql = await createPostgresStore({ url: URL_, schema, max: 10 })
   const store: DocumentStore = mode === 'group' ? sql : new OnePerRoundTrip(sql)
-  const server = createSyncServer({
-    nodeId: `bench-${mode}`,
-    store,
-    auth: { required: false },
-    maxMessagesPerMinute: 1_000_000,
-    maxConnectionsPerIp: 10_000,
+  let before = 0
+  // The server closes the store when it stops.
+  const result = await durableWrites(store, {
+    clients: CLIENTS,
+    writes: WRITES,
+    documents: DOCUMENTS,
+    prefix: `bench-${mode}-${index}`,
+    beforeWrites: () => {
+      before = sql.stats.roundTrips
+    },
   })
-  server.on('error', (error) => console.error('server error:', error))
-  const transport = await attachWebSocketServer(server, { port: 0, host: '127.0.0.1' })
-  const url = `ws://127.0.0.1:${transport.port}/ws`
-  const clients: SyncClient[] = Array.from({ length: CLIENTS }, (_, i) =>
-    createSyncClient({
-      url,
-      WebSocket,
-      dialect: 'sdk',
-      clientId: `bench-${i}`,
-      reconnect: false,
-      requestTimeoutMs: 60_000,
-    }),
-  )
-  try {
-    await Promise.all(clients.map((c) => c.connect()))
-    const doc = (i: number) => `bench-${mode}-${index}-${i % DOCUMENTS}`
-    await Promise.all(clients.map((c, i) => c.subscribe(doc(i))))
-    const before = sql.stats.roundTrips
-    const latencies: number[] = []
-    const started = performance.now()
-    await withDeadline(
-      Promise.all(
-        clients.map(async (client, i) => {
-          for (let n = 0; n < WRITES; n++) {
-            const t = performance.now()
-            await client.set(doc(i), `c${i}-f${n % 10}`, n)
-            latencies.push(performance.now() - t)
-          }
-        }),
-      ),
-    )
-    const seconds = (performance.now() - started) / 1000
-    latencies.sort((a, b) => a - b)
-    return {
-      writesPerSecond: (CLIENTS * WRITES) / seconds,
-      roundTrips: sql.stats.roundTrips - before,
-      p50AckMs: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
-      p99AckMs: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
-    }
-  } finally {
-    for (const client of clients) client.close()
-    await transport.close()
-    await server.close()
-  }
-}
-
-function withDeadline<T>(promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`run exceeded ${DEADLINE_MS} ms`)), DEADLINE_MS)
-  })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+  return { ...result, roundTrips: sql.stats.roundTrips - before }
 }
 
 const schema = testSchemaName()
@@ -158,7 +92,6 @@ try {
   await dropSchema(URL_, schema)
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const summary = (mode: Mode) => {
   const rows = results[mode]
   return {

@@ -10,7 +10,7 @@
  * and gives it a `SyncSocket`: `send(data) -> bytes | 0 (gone) | -1 (backpressure)`, never
  * throwing, and `close(code, reason)`.
  */
-// In an application: `from 'synckit-engine'` (the main entry exports both modules).
+// In an application: `from 'synckit-engine/protocol'` and `from 'synckit-engine'`.
 import { decodeServerFrame, encodeFrame, type ServerMessage } from '../src/protocol/index.js'
 import {
   type ConnectionHandle,

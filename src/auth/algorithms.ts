@@ -16,6 +16,7 @@ export const ASYMMETRIC_ALGORITHMS = [
 
 export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number]
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number]
+/** A JWT algorithm the verifier can allow. */
 export type JwtAlgorithm = HmacAlgorithm | AsymmetricAlgorithm
 
 /** Defaults when `algorithms` is not given: the common ones for each key source. */

@@ -14,6 +14,7 @@ export interface ApiKeyEntry {
 /** App lookup (e.g. a database of hashed keys). Return null to refuse. Compare in constant time yourself. */
 export type ApiKeyLookup = (key: string) => Promise<Principal | null>
 
+/** API keys: a list, or a lookup callback. */
 export type ApiKeySource = readonly ApiKeyEntry[] | ApiKeyLookup
 
 /** Resolves a presented key to its principal, or throws `AuthError`. */
@@ -24,6 +25,7 @@ export const MIN_API_KEY_LENGTH = 12
 /** Presented keys longer than this are refused before hashing. */
 export const MAX_API_KEY_LENGTH = 1_024
 
+/** A verifier comparing keys in constant time (list) or asking the lookup. */
 export function createApiKeyVerifier(source: ApiKeySource): ApiKeyVerifier {
   return typeof source === 'function' ? lookupVerifier(source) : listVerifier(source)
 }

@@ -1,17 +1,19 @@
 import type { Credentials, Principal } from '../engine/types.js'
-import type { AuthenticateHook, UpgradeRequest } from '../server/options.js'
 import { type ApiKeySource, type ApiKeyVerifier, createApiKeyVerifier } from './api-keys.js'
 import { credentialsFromRequest } from './credentials.js'
 import { AuthError } from './errors.js'
+import type { RequestLike, VerifyCredentialsHook } from './hooks.js'
 import { principalFromToken, resolveVerifier } from './tokens.js'
 import type { TokenVerifier, TokenVerifierOptions } from './verifier.js'
 
+/** Which credential a refusal concerns. */
 export interface AuthFailure {
   /** Which credential failed. */
   method: 'token' | 'apiKey' | 'none'
-  request: UpgradeRequest
+  request: RequestLike
 }
 
+/** What `createAuthenticator` verifies with. */
 export interface AuthConfig {
   /** JWT verification (HS* secret, public key or JWKS). */
   jwt?: TokenVerifierOptions | TokenVerifier
@@ -24,12 +26,12 @@ export interface AuthConfig {
 }
 
 /**
- * The built-in `AuthenticateHook`: a token is verified as a JWT, an API key against the key
+ * The built-in `VerifyCredentialsHook` (`auth.verifyCredentials`): a token is verified as a JWT, an API key against the key
  * source; when both are present the token is tried first and the key is the fallback (as in the
  * C# server). Resolves null on failure, never throws, so the engine answers `auth_error` + 1008.
  * Configuration is validated here, at construction.
  */
-export function createAuthenticator(config: AuthConfig): AuthenticateHook {
+export function createAuthenticator(config: AuthConfig): VerifyCredentialsHook {
   const verifier = config.jwt ? resolveVerifier(config.jwt) : undefined
   const apiKeys: ApiKeyVerifier | undefined = config.apiKeys
     ? createApiKeyVerifier(config.apiKeys)
@@ -48,7 +50,7 @@ export function createAuthenticator(config: AuthConfig): AuthenticateHook {
     }
   }
 
-  return async (credentials: Credentials, request: UpgradeRequest): Promise<Principal | null> => {
+  return async (credentials: Credentials, request: RequestLike): Promise<Principal | null> => {
     let { token, apiKey } = credentials ?? {}
     if (!token && !apiKey && useRequest) ({ token, apiKey } = credentialsFromRequest(request ?? {}))
     if (!token && !apiKey) {

@@ -1,26 +1,15 @@
 import type { Credentials } from '../engine/types.js'
-import type { UpgradeRequest } from '../server/options.js'
-
-/** Case-insensitive header read from a `Headers` or a Node-style record; the first value wins. */
-export function headerValue(headers: UpgradeRequest['headers'], name: string): string | undefined {
-  if (!headers) return undefined
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
-  const wanted = name.toLowerCase()
-  for (const [key, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    if (key.toLowerCase() !== wanted) continue
-    return Array.isArray(value) ? value[0] : value
-  }
-  return undefined
-}
+import { headerValue, type RequestLike } from './hooks.js'
 
 /**
  * Credentials carried by the WebSocket upgrade request, for clients that cannot send them in an
  * `auth` message: `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235), then
  * `?token=` (browsers cannot set headers on a WebSocket), and `X-API-Key: <key>`. API keys are
  * not read from the query string because URLs end up in proxy and access logs. Cookies are
- * ignored on purpose: every site can open a WebSocket with the user's cookies attached.
+ * ignored on purpose: every site can open a WebSocket with the user's cookies attached (cookie
+ * sessions belong in the `authenticate` hook, with `allowedOrigins`).
  */
-export function credentialsFromRequest(request: UpgradeRequest): Credentials {
+export function credentialsFromRequest(request: RequestLike): Credentials {
   const credentials: Credentials = {}
   const authorization = headerValue(request.headers, 'authorization')?.trim()
   const bearer = authorization?.match(/^bearer\s+(\S+)$/i)?.[1]

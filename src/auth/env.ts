@@ -5,8 +5,10 @@ import { AuthConfigError } from './errors.js'
 import type { RouteSigningOptions } from './routes.js'
 import { createTokenVerifier, type TokenVerifierOptions } from './verifier.js'
 
+/** Environment variables, as `process.env`. */
 export type AuthEnv = Record<string, string | undefined>
 
+/** Auth configuration read from the environment. */
 export interface EnvAuthConfig extends AuthConfig {
   jwt?: TokenVerifierOptions
   /** Present when `JWT_SECRET` is set: lets `/auth/refresh` (and `/auth/login`) mint tokens. */

@@ -38,6 +38,7 @@ export type AuthErrorCode =
   /** An app-supplied callback threw. */
   | 'CALLBACK_FAILED'
 
+/** Why a credential was refused (`code`), for logs; clients only see `Authentication failed`. */
 export class AuthError extends Error {
   override readonly name = 'AuthError'
   readonly code: AuthErrorCode

@@ -6,6 +6,7 @@ import { assertPermissions } from './permissions.js'
 import { resolveVerifier, type SigningOptions, signAccessToken, signRefreshToken } from './tokens.js'
 import type { TokenVerifier, TokenVerifierOptions, VerifiedToken } from './verifier.js'
 
+/** How the routes sign the tokens they issue. */
 export interface RouteSigningOptions extends SigningOptions {
   /** Refresh token lifetime. Default `'7d'`; `expiresIn` (access) defaults to `'24h'`. */
   refreshExpiresIn?: string | number
@@ -18,6 +19,7 @@ export interface AuthUser {
   permissions: Permissions
 }
 
+/** Options of `createAuthRoutes`. */
 export interface AuthRoutesOptions {
   /** Verifies access tokens (`/verify`, `/me`) and refresh tokens (`/refresh`). */
   verifier: TokenVerifierOptions | TokenVerifier
@@ -36,6 +38,7 @@ export interface AuthRoutesOptions {
   onError?: (error: unknown, route: string) => void
 }
 
+/** Answers an `/auth/*` request, or undefined for another path. */
 export type AuthRoutesHandler = (request: Request) => Promise<Response | undefined>
 
 /**

@@ -13,6 +13,7 @@ import {
 /** HMAC secret (string/bytes), PEM PKCS#8 private key, or a private key object. */
 export type SigningKey = string | Uint8Array | CryptoKey | KeyObject
 
+/** How tokens are signed (key, algorithm, lifetime, issuer, audience). */
 export interface SigningOptions {
   secret: SigningKey
   /** Default HS256 for a string/bytes secret, inferred from a `CryptoKey`; required for PEM/KeyObject. */
@@ -25,12 +26,14 @@ export interface SigningOptions {
   keyId?: string
 }
 
+/** The claims of an access token. */
 export interface AccessTokenClaims {
   userId: string
   email?: string
   permissions: Permissions
 }
 
+/** The claims of a refresh token. */
 export interface RefreshTokenClaims {
   userId: string
   email?: string

@@ -26,6 +26,7 @@ import { parsePermissionsClaim } from './permissions.js'
 /** A public key object: WebCrypto `CryptoKey`, Node `KeyObject`, or a public JWK. */
 export type VerificationKey = CryptoKey | KeyObject | JWK
 
+/** JWKS caching and fetching. */
 export interface JwksOptions {
   /** How long a fetched key set is used before it is refetched. Default 600000 (10 min). */
   cacheMaxAgeMs?: number
@@ -37,6 +38,7 @@ export interface JwksOptions {
   allowInsecureHttp?: boolean
 }
 
+/** How JWTs are verified: keys, algorithms, claims. */
 export interface TokenVerifierOptions {
   /** HMAC secret for HS256/384/512; at least 32 characters (bytes). */
   secret?: string | Uint8Array
@@ -57,8 +59,10 @@ export interface TokenVerifierOptions {
   requireExpiry?: boolean
 }
 
+/** Access or refresh token. */
 export type TokenKind = 'access' | 'refresh'
 
+/** A verified token's claims. */
 export interface VerifiedToken {
   kind: TokenKind
   /** `userId` claim (TypeScript SyncKit) or else `sub` (C# SyncKit, most identity providers). */
@@ -77,6 +81,7 @@ export interface VerifiedToken {
   claims: JWTPayload
 }
 
+/** Verifies JWTs with one configuration (and one JWKS cache). */
 export interface TokenVerifier {
   /** Verifies signature, algorithm, lifetime, `iss`/`aud` and token kind; throws `AuthError`. */
   verify(token: string, expected?: TokenKind): Promise<VerifiedToken>

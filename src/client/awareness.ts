@@ -39,6 +39,20 @@ export class AwarenessDoc {
     return true
   }
 
+  /**
+   * The connection is gone: who is present is unknown until the next `awareness_state`, which
+   * lists only those present then. Returns the peers forgotten (the own state stays).
+   */
+  forgetPeers(): Array<{ clientId: string; clock: number }> {
+    const forgotten: Array<{ clientId: string; clock: number }> = []
+    for (const [clientId, { clock }] of this.peers) {
+      if (clientId === this.clientId) continue
+      this.peers.delete(clientId)
+      forgotten.push({ clientId, clock })
+    }
+    return forgotten
+  }
+
   snapshot(): Map<string, { state: JsonObject; clock: number }> {
     return new Map([...this.peers].map(([id, entry]) => [id, { ...entry }]))
   }

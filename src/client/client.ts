@@ -7,15 +7,20 @@ import { type Deferred, deferred } from './deferred.js'
 import { FrameBuilder, type OutFrame } from './frames.js'
 import { handleServerMessage, type InboundHost } from './inbound.js'
 import { randomId, TOMBSTONE } from './json.js'
+import { LiveDocuments } from './live.js'
 import { PingTracker } from './pings.js'
 import { Replica } from './replica.js'
 import { openSocket, resolveWebSocket } from './socket.js'
 import { Subscriptions } from './subscriptions.js'
 import type {
+  AwarenessEvent,
   AwarenessHandle,
   ChangeOrigin,
   ClientDialect,
   DocumentReplica,
+  DocumentSubscription,
+  DocumentView,
+  PresenceEntry,
   ReconnectOptions,
   SyncClient,
   SyncClientEvents,
@@ -28,6 +33,7 @@ import { Writes } from './writes.js'
 
 type Phase = 'idle' | 'connecting' | 'authenticating' | 'ready' | 'closed'
 
+/** A SyncKit protocol client (both dialects, binary or JSON), with reconnect and resync. */
 export function createSyncClient(options: SyncClientOptions): SyncClient {
   return new SyncClientImpl(options)
 }
@@ -49,6 +55,11 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
   private readonly presence = new Map<string, AwarenessDoc>()
   private readonly pings = new PingTracker()
   private readonly inbound: InboundHost
+  private readonly live = new LiveDocuments({
+    view: (documentId) => this.view(documentId),
+    setPresence: (documentId, state) => this.awareness(documentId).set(state),
+    reportError: (error) => this.emitError(asError(error)),
+  })
   private connectWaiters: Deferred<void>[] = []
   private socket: WebSocketLike | undefined
   private phase: Phase = 'idle'
@@ -98,7 +109,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
       replica: (documentId) => this.replicas.get(documentId),
       presence: (documentId) => this.presence.get(documentId),
       emitDelta: (event) => this.emit('delta', event),
-      emitAwareness: (event) => this.emit('awareness', event),
+      emitAwareness: (event) => this.emitAwareness(event),
     }
   }
 
@@ -122,7 +133,21 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     return waiter.promise
   }
 
-  subscribe(documentId: string): Promise<DocumentReplica> {
+  subscribe(documentId: string): Promise<DocumentReplica>
+  subscribe(documentId: string, onChange: (view: DocumentView) => void): DocumentSubscription
+  subscribe(
+    documentId: string,
+    onChange?: (view: DocumentView) => void,
+  ): Promise<DocumentReplica> | DocumentSubscription {
+    if (onChange === undefined) return this.subscribeDocument(documentId)
+    const ready = this.subscribeDocument(documentId)
+    // Awaiting `ready` is optional: a refusal is also reported as an 'error' event.
+    ready.catch(() => {})
+    if (this.phase !== 'closed') this.awareness(documentId)
+    return this.live.add(documentId, ready, onChange)
+  }
+
+  private subscribeDocument(documentId: string): Promise<DocumentReplica> {
     if (this.phase === 'closed') return Promise.reject(new Error('Client is closed'))
     const replica = this.replica(documentId)
     replica.subscribed = true
@@ -157,6 +182,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     return {
       set: (state) => {
         const clock = presence.setOwn(state)
+        this.live.touch(documentId)
         if (this.phase === 'ready') this.send(this.frames.awarenessUpdate(documentId, state, clock))
       },
       states: () => presence.snapshot(),
@@ -249,6 +275,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     this.startRefresh()
     for (const waiter of this.connectWaiters) waiter.resolve()
     this.connectWaiters = []
+    this.live.touchAll()
     this.emit('open', { reconnected })
   }
 
@@ -266,14 +293,25 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     this.subs.connectionLost()
     this.writes.connectionLost()
     this.pings.rejectAll(new Error('Connection closed'))
+    this.forgetPeers()
     if (!wasReady) {
       this.rejectConnectWaiters(
         error ?? new Error(`Could not connect to ${this.url} (${code} ${reason})`.trim()),
       )
     }
     const willReconnect = this.willReconnect()
+    if (wasReady) this.live.touchAll()
     if (wasReady) this.emit('close', { code, reason, willReconnect })
     if (willReconnect) this.scheduleReconnect()
+  }
+
+  /** Peers are reported gone, so a peer that leaves while we are offline is not shown forever. */
+  private forgetPeers(): void {
+    for (const doc of this.presence.values()) {
+      for (const { clientId, clock } of doc.forgetPeers()) {
+        this.emitAwareness({ documentId: doc.documentId, clientId, state: null, clock })
+      }
+    }
   }
 
   private willReconnect(): boolean {
@@ -356,8 +394,32 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     }
   }
 
+  /** Also called without fields when only the pending writes changed (queued, acknowledged). */
   private emitChange(documentId: string, fields: string[], origin: ChangeOrigin): void {
+    this.live.touch(documentId)
     if (fields.length > 0) this.emit('change', { documentId, fields, origin })
+  }
+
+  private emitAwareness(event: AwarenessEvent): void {
+    this.live.touch(event.documentId)
+    this.emit('awareness', event)
+  }
+
+  private view(documentId: string): DocumentView {
+    const replica = this.replicas.get(documentId)
+    const presence: PresenceEntry[] = []
+    for (const [clientId, { state }] of this.presence.get(documentId)?.peers ?? []) {
+      presence.push(Object.freeze({ clientId, state, self: clientId === this.clientId }))
+    }
+    presence.sort((a, b) => Number(b.self) - Number(a.self) || (a.clientId < b.clientId ? -1 : 1))
+    return Object.freeze({
+      documentId,
+      fields: Object.freeze(replica?.toJSON() ?? {}),
+      presence: Object.freeze(presence),
+      synced: replica?.synced ?? false,
+      pendingWrites: this.writes.pendingFor(documentId),
+      connected: this.phase === 'ready',
+    })
   }
 
   /** Errors never escape into socket callbacks, even from a throwing 'error' listener. */

@@ -1,4 +1,6 @@
 /** `synckit-engine/client`: a small typed SyncKit protocol client for Node and browsers. */
+
+export type { JsonObject, JsonValue, VectorClock } from '../protocol/types.js'
 export { reconnectDelay } from './backoff.js'
 export { createSyncClient } from './client.js'
 export type {
@@ -10,7 +12,10 @@ export type {
   CloseEvent,
   DeltaEvent,
   DocumentReplica,
+  DocumentSubscription,
+  DocumentView,
   OpenEvent,
+  PresenceEntry,
   ReconnectOptions,
   SocketEventLike,
   SyncClient,

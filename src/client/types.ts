@@ -18,16 +18,21 @@ export interface SocketEventLike {
 export interface WebSocketLike {
   readonly readyState: number
   binaryType: string
+  /** Sends a frame. */
   send(data: string | Uint8Array): void
+  /** Closes the socket. */
   close(code?: number, reason?: string): void
+  /** Listens to open, message, close and error. */
   addEventListener(
     type: 'open' | 'message' | 'close' | 'error',
     listener: (event: SocketEventLike) => void,
   ): void
 }
 
+/** A WebSocket constructor (the browser's, or `ws` in Node). */
 export type WebSocketConstructorLike = new (url: string) => WebSocketLike
 
+/** Reconnect backoff. */
 export interface ReconnectOptions {
   /** First retry delay (ms). Default 1000. */
   initialDelayMs?: number
@@ -37,8 +42,10 @@ export interface ReconnectOptions {
   factor?: number
 }
 
+/** Which SyncKit client dialect to speak. */
 export type ClientDialect = 'sdk' | 'legacy'
 
+/** Options of `createSyncClient`. */
 export interface SyncClientOptions {
   url: string
   /** `sdk`: the SyncKit SDK's frames (§8); `legacy`: the SyncKit test client's (§9). Default `sdk`. */
@@ -66,6 +73,7 @@ export interface DocumentReplica {
   readonly documentId: string
   /** Fields with pending local writes applied on top of the last server state. */
   toJSON(): Record<string, JsonValue>
+  /** A field's current value. */
   get(field: string): JsonValue | undefined
   /** Max-merge of every clock the server sent for this document. */
   readonly clock: Readonly<VectorClock>
@@ -73,20 +81,63 @@ export interface DocumentReplica {
   readonly synced: boolean
 }
 
+/** Someone present on a document: their last published state. */
+export interface PresenceEntry {
+  readonly clientId: string
+  readonly state: JsonObject
+  /** This client's own entry. */
+  readonly self: boolean
+}
+
+/**
+ * What `subscribe(documentId, onChange)` delivers: a frozen snapshot of one document, replaced
+ * (never changed in place) whenever something in it changes.
+ */
+export interface DocumentView {
+  readonly documentId: string
+  /** The visible fields: the server's state with this client's unacknowledged writes on top. */
+  readonly fields: Readonly<Record<string, JsonValue>>
+  /** Who is present, own entry first (once published), then by client id. Empty of others while offline. */
+  readonly presence: readonly PresenceEntry[]
+  /** The first `sync_response` was applied. */
+  readonly synced: boolean
+  /** Writes to this document not yet acknowledged: in flight, or queued while offline. */
+  readonly pendingWrites: number
+  readonly connected: boolean
+}
+
+/** The handle `subscribe(documentId, onChange)` returns. */
+export interface DocumentSubscription {
+  readonly documentId: string
+  /** The latest view; the same object until something changes. */
+  readonly current: DocumentView
+  /** Settles like `subscribe(documentId)`: on the first sync, or with the refusal. */
+  readonly ready: Promise<DocumentReplica>
+  /** Publish own presence on this document (`null` announces leaving). */
+  setPresence(state: JsonObject | null): void
+  /** No more `onChange` calls. The client stays subscribed to the document itself. */
+  unsubscribe(): void
+}
+
+/** This client's presence in a document. */
 export interface AwarenessHandle {
   /** Publish own state; `null` announces leaving. */
   set(state: JsonObject | null): void
+  /** Every present client's state and clock. */
   states(): Map<string, { state: JsonObject; clock: number }>
 }
 
+/** Where a change came from. */
 export type ChangeOrigin = 'local' | 'remote' | 'sync' | 'rollback'
 
+/** `change`: fields of a replica changed. */
 export interface ChangeEvent {
   documentId: string
   fields: string[]
   origin: ChangeOrigin
 }
 
+/** `delta`: a field echo arrived. */
 export interface DeltaEvent {
   documentId: string
   field: string
@@ -96,6 +147,7 @@ export interface DeltaEvent {
   clock: VectorClock
 }
 
+/** `awareness`: a client's presence changed. */
 export interface AwarenessEvent {
   documentId: string
   clientId: string
@@ -103,22 +155,31 @@ export interface AwarenessEvent {
   clock: number
 }
 
+/** `open`: connected (and authenticated). */
 export interface OpenEvent {
   reconnected: boolean
 }
 
+/** `close`: the socket closed. */
 export interface CloseEvent {
   code: number
   reason: string
   willReconnect: boolean
 }
 
+/** The client's events. */
 export interface SyncClientEvents {
+  /** Fields of a replica changed (local write, echo, sync, rollback). */
   change: (event: ChangeEvent) => void
+  /** A field echo arrived. */
   delta: (event: DeltaEvent) => void
+  /** A server `error` or a transport failure. */
   error: (error: Error) => void
+  /** Connected and authenticated. */
   open: (event: OpenEvent) => void
+  /** The socket closed. */
   close: (event: CloseEvent) => void
+  /** Another client's presence changed. */
   awareness: (event: AwarenessEvent) => void
   /** Every decoded server message, including `delta_batch` relays (text, counter, set ops). */
   message: (message: ServerMessage) => void
@@ -127,21 +188,39 @@ export interface SyncClientEvents {
 /** eventemitter3's listener type for `E` (what `on` accepts). */
 export type Listener<E extends keyof SyncClientEvents> = EventEmitter.EventListener<SyncClientEvents, E>
 
+/** The client handle: documents, writes, presence, events. */
 export interface SyncClient {
+  /** Connects (and authenticates); resolves once the server accepted the connection. */
   connect(): Promise<void>
+  /** Follows a document; resolves with its replica once synced. */
   subscribe(documentId: string): Promise<DocumentReplica>
+  /**
+   * Subscribe to the document and its presence, and watch it: `onChange` gets the current view
+   * (in a microtask), then a new one after every change, coalesced per turn. Works offline too:
+   * the subscription is sent once connected.
+   */
+  subscribe(documentId: string, onChange: (view: DocumentView) => void): DocumentSubscription
+  /** Writes one field; resolves on the durable ack. */
   set(documentId: string, field: string, value: JsonValue): Promise<void>
+  /** Deletes one field; resolves on the durable ack. */
   delete(documentId: string, field: string): Promise<void>
+  /** Writes several fields in one message; resolves on its ack. */
   setMany(documentId: string, fields: Record<string, JsonValue>): Promise<void>
+  /** The replica's current fields, or undefined when not subscribed. */
   get(documentId: string): Record<string, JsonValue> | undefined
+  /** This client's presence in a document. */
   awareness(documentId: string): AwarenessHandle
+  /** Round trip to the server (ms). */
   ping(): Promise<number>
   /** Close the socket; state and unacknowledged writes are kept for a later `connect()`. */
   disconnect(): void
   /** Terminal: closes and rejects everything pending. */
   close(): void
+  /** Adds a listener. */
   on<E extends keyof SyncClientEvents>(event: E, listener: Listener<E>): this
+  /** Adds a listener called once. */
   once<E extends keyof SyncClientEvents>(event: E, listener: Listener<E>): this
+  /** Removes a listener. */
   off<E extends keyof SyncClientEvents>(event: E, listener?: Listener<E>): this
   readonly clientId: string
   readonly connected: boolean

@@ -60,6 +60,13 @@ export class Writes {
     return entry.done.promise
   }
 
+  /** Unacknowledged writes to one document. */
+  pendingFor(documentId: string): number {
+    let count = 0
+    for (const entry of this.entries.values()) if (entry.spec.documentId === documentId) count++
+    return count
+  }
+
   isSent(messageId: string): boolean {
     return this.entries.get(messageId)?.sent === true
   }

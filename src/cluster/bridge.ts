@@ -1,6 +1,5 @@
 import type { Register } from '../crdt/types.js'
-import type { RevokeTarget } from '../engine/types.js'
-import type { AwarenessEntry } from '../protocol/types.js'
+import type { OwnedAwarenessEntry, RevokeTarget } from '../engine/types.js'
 import type { Broker } from './broker.js'
 import {
   type ClusterMessage,
@@ -13,14 +12,15 @@ import { CONTROL_TOPIC, documentTopic, nodeTopic } from './topics.js'
 /** What the bridge hands to the engine (`engine.resolve(resolution, now)`). */
 export type RemoteResolution =
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
-  | { kind: 'remote-awareness'; documentId: string; entry: AwarenessEntry }
+  | { kind: 'remote-awareness'; documentId: string; entry: OwnedAwarenessEntry }
 
+/** What the bridge needs from the runtime and the broker. */
 export interface ClusterBridgeOptions {
   broker: Broker
   /** Feed a remote update to the engine, then run the effects it returns. */
   resolve(resolution: RemoteResolution): void
   /** Present clients of a document held here (answers another node's awareness query). */
-  awarenessEntries?(documentId: string): AwarenessEntry[]
+  awarenessEntries?(documentId: string): OwnedAwarenessEntry[]
   /** All registers of a document held here, or undefined (answers resync requests). */
   documentRegisters?(documentId: string): Register[] | undefined
   /** A revocation announced by another node: apply it to this node's connections. */
@@ -48,6 +48,7 @@ export interface ClusterBridgeOptions {
  */
 const MAX_PENDING_REVOCATIONS = 1000
 
+/** Turns engine effects into broker topics and broker messages into engine resolutions. */
 export class ClusterBridge {
   readonly #broker: Broker
   readonly #options: ClusterBridgeOptions
@@ -84,6 +85,7 @@ export class ClusterBridge {
       .catch((error) => this.#report(error))
   }
 
+  /** Leaves a document's topic. */
   async unsubscribeDocument(documentId: string): Promise<void> {
     this.#documents.delete(documentId)
     this.#unpublished.delete(documentId)
@@ -99,6 +101,7 @@ export class ClusterBridge {
     })
   }
 
+  /** Publishes registers this node applied. */
   async publishRegisters(documentId: string, registers: Register[]): Promise<boolean> {
     if (registers.length === 0) return true
     const sent = await this.#send(documentTopic(documentId), { type: 'registers', documentId, registers })
@@ -111,7 +114,8 @@ export class ClusterBridge {
     return sent
   }
 
-  publishAwareness(documentId: string, entry: AwarenessEntry): Promise<boolean> {
+  /** Publishes a presence update. */
+  publishAwareness(documentId: string, entry: OwnedAwarenessEntry): Promise<boolean> {
     return this.#send(documentTopic(documentId), { type: 'awareness', documentId, entry })
   }
 

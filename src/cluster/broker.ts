@@ -38,8 +38,10 @@ export interface Broker {
   close(): Promise<void>
 }
 
+/** Receives a message published on a topic, with the node that sent it. */
 export type BrokerHandler = (message: string, fromNode: string) => void
 
+/** The broker cannot reach its backend right now. */
 export class BrokerUnavailableError extends Error {
   readonly code = 'BROKER_UNAVAILABLE'
   constructor(message = 'Cluster broker unavailable', options?: ErrorOptions) {
@@ -48,6 +50,7 @@ export class BrokerUnavailableError extends Error {
   }
 }
 
+/** The broker was closed. */
 export class BrokerClosedError extends Error {
   readonly code = 'BROKER_CLOSED'
   constructor(message = 'Cluster broker closed') {

@@ -1,5 +1,9 @@
-// The Redis broker lives in `synckit-engine/redis` so that the main entry does not pull in ioredis.
-
+/**
+ * `synckit-engine/cluster`: the broker seam for cluster fan-out (the Redis broker is
+ * `synckit-engine/redis`): an in-process broker for tests and the message codec.
+ *
+ * @packageDocumentation
+ */
 export { ClusterBridge, type ClusterBridgeOptions, type RemoteResolution } from './bridge.js'
 export {
   type Broker,

@@ -6,6 +6,7 @@ import {
   messageText,
 } from './broker.js'
 
+/** Options of `MemoryBrokerHub` (delays, failures, for tests). */
 export interface MemoryBrokerHubOptions {
   /** A subscriber handler threw. Default `console.error`; delivery to others continues. */
   onError?: (error: unknown) => void

@@ -1,8 +1,9 @@
 import type { Dot, Register, Stamp } from '../crdt/types.js'
+import type { OwnedAwarenessEntry } from '../engine/types.js'
+import { isValidClientId } from '../protocol/client-id.js'
 import { isValidDocumentId } from '../protocol/document-id.js'
 import { isJsonObject, isJsonValue, isPlainObject } from '../protocol/guards.js'
 import { getOwn } from '../protocol/own.js'
-import type { AwarenessEntry } from '../protocol/types.js'
 
 /**
  * What nodes tell each other, as JSON text: `{"v":1,"type":...}`. A receiver drops (never throws
@@ -11,17 +12,23 @@ import type { AwarenessEntry } from '../protocol/types.js'
  */
 export const CLUSTER_MESSAGE_VERSION = 1
 
+/** Longest presence owner accepted (`user:` and a user id, or an anonymous connection's key). */
+const MAX_OWNER_LENGTH = 1024
+
 /** Registers a node applied (with their stamps): every holder merges them by the same LWW rule. */
 export interface RegistersMessage {
   type: 'registers'
   documentId: string
   registers: Register[]
 }
-/** One presence change (`state: null` = left). */
+/**
+ * One presence change (`state: null` = left). `entry.owner` was added within version 1: older
+ * nodes ignore it, and entries from older nodes arrive without one (see `OwnedAwarenessEntry`).
+ */
 export interface AwarenessMessage {
   type: 'awareness'
   documentId: string
-  entry: AwarenessEntry
+  entry: OwnedAwarenessEntry
 }
 /** Live revocation, applied by every node to its own connections. */
 export interface RevokeMessage {
@@ -41,7 +48,7 @@ export interface AwarenessQueryMessage {
 export interface AwarenessSnapshotMessage {
   type: 'awareness-snapshot'
   documentId: string
-  entries: AwarenessEntry[]
+  entries: OwnedAwarenessEntry[]
 }
 /** After an outage: holders answer on `node:<replyTo>` with a `registers` message of the document. */
 export interface ResyncRequestMessage {
@@ -50,6 +57,7 @@ export interface ResyncRequestMessage {
   replyTo: string
 }
 
+/** A message between nodes. */
 export type ClusterMessage =
   | RegistersMessage
   | AwarenessMessage
@@ -58,6 +66,7 @@ export type ClusterMessage =
   | AwarenessSnapshotMessage
   | ResyncRequestMessage
 
+/** A cluster message as the text a broker carries. */
 export function encodeClusterMessage(message: ClusterMessage): string {
   return JSON.stringify({ v: CLUSTER_MESSAGE_VERSION, ...message })
 }
@@ -165,12 +174,16 @@ function decodeRegister(value: unknown): Register | undefined {
   return { field, value: fieldValue, deleted, stamp, dot }
 }
 
-function decodeAwarenessEntry(value: unknown): AwarenessEntry | undefined {
+function decodeAwarenessEntry(value: unknown): OwnedAwarenessEntry | undefined {
   if (!isPlainObject(value)) return undefined
   const clientId = getOwn(value, 'clientId')
   const state = getOwn(value, 'state')
   const clock = getOwn(value, 'clock')
-  if (!isNonEmptyString(clientId) || typeof clock !== 'number' || !Number.isFinite(clock)) return undefined
+  const owner = getOwn(value, 'owner')
+  // The same client id rule as the client-facing validator: a peer must not make a node keep more.
+  if (!isValidClientId(clientId) || typeof clock !== 'number' || !Number.isFinite(clock)) return undefined
   if (state !== null && !isJsonObject(state)) return undefined
-  return { clientId, state, clock }
+  if (owner === undefined) return { clientId, state, clock }
+  if (!isNonEmptyString(owner) || owner.length > MAX_OWNER_LENGTH) return undefined
+  return { clientId, state, clock, owner }
 }

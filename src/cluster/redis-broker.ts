@@ -7,6 +7,7 @@ import {
   messageText,
 } from './broker.js'
 
+/** Options of `createRedisBroker`. */
 export interface RedisBrokerOptions {
   /** This node's identity (unique per process in the cluster). */
   nodeId: string
@@ -290,6 +291,7 @@ export class RedisBroker implements Broker {
   }
 }
 
+/** A `Broker` over Redis pub/sub, for cluster fan-out. */
 export function createRedisBroker(options: RedisBrokerOptions): RedisBroker {
   return new RedisBroker(options)
 }

@@ -11,8 +11,10 @@ export function documentTopic(documentId: string): string {
   return `doc:${documentId}`
 }
 
+/** The topic of one node. */
 export function nodeTopic(nodeId: string): string {
   return `node:${nodeId}`
 }
 
+/** The topic every node listens to (revocations, presence queries). */
 export const CONTROL_TOPIC = 'control'

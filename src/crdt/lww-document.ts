@@ -17,6 +17,7 @@ export interface LocalWrite {
   minSeq?: number
 }
 
+/** The register after a local write, and whether it won. */
 export interface LocalWriteResult {
   /** The register created for this write (with its dot), whether or not it won. */
   register: Register
@@ -83,10 +84,12 @@ export class LwwDocument {
     return this.#put(copyRegister(register))
   }
 
+  /** The register of a field. */
   get(field: string): Register | undefined {
     return this.#fields.get(field)
   }
 
+  /** Every register, tombstones included. */
   registers(): IterableIterator<Register> {
     return this.#fields.values()
   }
@@ -115,12 +118,14 @@ export class LwwDocument {
     return out
   }
 
+  /** A copy of the vector clock. */
   clock(): VectorClock {
     const out: VectorClock = {}
     for (const [node, seq] of this.#clock) setOwn(out, node, seq)
     return out
   }
 
+  /** The largest entry of the vector clock. */
   clockMax(): number {
     return this.#clockMax
   }
@@ -139,6 +144,7 @@ export class LwwDocument {
     this.#advance(node, Math.floor(seq))
   }
 
+  /** Registers and clock, copied (what a store saves). */
   snapshot(): DocumentSnapshot {
     return {
       documentId: this.documentId,

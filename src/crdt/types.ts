@@ -42,6 +42,8 @@ export interface AwarenessClientState {
   clock: number
   /** ms of the last accepted update (runtime time, injected). */
   updatedAt: number
+  /** Who announced it (opaque to the CRDT; the engine decides who may update an entry). */
+  owner?: string
 }
 
 export type { JsonObject, JsonValue, VectorClock }

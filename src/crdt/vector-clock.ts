@@ -25,6 +25,7 @@ export function mergeClockInto(target: VectorClock, source: VectorClock): boolea
   return changed
 }
 
+/** How two vector clocks compare. */
 export type ClockOrder = 'equal' | 'before' | 'after' | 'concurrent'
 
 /** Causal order of `a` relative to `b`. */

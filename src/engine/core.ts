@@ -15,6 +15,7 @@ import type { AwarenessRoom, Connection, DocumentEntry, PendingAck } from './sta
 import { SubscriberSet } from './subscribers.js'
 import type {
   AuthorizePolicy,
+  AuthorizeRequest,
   ConnectionId,
   DocumentAction,
   Effect,
@@ -23,6 +24,7 @@ import type {
   EngineOptions,
   Principal,
 } from './types.js'
+import { WriteValidation } from './validation.js'
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 /** A server message before the engine stamps it with an id and a timestamp. */
@@ -39,6 +41,8 @@ export class EngineCore {
   readonly options: EngineOptions
   readonly limits: EngineLimits
   readonly policy: AuthorizePolicy
+  /** The compiled `validate` option; undefined when writes are not validated. */
+  readonly validation: WriteValidation | undefined
   readonly hlc: HybridLogicalClock
   readonly connections = new Map<ConnectionId, Connection>()
   readonly documents = new Map<string, DocumentEntry>()
@@ -62,6 +66,7 @@ export class EngineCore {
     this.options = options
     this.limits = resolveLimits(options.limits)
     this.policy = options.authorize ?? rbacPolicy
+    this.validation = options.validate ? new WriteValidation(options.validate) : undefined
     this.hlc = new HybridLogicalClock(options.nodeId)
   }
 
@@ -120,11 +125,19 @@ export class EngineCore {
     this.out.push({ kind: 'close', conn, code, reason })
   }
 
-  authorize(connection: Connection, action: DocumentAction, documentId: string, field?: string): boolean {
+  authorize(
+    connection: Connection,
+    action: DocumentAction,
+    documentId: string,
+    field?: string,
+    op?: string,
+  ): boolean {
     const principal = connection.principal
     if (!principal) return false
     try {
-      return this.policy({ principal, action, documentId, field }) === true
+      const request: AuthorizeRequest = { principal, action, documentId, field, context: connection.context }
+      if (op !== undefined) request.op = op
+      return this.policy(request) === true
     } catch {
       // A throwing custom policy denies: failing closed is the only safe default.
       return false
@@ -154,7 +167,7 @@ export class EngineCore {
       existing.lastActive = this.now
       return existing
     }
-    const entry = existing ?? this.startLoading(documentId)
+    const entry = existing ?? this.startLoading(documentId, connection.id)
     if (entry.parked.length >= this.limits.maxParkedPerDocument) {
       this.sendError(
         connection.id,
@@ -170,7 +183,7 @@ export class EngineCore {
     return undefined
   }
 
-  startLoading(documentId: string): DocumentEntry {
+  startLoading(documentId: string, conn?: ConnectionId): DocumentEntry {
     const entry: DocumentEntry = {
       id: documentId,
       status: 'loading',
@@ -180,6 +193,8 @@ export class EngineCore {
       pendingEcho: new Set(),
       dirty: new Map(),
       announce: new Map(),
+      writer: undefined,
+      writers: undefined,
       touched: false,
       persistedClockVersion: 0,
       textStates: new Map(),
@@ -190,7 +205,7 @@ export class EngineCore {
     }
     this.documents.set(documentId, entry)
     this.out.push({ kind: 'subscribe-topic', documentId })
-    this.out.push({ kind: 'load', documentId })
+    this.out.push(conn === undefined ? { kind: 'load', documentId } : { kind: 'load', documentId, conn })
     return entry
   }
 
@@ -221,7 +236,10 @@ export class EngineCore {
     if (!room) {
       room = {
         documentId,
-        awareness: new AwarenessDocument({ maxClients: this.limits.maxAwarenessClientsPerDocument }),
+        awareness: new AwarenessDocument({
+          maxClients: this.limits.maxAwarenessClientsPerDocument,
+          maxLeftBytes: this.limits.maxAwarenessLeftBytes,
+        }),
         subscribers: new SubscriberSet(),
         owners: new Map(),
       }

@@ -1,19 +1,25 @@
-import type { AwarenessEntry, ClientMessage, WireFormat } from '../protocol/types.js'
+import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
 import { EngineCore } from './core.js'
 import { flushTurn } from './flush.js'
-import { closeConnection, openConnection, tickEngine } from './lifecycle.js'
+import { closeConnection, openConnection, resumeConnection, tickEngine } from './lifecycle.js'
+import { ownedEntries } from './presence.js'
 import { processMessage, receiveFrame } from './receive.js'
 import { applyResolution } from './resolve.js'
 import { revoke } from './revoke.js'
 import type {
   ConnectionId,
   ConnectionInfo,
+  ConnectionUsage,
+  DocumentUsage,
   Effect,
   EngineOptions,
   EngineStats,
+  OwnedAwarenessEntry,
   Resolution,
+  ResumedConnection,
   RevokeTarget,
 } from './types.js'
+import { connectionUsage, documentUsage, keptTextStates } from './usage.js'
 
 /**
  * The sans-I/O sync engine: every input is a call with the current time, every output a list of
@@ -33,6 +39,15 @@ export class SyncEngine {
   /** A transport accepted a connection. */
   open(conn: ConnectionId, now: number, info?: ConnectionInfo): Effect[] {
     return this.#run(now, (core) => openConnection(core, conn, info))
+  }
+
+  /**
+   * A connection that outlived a restart of the server comes back: authenticated as `principal`,
+   * replying in its old format, subscribed again to its documents (loaded if needed) without any
+   * `sync_response`: the client never left, so it holds the state already.
+   */
+  resume(conn: ConnectionId, now: number, resumed: ResumedConnection, ip?: string): Effect[] {
+    return this.#run(now, (core) => resumeConnection(core, conn, resumed, ip))
   }
 
   /** A frame arrived: a text frame as a string, a binary frame as bytes. */
@@ -92,6 +107,7 @@ export class SyncEngine {
     return this.#core.touched.length > 0 || this.#core.acksThisTurn.length > 0
   }
 
+  /** Counts of what the engine holds. */
   stats(): EngineStats {
     const core = this.#core
     let authenticated = 0
@@ -117,21 +133,37 @@ export class SyncEngine {
     return { messages: Object.fromEntries(this.#core.messagesIn), bytes: this.#core.bytesIn }
   }
 
-  /** Present clients of a document (for answering a cluster peer's presence query). */
-  awarenessEntries(documentId: string): AwarenessEntry[] {
+  /** Present clients of a document with their owners (for answering a cluster peer's presence query). */
+  awarenessEntries(documentId: string): OwnedAwarenessEntry[] {
     const room = this.#core.rooms.get(documentId)
-    if (!room) return []
-    return room.awareness.entries().map(({ clientId, state, clock }) => ({ clientId, state, clock }))
+    return room ? ownedEntries(room) : []
   }
 
+  /** Ids of the documents in memory. */
   documentIds(): string[] {
     return [...this.#core.documents.keys()]
   }
 
+  /** Subscribers and live fields of a document in memory. */
   documentInfo(documentId: string): { subscribers: number; fields: number } | undefined {
     const entry = this.#core.documents.get(documentId)
     if (!entry) return undefined
     return { subscribers: entry.subscribers.size, fields: entry.doc?.liveFieldCount ?? 0 }
+  }
+
+  /** What the engine holds for a connection (buffers, chunk sets, presence, text states), by its limits. */
+  connectionUsage(conn: ConnectionId): ConnectionUsage | undefined {
+    return connectionUsage(this.#core, conn)
+  }
+
+  /** What the engine holds for a document and its presence room, by its limits. */
+  documentUsage(documentId: string): DocumentUsage | undefined {
+    return documentUsage(this.#core, documentId)
+  }
+
+  /** The kept text-state ops of a document (what a late joiner receives), least recently updated first. */
+  textStates(documentId: string): JsonObject[] {
+    return keptTextStates(this.#core, documentId)
   }
 
   /** The document's current visible state, or undefined when it is not in memory. */

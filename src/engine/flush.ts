@@ -1,6 +1,7 @@
 import { registerWins } from '../crdt/register.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { VectorClock } from '../protocol/types.js'
+import { announceChanges } from './changes.js'
 import type { EngineCore } from './core.js'
 import type { DocumentEntry, PendingAck } from './state.js'
 
@@ -26,12 +27,7 @@ export function flushTurn(core: EngineCore): void {
     if (entry.dirty.size === 0 && !clockMoved) continue
     entry.persistedClockVersion = entry.doc.clockVersion
     const registers = Array.from(entry.dirty.values())
-    if (entry.announce.size > 0) {
-      // An array of its own: listeners get it, and must not be able to touch what is persisted.
-      const announced = Array.from(entry.announce.values())
-      core.emit({ type: 'document-change', documentId: entry.id, registers: announced, origin: 'local' })
-      entry.announce = new Map()
-    }
+    announceChanges(core, entry)
     entry.dirty = new Map()
     if (snapshots === undefined) snapshots = []
     snapshots.push({ documentId: entry.id, registers, clock })

@@ -1,8 +1,11 @@
+import { isValidDocumentId } from '../protocol/index.js'
+import { fullBucket } from './buckets.js'
 import type { EngineCore } from './core.js'
-import { broadcastAwareness } from './handlers/awareness.js'
+import { completeAuthentication } from './handlers/auth.js'
 import { unsubscribeConnection } from './handlers/unsubscribe.js'
+import { expirePresence, leaveOnClose } from './presence.js'
 import type { Connection } from './state.js'
-import type { ConnectionId, ConnectionInfo } from './types.js'
+import type { ConnectionId, ConnectionInfo, ResumedConnection } from './types.js'
 import { assignPrincipal, releasePrincipal } from './users.js'
 
 /** A transport accepted a connection. Anonymous mode authenticates it at once, sending nothing. */
@@ -18,6 +21,8 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     format: undefined,
     authState: principal ? 'authenticated' : 'pending',
     principal: undefined,
+    admitted: info?.principal !== undefined,
+    context: info?.context,
     preAuth: [],
     preAuthBytes: 0,
     preAuthDocuments: undefined,
@@ -29,6 +34,8 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     chunks: undefined,
     tokens: core.limits.maxMessagesPerMinute,
     tokensAt: core.now,
+    pings: fullBucket(core.limits.maxPingsPerMinute, core.now),
+    invalidFrames: fullBucket(core.limits.maxInvalidFrames, core.now),
     closed: false,
   }
   core.connections.set(id, connection)
@@ -40,9 +47,34 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
     core.out.push({ kind: 'authenticate', conn: id, credentials: { ...credentials } })
     return
   }
-  if (principal) {
-    assignPrincipal(core, connection, principal)
-    core.emit({ type: 'authenticated', conn: id, principal })
+  if (!principal) return
+  if (info?.principal && info.verifiedCredentials) {
+    // Checked at the upgrade: answered as the `auth` message carrying them would have been.
+    completeAuthentication(core, connection, principal)
+    return
+  }
+  assignPrincipal(core, connection, principal)
+  core.emit({ type: 'authenticated', conn: id, principal })
+}
+
+/**
+ * A connection that outlived a restart of the server (see `ResumedConnection`). A document still
+ * loading holds the subscriber at once, so echoes reach it as soon as the document is ready; only
+ * documents the principal may still read are subscribed again.
+ */
+export function resumeConnection(
+  core: EngineCore,
+  id: ConnectionId,
+  resumed: ResumedConnection,
+  ip: string | undefined,
+): void {
+  openConnection(core, id, { ...(ip !== undefined ? { ip } : {}), principal: resumed.principal })
+  const connection = core.connections.get(id)
+  if (!connection || connection.closed) return
+  if (resumed.format !== undefined) connection.format = resumed.format
+  for (const documentId of resumed.documents) {
+    if (!isValidDocumentId(documentId) || !core.authorize(connection, 'read', documentId)) continue
+    core.subscribe(connection, core.documents.get(documentId) ?? core.startLoading(documentId))
   }
 }
 
@@ -56,20 +88,7 @@ export function closeConnection(core: EngineCore, id: ConnectionId): void {
   connection.closed = true
   core.connections.delete(id)
   releasePrincipal(core, connection)
-  for (const [documentId, clientIds] of connection.awarenessClients) {
-    const room = core.rooms.get(documentId)
-    if (!room) continue
-    room.subscribers.delete(id)
-    for (const clientId of clientIds) {
-      if (room.owners.get(clientId) !== id) continue
-      room.owners.delete(clientId)
-      const removed = room.awareness.remove(clientId)
-      if (!removed) continue
-      const clock = removed.clock + 1
-      broadcastAwareness(core, room, clientId, null, clock)
-      core.out.push({ kind: 'publish-awareness', documentId, entry: { clientId, state: null, clock } })
-    }
-  }
+  leaveOnClose(core, connection)
   for (const documentId of [...connection.subscriptions, ...connection.awarenessRooms]) {
     unsubscribeConnection(core, connection, documentId)
   }
@@ -88,7 +107,7 @@ export function closeConnection(core: EngineCore, id: ConnectionId): void {
 /** Time-driven work: auth deadlines, token expiry, presence expiry, chunk expiry, idle documents. */
 export function tickEngine(core: EngineCore): void {
   for (const connection of core.connections.values()) checkDeadlines(core, connection)
-  expireAwareness(core)
+  expirePresence(core)
   evictIdleDocuments(core)
 }
 
@@ -114,18 +133,6 @@ function checkDeadlines(core: EngineCore, connection: Connection): void {
     })
   }
   connection.chunks?.sweep(now)
-}
-
-function expireAwareness(core: EngineCore): void {
-  for (const room of core.rooms.values()) {
-    for (const entry of room.awareness.expire(core.now, core.limits.awarenessTimeoutMs)) {
-      const owner = room.owners.get(entry.clientId)
-      room.owners.delete(entry.clientId)
-      if (owner) core.connections.get(owner)?.awarenessClients.get(room.documentId)?.delete(entry.clientId)
-      broadcastAwareness(core, room, entry.clientId, null, entry.clock + 1)
-    }
-    core.pruneRoom(room)
-  }
 }
 
 /** Keeps at most `maxIdleDocuments` documents nobody uses in memory, least recently active first. */

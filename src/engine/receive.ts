@@ -1,5 +1,6 @@
 import { ChunkAssembler, decodeClientFrame, detectFormat } from '../protocol/index.js'
-import type { ClientMessage, DeltaBatchChunkMessage } from '../protocol/types.js'
+import type { ClientMessage, DeltaBatchChunkMessage, ErrorCode } from '../protocol/types.js'
+import { takeFromBucket } from './buckets.js'
 import type { EngineCore } from './core.js'
 import { dispatch } from './dispatch.js'
 import { handleAuth } from './handlers/auth.js'
@@ -15,16 +16,17 @@ export function receiveFrame(core: EngineCore, connection: Connection, frame: st
   core.bytesIn += result.bytes
   if (!result.ok) {
     const { message, code, documentId } = result.error
-    core.sendError(connection.id, message, code, documentId ? { documentId } : undefined)
+    refuseInvalid(core, connection, message, code, documentId)
     return
   }
   processMessage(core, connection, result.message, result.bytes)
 }
 
 /**
- * The pipeline of PROTOCOL.md §2.2 with the FIXes: `ping` is answered first (even when rate
- * limited or unauthenticated), chunks are reassembled before rate limiting, then the token
- * bucket, then authentication gating (frames before auth are buffered, bounded, and replayed).
+ * Every frame costs something. `ping` has a bucket of its own (`maxPingsPerMinute`), so a spent
+ * message budget never stops the heartbeat; beyond it pings go unanswered. Acks and pongs of our
+ * own broadcasts (the second dialect acks every delta) cost nothing and do nothing. Everything
+ * else, chunk frames included, takes a token from the message buckets before any work is done.
  */
 export function processMessage(
   core: EngineCore,
@@ -32,16 +34,12 @@ export function processMessage(
   message: ClientMessage,
   bytes: number,
 ): void {
-  if (message.type === 'ping') return handlePing(core, connection, message)
-  if (message.type === 'delta_batch_chunk') {
-    // Reassembly buffers up to a chunk set's cap: not for connections nobody has authenticated.
-    if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
-      core.sendError(connection.id, 'Not authenticated', 'NOT_AUTHENTICATED')
-      return
+  if (message.type === 'ping') {
+    if (takeFromBucket(connection.pings, core.limits.maxPingsPerMinute, core.now)) {
+      handlePing(core, connection, message)
     }
-    return receiveChunk(core, connection, message)
+    return
   }
-  // Acks of our own broadcasts (the second dialect acks every delta) cost nothing: not counted.
   if (message.type === 'ack' || message.type === 'pong') return
   if (!takeToken(core, connection)) {
     // A refused write names its messageId, so the writer fails fast instead of waiting for a timeout.
@@ -56,6 +54,23 @@ export function processMessage(
     )
     return
   }
+  processPaidMessage(core, connection, message, bytes)
+}
+
+/**
+ * The per-message pipeline, for a message already paid for: chunks are reassembled (the whole
+ * message costs what its chunks cost), then authentication gating (frames before auth are
+ * buffered, bounded, and replayed).
+ */
+function processPaidMessage(core: EngineCore, connection: Connection, message: ClientMessage, bytes: number) {
+  if (message.type === 'delta_batch_chunk') {
+    // Reassembly buffers up to a chunk set's cap: not for connections nobody has authenticated.
+    if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
+      core.sendError(connection.id, 'Not authenticated', 'NOT_AUTHENTICATED')
+      return
+    }
+    return receiveChunk(core, connection, message)
+  }
   if (message.type === 'auth') return handleAuth(core, connection, message)
   if (message.type === 'connect') return
   if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
@@ -63,6 +78,24 @@ export function processMessage(
     return
   }
   dispatch(core, connection, message, bytes)
+}
+
+/**
+ * An invalid frame is answered precisely, up to `maxInvalidFrames` a minute; past that the
+ * connection is closed instead (a client that keeps sending garbage is broken or hostile).
+ */
+function refuseInvalid(
+  core: EngineCore,
+  connection: Connection,
+  message: string,
+  code: ErrorCode,
+  documentId?: string,
+): void {
+  if (!takeFromBucket(connection.invalidFrames, core.limits.maxInvalidFrames, core.now)) {
+    core.closeConnection(connection.id, 1008, 'Too many invalid messages')
+    return
+  }
+  core.sendError(connection.id, message, code, documentId ? { documentId } : undefined)
 }
 
 /** Token buckets refilled continuously: per connection, and per user across their connections. */
@@ -135,20 +168,26 @@ function receiveChunk(core: EngineCore, connection: Connection, chunk: DeltaBatc
   const outcome = connection.chunks.add(chunk, core.now)
   if (outcome.status === 'pending') return
   if (outcome.status === 'error') {
-    core.sendError(connection.id, outcome.error.message, outcome.error.code)
+    const { message, code } = outcome.error
+    if (code === 'INVALID_MESSAGE') refuseInvalid(core, connection, message, code)
+    else core.sendError(connection.id, message, code)
     return
   }
   // The reassembled frame may be as large as the chunk-set cap, not the single-frame cap.
   const result = decodeClientFrame(outcome.frame, { maxFrameBytes: core.limits.maxChunkSetBytes })
   if (!result.ok) {
-    core.sendError(connection.id, result.error.message, result.error.code)
+    refuseInvalid(core, connection, result.error.message, result.error.code)
     return
   }
-  if (result.message.type === 'delta_batch_chunk') {
-    core.sendError(connection.id, 'Invalid message format: nested chunk', 'INVALID_MESSAGE')
+  const message = result.message
+  if (message.type === 'delta_batch_chunk') {
+    refuseInvalid(core, connection, 'Invalid message format: nested chunk', 'INVALID_MESSAGE')
     return
   }
-  processMessage(core, connection, result.message, result.bytes)
+  // Paid for by its chunks: a ping inside is answered, acks and pongs do nothing as ever.
+  if (message.type === 'ping') return handlePing(core, connection, message)
+  if (message.type === 'ack' || message.type === 'pong') return
+  processPaidMessage(core, connection, message, result.bytes)
 }
 
 /** Replays buffered frames in arrival order once authentication succeeded. */

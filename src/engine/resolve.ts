@@ -1,11 +1,13 @@
 import { LwwDocument } from '../crdt/index.js'
 import type { DocumentSnapshot, Register } from '../crdt/types.js'
+import type { JsonValue } from '../protocol/types.js'
 import type { EngineCore } from './core.js'
 import { dispatch } from './dispatch.js'
 import { persisted, persistFailed } from './flush.js'
 import { completeAuthentication } from './handlers/auth.js'
-import { broadcastAwareness } from './handlers/awareness.js'
+import { applyRemotePresence } from './presence.js'
 import { replayBuffered } from './receive.js'
+import { seedDocument } from './seed.js'
 import type { DocumentEntry } from './state.js'
 import type { Resolution } from './types.js'
 import { registerBytes, setFieldBytes } from './writes.js'
@@ -33,7 +35,7 @@ export function applyResolution(core: EngineCore, result: Resolution): void {
       return
     }
     case 'loaded':
-      return documentLoaded(core, result.snapshot)
+      return documentLoaded(core, result.snapshot, result.seed)
     case 'load-failed':
       return documentLoadFailed(core, result.documentId, result.error)
     case 'persisted':
@@ -42,21 +44,17 @@ export function applyResolution(core: EngineCore, result: Resolution): void {
       return persistFailed(core, result.batchId, result.error)
     case 'remote-registers':
       return remoteRegisters(core, result.documentId, result.registers)
-    case 'remote-awareness': {
-      // Kept while this node holds the document or its presence, so late local watchers see it.
-      const held = core.rooms.has(result.documentId) || core.documents.has(result.documentId)
-      if (!held) return
-      const room = core.room(result.documentId)
-      const { clientId, state, clock } = result.entry
-      const outcome = room.awareness.apply(clientId, state, clock, core.now)
-      if (outcome === 'updated' || outcome === 'left') broadcastAwareness(core, room, clientId, state, clock)
-      return
-    }
+    case 'remote-awareness':
+      return applyRemotePresence(core, result.documentId, result.entry)
   }
 }
 
 /** The document arrived: parked requests and remote updates run in arrival order. */
-function documentLoaded(core: EngineCore, snapshot: DocumentSnapshot): void {
+function documentLoaded(
+  core: EngineCore,
+  snapshot: DocumentSnapshot,
+  seed: Readonly<Record<string, JsonValue>> | undefined,
+): void {
   const entry = core.documents.get(snapshot.documentId)
   if (!entry || entry.status === 'ready') return
   entry.doc = new LwwDocument(snapshot.documentId, snapshot)
@@ -65,6 +63,7 @@ function documentLoaded(core: EngineCore, snapshot: DocumentSnapshot): void {
     setFieldBytes(entry, register.field, registerBytes(register.field, register.value, register.deleted))
   }
   for (const register of snapshot.registers) core.hlc.observe(register.stamp)
+  if (seed && snapshot.registers.length === 0) seedDocument(core, entry, seed)
   entry.status = 'ready'
   core.emit({ type: 'document-loaded', documentId: entry.id, fields: entry.doc.liveFieldCount })
   const parked = entry.parked.splice(0)
@@ -87,6 +86,13 @@ function documentLoadFailed(core: EngineCore, documentId: string, error: string)
   for (const item of entry.parked) {
     if (item.kind !== 'message' || item.connection.closed) continue
     core.sendError(item.connection.id, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
+  }
+  // Only resumed connections subscribe before the load ends. They believe they are subscribed
+  // and would silently miss every change: a reconnect makes them subscribe (and load) again.
+  for (const conn of entry.subscribers) {
+    core.connections.get(conn)?.subscriptions.delete(documentId)
+    core.sendError(conn, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
+    core.closeConnection(conn, 1013, 'Document unavailable; reconnect to resync')
   }
 }
 
@@ -125,6 +131,12 @@ function applyRemote(core: EngineCore, entry: DocumentEntry, registers: Register
   entry.lastActive = core.now
   core.touch(entry)
   if (changed.length > 0) {
-    core.emit({ type: 'document-change', documentId: entry.id, registers: changed, origin: 'remote' })
+    core.emit({
+      type: 'document-change',
+      documentId: entry.id,
+      registers: changed,
+      origin: 'remote',
+      actor: { kind: 'remote' },
+    })
   }
 }

@@ -2,6 +2,7 @@ import type { AwarenessDocument, LwwDocument } from '../crdt/index.js'
 import type { DocumentSnapshot, Register } from '../crdt/types.js'
 import type { ChunkAssembler } from '../protocol/index.js'
 import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
+import type { TokenBucket } from './buckets.js'
 import type { SubscriberSet } from './subscribers.js'
 import type { ConnectionId, Principal } from './types.js'
 
@@ -23,6 +24,10 @@ export interface Connection {
   format: WireFormat | undefined
   authState: AuthState
   principal: Principal | undefined
+  /** The principal was given at open by the door or the host (an `auth` without credentials keeps it). */
+  readonly admitted: boolean
+  /** App data from the door or the host, opaque to the engine (policy, validation, events). */
+  readonly context: unknown
   /** Messages received before authentication completed, replayed in order afterwards. */
   preAuth: BufferedMessage[]
   preAuthBytes: number
@@ -40,6 +45,10 @@ export interface Connection {
   /** Token bucket for the message rate limit. */
   tokens: number
   tokensAt: number
+  /** Pings answered (`maxPingsPerMinute`), apart from the message budget. */
+  readonly pings: TokenBucket
+  /** Invalid frames still tolerated (`maxInvalidFrames`); empty means the next one closes. */
+  readonly invalidFrames: TokenBucket
   closed: boolean
 }
 
@@ -63,6 +72,10 @@ export interface DocumentEntry {
   dirty: Map<string, Register>
   /** Registers applied locally since the last flush, for the `document-change` event. */
   announce: Map<string, Register>
+  /** The one writer of `announce` this turn (see `changes.ts`)... */
+  writer: Connection | 'server' | undefined
+  /** ...or each field's writer, once a turn has several. */
+  writers: Map<string, Connection | 'server'> | undefined
   /** Queued in `EngineCore.touched` for the next flush. */
   touched: boolean
   /**
@@ -72,21 +85,35 @@ export interface DocumentEntry {
    */
   persistedClockVersion: number
   /** Latest `text-state` op per client id (insertion order = age, for the cap). */
-  readonly textStates: Map<string, JsonObject>
+  readonly textStates: Map<string, KeptTextState>
   /** Persist batches in flight that hold registers of this document. */
   inFlight: number
   lastActive: number
-  /** Quota size: names and values' JSON of the winning registers (see `registerBytes`). */
+  /** Quota size: the winning registers (see `registerBytes`) plus the kept text states' JSON. */
   bytes: number
   /** Each field's share of `bytes`, so a write is measured once and the old value never again. */
   readonly fieldBytes: Map<string, number>
+}
+
+/** A kept `text-state` op, as relayed and sent to late joiners, and who may replace it. */
+export interface KeptTextState {
+  readonly op: JsonObject
+  /** JSON bytes of `op`, counted in the document's `bytes`. */
+  readonly bytes: number
+  /** `ownerKey` of the writer; see `ownsClientId`. */
+  readonly owner: string
+  /** The connection that wrote it: an anonymous owner's claim ends when it closes. */
+  readonly conn: ConnectionId
 }
 
 export interface AwarenessRoom {
   readonly documentId: string
   readonly awareness: AwarenessDocument
   readonly subscribers: SubscriberSet
-  /** clientId -> owning connection, so a leave can be broadcast when the connection closes. */
+  /**
+   * clientId -> the local connection that announced it last, so a leave can be broadcast when it
+   * closes. Remote clients have no entry; who owns an id is in its awareness entry (`owner`).
+   */
   readonly owners: Map<string, ConnectionId>
 }
 

@@ -1,8 +1,10 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { DocumentSnapshot, Register } from '../crdt/types.js'
 import type {
   AwarenessEntry,
   ErrorCode,
   JsonObject,
+  JsonValue,
   Permissions,
   ServerMessage,
   WireFormat,
@@ -21,18 +23,28 @@ export interface Principal {
   via?: 'anonymous' | 'token' | 'apiKey' | 'custom'
 }
 
+/** What a policy is asked about. */
 export type DocumentAction = 'read' | 'write'
 
-export interface AuthorizeRequest {
+/** What an `AuthorizePolicy` is asked. */
+export interface AuthorizeRequest<Context = unknown> {
   principal: Principal
   action: DocumentAction
   documentId: string
-  /** Set for field-level write checks. */
+  /** Set for field-level write checks (and for a relayed op that names a field). */
   field?: string
+  /** The app context of the connection (`auth.authenticate`, `handleConnection`), if any. */
+  context?: Context
+  /**
+   * Set for a `delta_batch` op that is not a field write, checked like a field: `'text-state'`
+   * for a kept text state, otherwise the relayed op's own `type` (`counter`, `set`, `richtext`,
+   * `text`, ...). A policy that grants writes field by field should refuse what it does not know.
+   */
+  op?: string
 }
 
 /** Pure policy: may `principal` do `action` on `documentId` (and `field`)? */
-export type AuthorizePolicy = (request: AuthorizeRequest) => boolean
+export type AuthorizePolicy<Context = unknown> = (request: AuthorizeRequest<Context>) => boolean
 
 /** What `revoke` targets: a user's connections, or the subscriptions of a document. */
 export interface RevokeTarget {
@@ -44,8 +56,15 @@ export interface RevokeTarget {
 export interface ConnectionInfo {
   /** Remote address (after trusted-proxy resolution), for logs and per-IP limits. */
   ip?: string
-  /** A principal already established by the transport. */
+  /** A principal already established at the door (`authenticate` hook, host, upgrade credentials). */
   principal?: Principal
+  /**
+   * The principal came from credentials on the upgrade request: it is answered with
+   * `auth_success` at open, as if the client had sent them in an `auth` message.
+   */
+  verifiedCredentials?: boolean
+  /** App data for the policy, validation and events; opaque to the engine. */
+  context?: unknown
   /**
    * Credentials the upgrade request carried (`Authorization: Bearer`, `?token=`): verified at once
    * with an `authenticate` effect, frames buffered meanwhile, as if an `auth` message had come first.
@@ -53,6 +72,20 @@ export interface ConnectionInfo {
   credentials?: Credentials
 }
 
+/**
+ * What a transport kept of an authenticated connection when the server itself was restarted under
+ * it (a Durable Object woken from hibernation keeps its WebSockets open, but not its memory).
+ * `SyncEngine.resume` puts the connection back as it was, without replying anything.
+ */
+export interface ResumedConnection {
+  principal: Principal
+  /** The encoding of the connection's replies, once its first frame had decided it. */
+  format?: WireFormat
+  /** Documents it was subscribed to. */
+  documents: readonly string[]
+}
+
+/** The engine's bounds (docs/security.md lists each with its default). */
 export interface EngineLimits {
   /** Largest accepted frame, measured on the raw bytes received. */
   maxFrameBytes: number
@@ -60,6 +93,17 @@ export interface EngineLimits {
   maxMessagesPerMinute: number
   /** Token bucket shared by all connections of one authenticated (non-anonymous) user. */
   maxMessagesPerMinutePerUser: number
+  /**
+   * Pings answered per connection and minute, on a bucket of their own so a spent message budget
+   * never stops the heartbeat (SDK clients ping every 30 s). Pings beyond it get no answer.
+   */
+  maxPingsPerMinute: number
+  /**
+   * Invalid frames (undecodable, unknown type, failed validation) a connection may send per
+   * minute; the next one closes it with 1008 `Too many invalid messages`. The count decays
+   * continuously, so a rare bad frame from an honest client never adds up.
+   */
+  maxInvalidFrames: number
   /** Requests parked per connection while waiting for auth, beyond which the socket is closed. */
   maxPreAuthFrames: number
   maxPreAuthBytes: number
@@ -77,8 +121,25 @@ export interface EngineLimits {
   /** Awareness entries expire after this long without an update (ms). */
   awarenessTimeoutMs: number
   maxAwarenessClientsPerDocument: number
+  /** Presence client ids one connection may announce in one document. */
+  maxAwarenessClientsPerConnection: number
+  /**
+   * How far one update may move a present client's clock. Client ids belong to their owner, so
+   * a huge clock can only hurt its sender; the step keeps clocks far from where float maths breaks.
+   */
+  maxAwarenessClockStep: number
+  /**
+   * Bytes of remembered leaves per presence room (each costs its client id, its owner and 16).
+   * Leaves are remembered so a delayed older update cannot bring a client back; oldest go first.
+   */
+  maxAwarenessLeftBytes: number
   /** Kept `text-state` ops per document (one per client). */
   maxTextStatesPerDocument: number
+  /**
+   * JSON bytes of one kept `text-state` op. Kept ops also count against `maxDocumentBytes`, and a
+   * late joiner gets them in `delta_batch` frames of at most this many bytes of ops each.
+   */
+  maxTextStateBytes: number
   /** Documents kept in memory with no subscriber and nothing pending; older ones are evicted. */
   maxIdleDocuments: number
   /** Chunk reassembly bounds (PROTOCOL.md §1.7). */
@@ -88,6 +149,7 @@ export interface EngineLimits {
   chunkSetTimeoutMs: number
 }
 
+/** Options of `SyncEngine`. */
 export interface EngineOptions {
   /** Identity of this node in stamps, dots and vector clocks. Unique per process in a cluster. */
   nodeId: string
@@ -106,10 +168,13 @@ export interface EngineOptions {
    */
   testOnly?: TestOnlyOptions
   limits?: Partial<EngineLimits>
+  /** Write validation per document-id pattern (see `validation.ts`); checked at construction. */
+  validate?: ValidationRules
   /** Id generator for outgoing message ids (injected: the core never calls Math.random). */
   newId: () => string
 }
 
+/** Compatibility switches for negative-control tests; never in production. */
 export interface TestOnlyOptions {
   /** Apply and echo writes but never send their `ack` (SDK 0.1.1 then times out). */
   skipAcks?: boolean
@@ -132,12 +197,14 @@ export interface SendEffect {
    */
   reply?: true
 }
+/** Close a connection with a code and reason. */
 export interface CloseEffect {
   kind: 'close'
   conn: ConnectionId
   code: number
   reason: string
 }
+/** A token and/or an API key a client presented. */
 export interface Credentials {
   token?: string
   apiKey?: string
@@ -152,6 +219,8 @@ export interface AuthenticateEffect {
 export interface LoadEffect {
   kind: 'load'
   documentId: string
+  /** The connection whose request needs the document (its context reaches `onLoadDocument`). */
+  conn?: ConnectionId
 }
 /** Store these registers (idempotent upsert); answer with `persisted` or `persist-failed`. */
 export interface PersistEffect {
@@ -165,20 +234,33 @@ export interface PublishEffect {
   documentId: string
   registers: Register[]
 }
+/**
+ * A presence entry as nodes exchange it: the wire entry plus its owner (`user:<id>` or an
+ * anonymous connection's key), so no node lets another owner take over the id. Absent from
+ * nodes of the previous version; such entries belong to nobody local.
+ */
+export interface OwnedAwarenessEntry extends AwarenessEntry {
+  owner?: string
+}
+
+/** Publish a presence update to the cluster. */
 export interface PublishAwarenessEffect {
   kind: 'publish-awareness'
   documentId: string
-  entry: AwarenessEntry
+  entry: OwnedAwarenessEntry
 }
+/** Subscribe to, or leave, a document's cluster topic. */
 export interface TopicEffect {
   kind: 'subscribe-topic' | 'unsubscribe-topic'
   documentId: string
 }
+/** An observability event for the runtime to publish. */
 export interface EmitEffect {
   kind: 'emit'
   event: EngineEvent
 }
 
+/** Everything the engine asks the runtime to do. */
 export type Effect =
   | SendEffect
   | CloseEffect
@@ -194,25 +276,79 @@ export type Effect =
 export type EngineEvent =
   | { type: 'protocol-error'; conn: ConnectionId; code: ErrorCode; message: string; documentId?: string }
   | { type: 'authenticated'; conn: ConnectionId; principal: Principal }
-  | { type: 'document-change'; documentId: string; registers: Register[]; origin: 'local' | 'remote' }
+  | {
+      type: 'document-change'
+      documentId: string
+      registers: Register[]
+      origin: 'local' | 'remote'
+      actor: ChangeActor
+      /** The writing connection's app context. */
+      context?: unknown
+    }
   | { type: 'document-loaded'; documentId: string; fields: number }
   | { type: 'document-evicted'; documentId: string }
   | { type: 'subscribed'; conn: ConnectionId; documentId: string }
   | { type: 'unsubscribed'; conn: ConnectionId; documentId: string }
   | { type: 'awareness-change'; documentId: string; clientId: string; state: JsonObject | null }
+  /** A validator threw or answered asynchronously: the write was refused, the app must be told. */
+  | { type: 'validator-fault'; documentId: string; field: string; message: string }
+
+/** Who made a change: a connection (as its user), this server, or another node of the cluster. */
+export type ChangeActor =
+  | { kind: 'connection'; conn: ConnectionId; userId: string }
+  | { kind: 'server' }
+  | { kind: 'remote' }
 
 // ---------------------------------------------------------------- resolutions (runtime -> engine)
 
+/** The completion of an effect, fed back through `engine.resolve`. */
 export type Resolution =
   | { kind: 'authenticated'; conn: ConnectionId; principal: Principal }
   | { kind: 'authentication-failed'; conn: ConnectionId; reason: string }
-  | { kind: 'loaded'; snapshot: DocumentSnapshot }
+  /** `seed`: initial fields for a document the store did not have, written as this node's. */
+  | { kind: 'loaded'; snapshot: DocumentSnapshot; seed?: Readonly<Record<string, JsonValue>> }
   | { kind: 'load-failed'; documentId: string; error: string }
   | { kind: 'persisted'; batchId: number }
   | { kind: 'persist-failed'; batchId: number; error: string }
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
-  | { kind: 'remote-awareness'; documentId: string; entry: AwarenessEntry }
+  | { kind: 'remote-awareness'; documentId: string; entry: OwnedAwarenessEntry }
 
+/** What the engine holds on behalf of one connection (`SyncEngine.connectionUsage`). */
+export interface ConnectionUsage {
+  /** Frames and bytes buffered until authentication (`maxPreAuthFrames`, `maxPreAuthBytes`). */
+  preAuthFrames: number
+  preAuthBytes: number
+  /**
+   * Chunk sets being reassembled and their decoded bytes (`maxChunkSetsPerConnection`, and
+   * `maxChunkSetBytes` each).
+   */
+  chunkSets: number
+  chunkBytes: number
+  /** Documents and presence rooms it watches (`maxDocumentsPerConnection` each). */
+  subscriptions: number
+  awarenessRooms: number
+  /** Present client ids it announced last, over all documents, and their ids' and states' bytes. */
+  presenceClients: number
+  presenceBytes: number
+  /** Kept text states it wrote, over all documents, and their JSON bytes. */
+  textStates: number
+  textStateBytes: number
+}
+
+/** What the engine holds for one document and its presence room (`SyncEngine.documentUsage`). */
+export interface DocumentUsage {
+  /** Quota size (`maxDocumentBytes`): fields plus kept text states. */
+  bytes: number
+  /** Registers, tombstones included. */
+  fields: number
+  textStates: number
+  textStateBytes: number
+  presenceClients: number
+  /** Remembered presence leaves (`maxAwarenessLeftBytes`). */
+  rememberedLeaveBytes: number
+}
+
+/** Counts of what the engine holds. */
 export interface EngineStats {
   connections: number
   authenticatedConnections: number
@@ -223,3 +359,58 @@ export interface EngineStats {
 }
 
 export type { WireFormat }
+
+// ---------------------------------------------------------------- write validation (`validation.ts`)
+
+/** One field write, as a validator sees it. */
+export interface FieldWriteInfo {
+  documentId: string
+  field: string
+  /** The value written; `undefined` for a delete. */
+  value: JsonValue | undefined
+  /** True for a delete (a tombstone). */
+  deleted: boolean
+}
+
+/** Who writes: a connection's principal and app context, or the server itself. */
+export interface ValidationContext<Context = unknown> {
+  /** Undefined for a write made by the server (e.g. a server-side document API). */
+  connectionId: string | undefined
+  principal: Principal | undefined
+  context: Context | undefined
+}
+
+/** `true` accepts the write; a string refuses it with that reason. Anything else refuses it too. */
+export type WriteValidator<Context = unknown> = (
+  write: FieldWriteInfo,
+  context: ValidationContext<Context>,
+) => true | string
+
+/**
+ * A Standard Schema (zod 4, valibot, arktype...) per field. Keys are field names, or `prefix*`
+ * patterns (the longest matching prefix wins; an exact name beats any pattern). A delete is
+ * validated as the value `undefined`, so an optional schema allows deleting the field.
+ */
+export interface FieldSchemas {
+  /** The schema of each field (or field pattern). */
+  fields: Readonly<Record<string, StandardSchemaV1>>
+  /**
+   * Writes of a value to a field no key matches: `'refuse'` (default) or `'allow'`. Deleting
+   * such a field is always allowed: it can only remove data the schema does not describe.
+   */
+  unknownFields?: 'refuse' | 'allow'
+}
+
+/** What applies to the documents of one pattern. */
+export type DocumentValidator<Context = unknown> = FieldSchemas | WriteValidator<Context>
+
+/**
+ * The `validate` option: document-id pattern (`*`, an exact id, `prefix*`, as in RBAC) to rule.
+ * Every rule whose pattern matches applies; a write must pass all of them.
+ */
+export type ValidationRules<Context = unknown> = Readonly<Record<string, DocumentValidator<Context>>>
+
+/** One reason a value was refused, as sent in `error.details.issues`. */
+export interface ValidationIssue extends JsonObject {
+  message: string
+}

@@ -2,9 +2,11 @@ import { clockMax } from '../crdt/index.js'
 import type { Register } from '../crdt/types.js'
 import { utf8Length } from '../protocol/index.js'
 import type { FieldWrite, VectorClock } from '../protocol/types.js'
+import { noteWriter } from './changes.js'
 import type { EngineCore } from './core.js'
 import { rbacPolicy } from './rbac.js'
 import type { Connection, DocumentEntry } from './state.js'
+import { refuseInvalidWrites } from './validate-writes.js'
 
 export interface IncomingWrite extends FieldWrite {
   /** The client's clock for this write (op clock or message clock). */
@@ -40,11 +42,12 @@ function measureWithinQuota(
   connection: Connection,
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
+  reservedBytes: number,
 ): number[] | undefined {
-  const { maxFieldValueBytes, maxFieldsPerDocument, maxDocumentBytes } = core.limits
+  const { maxFieldValueBytes, maxFieldsPerDocument } = core.limits
   const doc = entry.doc
   let newFields = 0
-  let growth = 0
+  let growth = reservedBytes
   const seen = writes.length > 1 ? new Set<string>() : undefined
   const sizes: number[] = []
   for (const write of writes) {
@@ -73,26 +76,57 @@ function measureWithinQuota(
     )
     return undefined
   }
-  if (growth > 0 && entry.bytes + growth > maxDocumentBytes) {
-    core.sendError(
-      connection.id,
-      `Document size limit reached (max ${maxDocumentBytes} bytes)`,
-      'LIMIT_EXCEEDED',
-      {
-        documentId: entry.id,
-      },
-    )
-    return undefined
-  }
-  return sizes
+  // Inline first: the common write does not grow the document past its quota.
+  if (growth <= 0 || entry.bytes + growth <= core.limits.maxDocumentBytes) return sizes
+  return withinDocumentQuota(core, connection, entry, growth) ? sizes : undefined
+}
+
+/** False (and the writer told) when growing the document by `growth` bytes passes `maxDocumentBytes`. */
+export function withinDocumentQuota(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  growth: number,
+): boolean {
+  const max = core.limits.maxDocumentBytes
+  if (growth <= 0 || entry.bytes + growth <= max) return true
+  core.sendError(connection.id, `Document size limit reached (max ${max} bytes)`, 'LIMIT_EXCEEDED', {
+    documentId: entry.id,
+  })
+  return false
 }
 
 /**
- * A field the policy refuses is not applied; the writer gets an error and the authoritative value,
- * so its optimistic replica rolls back.
+ * A field the policy refuses is not applied; the writer gets an error naming it and its message,
+ * and, if it may read the document, the authoritative value so its optimistic replica rolls back.
+ * A writer that may not read learns nothing of the stored value.
  */
-function refuseField(core: EngineCore, connection: Connection, entry: DocumentEntry, field: string): void {
-  core.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', { documentId: entry.id, field })
+function refuseField(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  field: string,
+  messageId: string | undefined,
+): void {
+  core.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', {
+    documentId: entry.id,
+    field,
+    ...(messageId !== undefined ? { messageId } : {}),
+  })
+  rollbackEcho(core, connection, entry, field)
+}
+
+/**
+ * The field's authoritative value, to the writer only, so its optimistic replica rolls back; a
+ * writer that may not read the document learns nothing of the stored value.
+ */
+export function rollbackEcho(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  field: string,
+): void {
+  if (!core.authorize(connection, 'read', entry.id)) return
   const register = entry.doc?.get(field)
   core.sendTo(connection.id, {
     type: 'delta',
@@ -107,7 +141,10 @@ function refuseField(core: EngineCore, connection: Connection, entry: DocumentEn
 /**
  * Applies client writes to a ready document by LWW with a fresh stamp each, queues the echo of
  * every touched field (winning or not, so a losing writer adopts the winner), and marks the
- * applied registers for persistence and cluster publication. Returns false when refused whole.
+ * applied registers for persistence and cluster publication. Returns how many writes the policy
+ * let through (0: every field refused, nothing to ack), or undefined when refused whole.
+ * `messageId` is named in refusals, so the writer can tell which write failed; `reservedBytes`
+ * is what the same message adds besides its fields (kept text states), within the same quota.
  */
 export function applyWrites(
   core: EngineCore,
@@ -115,17 +152,24 @@ export function applyWrites(
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
   messageClock: VectorClock | undefined,
-): boolean {
+  messageId?: string,
+  reservedBytes = 0,
+): number | undefined {
   const doc = entry.doc
-  if (!doc) return false
-  const sizes = measureWithinQuota(core, connection, entry, writes)
-  if (!sizes) return false
+  if (!doc) return undefined
+  const sizes = measureWithinQuota(core, connection, entry, writes, reservedBytes)
+  if (!sizes) return undefined
+  if (core.validation && refuseInvalidWrites(core, connection, entry, writes, rollbackEcho, messageId)) {
+    return undefined
+  }
   const fieldLevel = core.policy !== rbacPolicy
+  let accepted = 0
   for (const [index, write] of writes.entries()) {
     if (fieldLevel && !core.authorize(connection, 'write', entry.id, write.field)) {
-      refuseField(core, connection, entry, write.field)
+      refuseField(core, connection, entry, write.field, messageId)
       continue
     }
+    accepted++
     const stamp = core.hlc.now(core.now)
     // SDK clients adopt an echo only if its largest clock entry reaches their own counter (§8.5)
     // and exceeds the largest clock sent before, else (max, 'server') ties with a stale value (D5).
@@ -142,12 +186,13 @@ export function applyWrites(
     entry.pendingEcho.add(write.field)
     if (applied) {
       markApplied(entry, register)
+      noteWriter(entry, register.field, connection)
       setFieldBytes(entry, register.field, sizes[index] ?? 0)
     }
   }
   entry.lastActive = core.now
   core.touch(entry)
-  return true
+  return accepted
 }
 
 export function markApplied(entry: DocumentEntry, register: Register): void {

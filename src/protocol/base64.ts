@@ -4,11 +4,22 @@ const INVALID = 255
 const LOOKUP = new Uint8Array(128).fill(INVALID)
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i
 
-/** Bytes of `text`, or `undefined` if it is not strict base64 (padding optional, no whitespace). */
-export function decodeBase64(text: string): Uint8Array | undefined {
+/** Length of `text` without its padding (at most two `=`). */
+function unpaddedLength(text: string): number {
   let end = text.length
   if (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--
   if (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--
+  return end
+}
+
+/** How many bytes `decodeBase64(text)` yields when `text` is valid, without decoding it. */
+export function base64DecodedLength(text: string): number {
+  return Math.floor((unpaddedLength(text) * 3) / 4)
+}
+
+/** Bytes of `text`, or `undefined` if it is not strict base64 (padding optional, no whitespace). */
+export function decodeBase64(text: string): Uint8Array | undefined {
+  const end = unpaddedLength(text)
   const padding = text.length - end
   if (padding > 0 && (text.length % 4 !== 0 || end % 4 !== 4 - padding)) return undefined
   if (end % 4 === 1) return undefined
@@ -31,6 +42,7 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   return out
 }
 
+/** Bytes as standard base64 (with padding). */
 export function encodeBase64(bytes: Uint8Array): string {
   let out = ''
   let i = 0

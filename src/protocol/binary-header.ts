@@ -5,6 +5,7 @@
 export const HEADER_BYTES = 13
 const TWO_32 = 2 ** 32
 
+/** Writes the 13-byte header (type, timestamp, payload length) into `target`. */
 export function writeHeader(view: DataView, code: number, timestamp: number, payloadLength: number): void {
   // hi/lo split in float maths: exact for every safe integer, no BigInt on the broadcast path.
   const ts = Number.isFinite(timestamp) ? Math.trunc(timestamp) : 0
@@ -22,6 +23,7 @@ export function readTimestamp(frame: Uint8Array): number {
   return readInt32(frame, 1) * TWO_32 + readUint32(frame, 5)
 }
 
+/** The payload length of a binary frame's header. */
 export function readPayloadLength(frame: Uint8Array): number {
   return readUint32(frame, 9)
 }

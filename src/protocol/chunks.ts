@@ -1,4 +1,4 @@
-import { decodeBase64 } from './base64.js'
+import { base64DecodedLength, decodeBase64 } from './base64.js'
 import { ERRORS, protocolError } from './errors.js'
 import type { ChunkAddResult, ChunkLimits, DeltaBatchChunkMessage, ErrorCode } from './types.js'
 import { utf8Decoder } from './utf8.js'
@@ -26,6 +26,7 @@ export class ChunkAssembler {
 
   constructor(private readonly limits: ChunkLimits) {}
 
+  /** Adds a chunk; the reassembled frame once the set is complete. */
   add(chunk: DeltaBatchChunkMessage, now: number): ChunkAddResult {
     const { chunkId, totalChunks, chunkIndex } = chunk
     if (!Number.isSafeInteger(totalChunks) || totalChunks < 1)
@@ -34,9 +35,8 @@ export class ChunkAssembler {
       return fail(ERRORS.invalidFormat, 'INVALID_MESSAGE')
     }
     if (totalChunks > this.limits.maxChunksPerSet) return fail(ERRORS.chunkSetTooLarge, 'LIMIT_EXCEEDED')
-    const data = decodeBase64(chunk.data)
-    if (data === undefined) return fail(ERRORS.invalidChunkData, 'INVALID_MESSAGE')
 
+    // Every bound is checked before the data is decoded: a chunk that cannot be kept costs no decoding.
     let set = this.sets.get(chunkId)
     if (set !== undefined && this.expired(set, now)) {
       this.sets.delete(chunkId)
@@ -45,25 +45,37 @@ export class ChunkAssembler {
     if (set === undefined) {
       if (this.sets.size >= this.limits.maxSets) this.sweep(now)
       if (this.sets.size >= this.limits.maxSets) return fail(ERRORS.tooManyChunkSets, 'LIMIT_EXCEEDED')
-      set = { total: totalChunks, parts: new Array(totalChunks), received: 0, bytes: 0, startedAt: now }
-      this.sets.set(chunkId, set)
     } else if (set.total !== totalChunks) {
       return fail(ERRORS.chunkMismatch, 'INVALID_MESSAGE')
+    } else if (set.parts[chunkIndex] !== undefined) {
+      // A resent chunk is harmless: the first copy wins.
+      return { status: 'pending' }
     }
-
-    // A resent chunk is harmless: the first copy wins.
-    if (set.parts[chunkIndex] !== undefined) return { status: 'pending' }
-    set.bytes += data.length
-    if (set.bytes > this.limits.maxSetBytes) {
+    if ((set?.bytes ?? 0) + base64DecodedLength(chunk.data) > this.limits.maxSetBytes) {
       this.sets.delete(chunkId)
       return fail(ERRORS.chunkSetTooLarge, 'LIMIT_EXCEEDED')
     }
+    const data = decodeBase64(chunk.data)
+    if (data === undefined) return fail(ERRORS.invalidChunkData, 'INVALID_MESSAGE')
+
+    if (set === undefined) {
+      set = { total: totalChunks, parts: new Array(totalChunks), received: 0, bytes: 0, startedAt: now }
+      this.sets.set(chunkId, set)
+    }
+    set.bytes += data.length
     set.parts[chunkIndex] = data
     set.received++
     if (set.received < set.total) return { status: 'pending' }
 
     this.sets.delete(chunkId)
     return complete(set)
+  }
+
+  /** Decoded bytes held by the sets being reassembled. */
+  get bytes(): number {
+    let bytes = 0
+    for (const set of this.sets.values()) bytes += set.bytes
+    return bytes
   }
 
   /** Drop sets whose first chunk is at least `timeoutMs` old; returns how many were dropped. */
@@ -82,6 +94,7 @@ export class ChunkAssembler {
     return this.sets.size
   }
 
+  /** Drops every incomplete set. */
   clear(): void {
     this.sets.clear()
   }

@@ -4,6 +4,7 @@ import type { VectorClock } from './types.js'
 
 /** Largest accepted counter: far above any honest client, far below what breaks float maths. */
 export const MAX_CLOCK_VALUE = 2 ** 48
+/** Most entries a vector clock may have on the wire. */
 export const MAX_CLOCK_ENTRIES = 1000
 
 /**

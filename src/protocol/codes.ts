@@ -8,10 +8,12 @@ for (const [type, code] of Object.entries(MESSAGE_TYPE_CODES) as [CodedMessageTy
   codeByType.set(type, code)
 }
 
+/** The message type of a binary type code, if it has one. */
 export function typeFromCode(code: number): CodedMessageType | undefined {
   return Number.isInteger(code) && code >= 0 && code < 256 ? typeByCode[code] : undefined
 }
 
+/** The binary type code of a message type, if it has one. */
 export function codeOfType(type: string): number | undefined {
   return codeByType.get(type)
 }

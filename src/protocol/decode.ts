@@ -4,8 +4,10 @@ import { parseFrame } from './parse.js'
 import type { DecodeResult } from './types.js'
 import { validateClientMessage } from './validate.js'
 
+/** Frames above this are refused unless `maxFrameBytes` says otherwise. */
 export const DEFAULT_MAX_FRAME_BYTES = 1_048_576
 
+/** Limits of `decodeClientFrame`. */
 export interface DecodeOptions {
   /** Largest accepted frame in raw bytes; default DEFAULT_MAX_FRAME_BYTES. */
   maxFrameBytes?: number

@@ -1,5 +1,6 @@
 import { ERRORS } from './errors.js'
 
+/** Longest accepted document id. */
 export const MAX_DOCUMENT_ID_LENGTH = 256
 const DOCUMENT_ID = /^[a-zA-Z0-9_:-]+$/
 
@@ -11,6 +12,7 @@ export function validateDocumentId(id: unknown): string | undefined {
   return undefined
 }
 
+/** True when `documentId` follows the document-id rules. */
 export function isValidDocumentId(id: unknown): id is string {
   return validateDocumentId(id) === undefined
 }

@@ -1,7 +1,14 @@
-/** The wire-protocol layer: pure codecs and validators (PROTOCOL.md §1, §2.2, §2.14, §4.4). */
+/**
+ * `synckit-engine/protocol`: the wire codecs (13-byte binary frames, JSON frames, detection,
+ * validation into a typed union, chunk reassembly), pure, for transports and tools that speak
+ * the SyncKit protocol themselves.
+ *
+ * @packageDocumentation
+ */
 export * from './base64.js'
 export * from './binary-header.js'
 export * from './chunks.js'
+export * from './client-id.js'
 export * from './clock.js'
 export * from './codes.js'
 export * from './decode.js'

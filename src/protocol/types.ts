@@ -4,7 +4,9 @@
  */
 
 export type JsonPrimitive = null | boolean | number | string
+/** Any JSON value. */
 export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject
+/** A JSON object. */
 export interface JsonObject {
   [key: string]: JsonValue
 }
@@ -38,6 +40,7 @@ export const MESSAGE_TYPE_CODES = {
   error: 0xff,
 } as const
 
+/** Message types that have a binary type code. */
 export type CodedMessageType = keyof typeof MESSAGE_TYPE_CODES
 
 /** Error codes carried in `error.details.code`. The first ones are PROTOCOL.md §2.14's. */
@@ -57,6 +60,7 @@ export type ErrorCode =
   | 'PERSIST_FAILED'
   | 'LIMIT_EXCEEDED'
   | 'ACCESS_REVOKED'
+  | 'VALIDATION_FAILED'
   | 'INTERNAL'
 
 /** Fields every decoded client message carries. `id` is absent when the client sent none (SDK). */
@@ -121,11 +125,11 @@ export interface FieldOp extends FieldWrite {
 /** A `text-state` op: a Fugue CRDT state the server keeps per (document, clientId) and relays. */
 export interface TextStateOp {
   kind: 'text-state'
-  /** The text document id (`op.documentId` or the batch's). */
+  /** The batch's document id: an op cannot name another document (`raw.documentId` is ignored). */
   documentId: string
   clientId?: string
   state: string
-  /** The op exactly as received, relayed verbatim (with `clientId` filled in). */
+  /** The op as received; relayed with `documentId` and `clientId` set by the server. */
   raw: JsonObject
 }
 /** Any other op (counter, OR-Set, richtext, legacy text): relayed to other subscribers, not applied. */
@@ -133,6 +137,7 @@ export interface RelayOp {
   kind: 'relay'
   raw: JsonObject
 }
+/** One op of a `delta_batch`. */
 export type BatchOp = FieldOp | TextStateOp | RelayOp
 
 export interface DeltaBatchMessage extends MessageEnvelope {
@@ -177,6 +182,7 @@ export interface UnsupportedMessage extends MessageEnvelope {
   documentId?: string
 }
 
+/** Every message a client may send, decoded and validated. */
 export type ClientMessage =
   | AuthMessage
   | ConnectMessage
@@ -194,10 +200,12 @@ export type ClientMessage =
   | AwarenessUpdateMessage
   | UnsupportedMessage
 
+/** The `type` of a client message. */
 export type ClientMessageType = ClientMessage['type']
 
 // ---------------------------------------------------------------- server -> client
 
+/** What a principal may read and write (RBAC patterns), and whether it is an admin. */
 export interface Permissions {
   canRead: string[]
   canWrite: string[]
@@ -260,6 +268,7 @@ export interface PingOut extends OutgoingEnvelope {
 export interface PongOut extends OutgoingEnvelope {
   type: 'pong'
 }
+/** One client's presence in a document. */
 export interface AwarenessEntry {
   clientId: string
   state: JsonObject | null
@@ -283,6 +292,7 @@ export interface ErrorOut extends OutgoingEnvelope {
   details?: JsonObject
 }
 
+/** Every message the server sends. */
 export type ServerMessage =
   | AuthSuccessOut
   | AuthErrorOut
@@ -297,6 +307,7 @@ export type ServerMessage =
   | AwarenessUpdateOut
   | ErrorOut
 
+/** The `type` of a server message. */
 export type ServerMessageType = ServerMessage['type']
 
 /** A decode/validation failure, answered with `error {error: message, details}`. */
@@ -310,6 +321,7 @@ export interface ProtocolError {
   type?: string
 }
 
+/** A decoded client frame, or why it could not be decoded. */
 export type DecodeResult =
   | { ok: true; message: ClientMessage; format: WireFormat; bytes: number }
   | { ok: false; error: ProtocolError; format: WireFormat; bytes: number }
@@ -332,8 +344,10 @@ export type ParsedFrame =
     }
   | { ok: false; error: ProtocolError; format: WireFormat; bytes: number }
 
+/** A validated client message, or the protocol error. */
 export type ValidationResult = { ok: true; message: ClientMessage } | { ok: false; error: ProtocolError }
 
+/** A decoded server frame (for clients and tests), or why not. */
 export type ServerDecodeResult =
   | { ok: true; message: ServerMessage; format: WireFormat }
   | { ok: false; error: ProtocolError }
@@ -349,6 +363,7 @@ export interface ChunkLimits {
   timeoutMs: number
 }
 
+/** What adding one chunk to a set gave. */
 export type ChunkAddResult =
   | { status: 'pending' }
   | { status: 'complete'; frame: Uint8Array | string }

@@ -1,3 +1,4 @@
+/** One shared `TextEncoder`. */
 export const utf8Encoder = new TextEncoder()
 /** `fatal`: invalid UTF-8 is a malformed frame, not text to repair with U+FFFD. */
 export const utf8Decoder = new TextDecoder('utf-8', { fatal: true })

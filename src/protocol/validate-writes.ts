@@ -1,5 +1,4 @@
 import { sanitizeClock } from './clock.js'
-import { isValidDocumentId } from './document-id.js'
 import { batchOpBadField, batchOpWithoutValue, ERRORS, protocolError, tooManyBatchOps } from './errors.js'
 import { isJsonObject, isJsonValue, isPlainObject, isTombstone } from './guards.js'
 import { getOwn } from './own.js'
@@ -16,6 +15,7 @@ import type {
   ValidationResult,
 } from './types.js'
 
+/** Most ops one `delta_batch` may carry. */
 export const MAX_BATCH_OPS = 10_000
 
 function writeOf(field: string, value: JsonValue): FieldWrite {
@@ -105,13 +105,8 @@ export function validateDeltaBatch(
 }
 
 function textStateOp(op: JsonObject, state: string, batchDocumentId: string): TextStateOp {
-  const own = getOwn(op, 'documentId')
-  const result: TextStateOp = {
-    kind: 'text-state',
-    documentId: isValidDocumentId(own) ? own : batchDocumentId,
-    state,
-    raw: op,
-  }
+  // The sender is allowed (or not) to write the batch's document, whatever the op names.
+  const result: TextStateOp = { kind: 'text-state', documentId: batchDocumentId, state, raw: op }
   const clientId = getOwn(op, 'clientId')
   if (typeof clientId === 'string') result.clientId = clientId
   return result

@@ -1,4 +1,5 @@
-import { sanitizeClock } from './clock.js'
+import { isValidClientId } from './client-id.js'
+import { MAX_CLOCK_VALUE, sanitizeClock } from './clock.js'
 import { validateDocumentId } from './document-id.js'
 import { ERRORS, invalidMessageType, protocolError } from './errors.js'
 import { isJsonObject } from './guards.js'
@@ -44,6 +45,7 @@ const DOCUMENT_TYPES: ReadonlySet<string> = new Set<ClientMessageType>([
   'awareness_update',
 ])
 
+/** True for a message type clients may send. */
 export function isClientMessageType(type: string): type is ClientMessageType {
   return CLIENT_TYPES.has(type)
 }
@@ -112,11 +114,11 @@ function validateAwarenessUpdate(
   const clock = getOwn(fields, 'clock')
   const state = getOwn(fields, 'state')
   if (
-    typeof clientId !== 'string' ||
-    clientId.length === 0 ||
+    !isValidClientId(clientId) ||
     typeof clock !== 'number' ||
     !Number.isSafeInteger(clock) ||
     clock < 0 ||
+    clock > MAX_CLOCK_VALUE ||
     (state !== null && !isJsonObject(state))
   ) {
     return {

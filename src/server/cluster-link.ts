@@ -1,15 +1,14 @@
 import { ClusterBridge, type RemoteResolution } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
 import type { Register } from '../crdt/types.js'
-import type { RevokeTarget } from '../engine/types.js'
-import type { AwarenessEntry } from '../protocol/types.js'
+import type { OwnedAwarenessEntry, RevokeTarget } from '../engine/types.js'
 import type { ClusterLink } from './effects.js'
 
 /** What the bridge needs from the runtime: feeding the engine and reading what it holds. */
 export interface ClusterHooks {
   resolve(resolution: RemoteResolution): void
   revoke(target: RevokeTarget): void
-  awarenessEntries(documentId: string): AwarenessEntry[]
+  awarenessEntries(documentId: string): OwnedAwarenessEntry[]
   documentRegisters(documentId: string): Register[] | undefined
   onError(error: unknown): void
 }

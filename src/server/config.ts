@@ -1,5 +1,8 @@
 import { AuthConfigError, authConfigFromEnv, createAuthenticator, type EnvAuthConfig } from '../auth/index.js'
-import type { SyncServerOptions } from './options.js'
+import { compileTrustProxy, TRUST_PROXY_EXPECTED, TrustProxyError } from './client-ip.js'
+import { originPolicy } from './door.js'
+import { checkMetricsToken } from './http.js'
+import type { SyncServerOptions, TrustProxy } from './options.js'
 
 /**
  * Configuration of the standalone server (`synckit-engine` CLI) from SyncKit's environment
@@ -13,8 +16,8 @@ export interface CliConfig {
   server: SyncServerOptions
   port: number
   host: string
-  /** `embedded` (PGlite in `dataDir`, the default), `memory`, or a postgres:// URL. */
-  storage: 'embedded' | 'memory' | string
+  /** `embedded` (SQLite in `dataDir`, the default), `pglite` (in `dataDir`), `memory`, or a postgres:// URL. */
+  storage: 'embedded' | 'pglite' | 'memory' | string
   /** Where an embedded store keeps its files. */
   dataDir: string
   mode: RunMode
@@ -22,12 +25,22 @@ export interface CliConfig {
   help: boolean
   /** Anonymous mode: every connection is authenticated on open. */
   anonymous: boolean
+  /** Serve the demo page at `/` to browsers: in development mode, or with `--demo`. */
+  demo: boolean
   redisUrl?: string
   /** `SYNCKIT_PG_SCHEMA`: schema of the SQL store's tables (default: the search_path). */
   pgSchema?: string
   /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
   redisPrefix?: string
+  /** `LOG_LEVEL`: pino level of the CLI's logger (default `info`). */
+  logLevel: CliLogLevel
+  /** `SYNCKIT_SQLITE_SYNCHRONOUS`: durability of the embedded SQLite store's commits (default normal). */
+  sqliteSynchronous?: 'full' | 'normal'
 }
+
+/** pino's levels. */
+export type CliLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+const LOG_LEVELS: readonly CliLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 /** A setting with an unusable value; `setting` names the env variable or flag. */
 export class ConfigError extends Error {
@@ -46,14 +59,20 @@ Usage: synckit-engine [options]
 
 Options:
   --port <n>         Port to listen on (env PORT, default 8080; 0 picks a free port)
-  --host <addr>      Address to bind (env HOST, default 0.0.0.0)
-  --storage <s>      embedded (PGlite in --data), memory, or a postgres:// URL
-                     (env DATABASE_URL; default embedded)
+  --host <addr>      Address to bind (env HOST). Default 127.0.0.1 (this machine only) in
+                     development and test mode, 0.0.0.0 (every interface) in production;
+                     HOST=0.0.0.0 exposes a development server
+  --storage <s>      embedded (SQLite in --data), pglite (PGlite in --data), memory, or a
+                     postgres:// URL (env DATABASE_URL; default embedded). One process per
+                     data directory; a PGlite directory is migrated to SQLite by embedded
   --data <dir>       Data directory for embedded storage (env SYNCKIT_DATA_DIR, default ./synckit-data)
+  --demo             Serve the collaborative demo at / to browsers (always on in development mode)
   -h, --help         Show this help
 
 Environment:
-  NODE_ENV                          development | production | test (default development)
+  NODE_ENV                          development | production | test (default development). Logs are
+                                    JSON lines in production, readable lines otherwise
+  LOG_LEVEL                         trace | debug | info | warn | error | fatal | silent (default info)
   PORT, HOST                        as --port, --host
   SYNCKIT_AUTH_REQUIRED             true | false. Default: false in development and test
                                     (anonymous access), true in production
@@ -73,12 +92,25 @@ Environment:
   REDIS_URL                         redis:// URL for multi-node fan-out
   REDIS_CHANNEL_PREFIX              Prefix of the Redis channels (default synckit:); nodes of one
                                     cluster share it, other deployments on the same Redis use another
-  SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or embedded), created if
-                                    missing; default the database's search_path (usually public)
+  SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or pglite; embedded reads
+                                    it when migrating a PGlite directory), created if missing;
+                                    default the database's search_path (usually public)
   SYNCKIT_DATA_DIR                  as --data
-  SYNCKIT_TRUST_PROXY               true | false: trust X-Forwarded-For / X-Real-IP (default false)
+  SYNCKIT_SQLITE_SYNCHRONOUS        normal | full: embedded store commits (default normal: an acked
+                                    write survives the process being killed; full: a power cut too,
+                                    one fsync per commit)
+  SYNCKIT_TRUST_PROXY               Proxies allowed to name the client address (X-Forwarded-For, or
+                                    X-Real-IP without it) for per-IP limits: false (default), true
+                                    (one proxy), a number of proxies, or a comma-separated list of
+                                    proxy addresses, CIDR ranges, loopback, linklocal, uniquelocal
+  SYNCKIT_METRICS_TOKEN             Bearer token (16+ characters) for /metrics and the detailed
+                                    /health; the basic /health status stays open (default: unset,
+                                    both open)
   SYNCKIT_NODE_ID                   Node identity in a cluster (default random per process)
   SYNCKIT_EXPOSE_DOCUMENT_IDS       true | false: list document ids in GET /health (default false)
+  SYNCKIT_ALLOWED_ORIGINS           Comma-separated browser origins allowed to open a WebSocket
+                                    (https://app.example.com, https://*.example.com, *); others get
+                                    403. Default: any origin
 `
 
 type Env = Record<string, string | undefined>
@@ -104,9 +136,10 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     65_535,
     8080,
   )
+  // A development server (anonymous by default) is reachable from this machine only unless asked.
   const host = parseHost(
     flags.host === undefined ? 'HOST' : '--host',
-    flags.host ?? read('HOST') ?? '0.0.0.0',
+    flags.host ?? read('HOST') ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1'),
   )
   const storage = parseStorage(flags.storage, read('DATABASE_URL'))
   const dataDir = flags.data ?? read('SYNCKIT_DATA_DIR') ?? './synckit-data'
@@ -132,6 +165,11 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     )
   }
 
+  const sqliteSynchronous = read('SYNCKIT_SQLITE_SYNCHRONOUS')?.toLowerCase()
+  if (sqliteSynchronous !== undefined && sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') {
+    throw invalid('SYNCKIT_SQLITE_SYNCHRONOUS', sqliteSynchronous, 'expected normal or full')
+  }
+
   const server: SyncServerOptions = { auth: authOptions(env, read, mode) }
   const nodeId = read('SYNCKIT_NODE_ID')
   if (nodeId !== undefined) {
@@ -153,11 +191,24 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   if (rate !== undefined) server.maxMessagesPerMinute = rate
   const heartbeat = optionalInteger('WS_HEARTBEAT_INTERVAL', read('WS_HEARTBEAT_INTERVAL'), 100, 86_400_000)
   if (heartbeat !== undefined) server.heartbeat = { intervalMs: heartbeat }
-  const trustProxy = boolean('SYNCKIT_TRUST_PROXY', read('SYNCKIT_TRUST_PROXY'))
+  const trustProxy = parseTrustProxy(read('SYNCKIT_TRUST_PROXY'))
   if (trustProxy !== undefined) server.trustProxy = trustProxy
   const expose = boolean('SYNCKIT_EXPOSE_DOCUMENT_IDS', read('SYNCKIT_EXPOSE_DOCUMENT_IDS'))
   if (expose !== undefined) server.http = { exposeDocumentIds: expose }
+  const origins = read('SYNCKIT_ALLOWED_ORIGINS')
+  if (origins !== undefined) server.allowedOrigins = allowedOrigins(origins)
+  const metricsToken = read('SYNCKIT_METRICS_TOKEN')
+  if (metricsToken !== undefined) {
+    const problem = checkMetricsToken(metricsToken)
+    // The value is a secret: the message describes it, never repeats it.
+    if (problem) throw new ConfigError('SYNCKIT_METRICS_TOKEN', `Invalid SYNCKIT_METRICS_TOKEN: ${problem}`)
+    server.http = { ...server.http, metricsToken }
+  }
 
+  const logLevel = read('LOG_LEVEL')?.toLowerCase() ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel as CliLogLevel)) {
+    throw invalid('LOG_LEVEL', logLevel, `expected one of ${LOG_LEVELS.join(', ')}`)
+  }
   const config: CliConfig = {
     server,
     port,
@@ -167,10 +218,13 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     mode,
     help: false,
     anonymous: server.auth?.required === false,
+    logLevel: logLevel as CliLogLevel,
+    demo: flags.demo || mode === 'development',
   }
   if (redisUrl !== undefined) config.redisUrl = redisUrl
   if (pgSchema !== undefined) config.pgSchema = pgSchema
   if (redisPrefix !== undefined) config.redisPrefix = redisPrefix
+  if (sqliteSynchronous !== undefined) config.sqliteSynchronous = sqliteSynchronous
   return config
 }
 
@@ -207,7 +261,7 @@ function authOptions(env: Env, read: (name: string) => string | undefined, mode:
   }
   if (!verifiable) return { required }
   try {
-    return { required, authenticate: createAuthenticator(sources) }
+    return { required, verifyCredentials: createAuthenticator(sources) }
   } catch (error) {
     if (error instanceof AuthConfigError) throw new ConfigError(error.setting, `Invalid ${error.message}`)
     throw error
@@ -216,6 +270,7 @@ function authOptions(env: Env, read: (name: string) => string | undefined, mode:
 
 interface Flags {
   help: boolean
+  demo: boolean
   port?: string
   host?: string
   storage?: string
@@ -223,11 +278,15 @@ interface Flags {
 }
 
 function parseArgs(argv: readonly string[]): Flags {
-  const flags: Flags = { help: false }
+  const flags: Flags = { help: false, demo: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
     if (arg === '--help' || arg === '-h') {
       flags.help = true
+      continue
+    }
+    if (arg === '--demo') {
+      flags.demo = true
       continue
     }
     const eq = arg.indexOf('=')
@@ -247,13 +306,33 @@ function helpOnly(): CliConfig {
   return {
     server: {},
     port: 8080,
-    host: '0.0.0.0',
+    host: '127.0.0.1',
     storage: 'memory',
     dataDir: './synckit-data',
     mode: 'development',
     help: true,
     anonymous: false,
+    logLevel: 'info',
+    demo: false,
   }
+}
+
+/** Comma-separated origins, checked here so a typo fails at startup with the setting's name. */
+function allowedOrigins(value: string): string[] {
+  const list = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+  try {
+    originPolicy(list)
+  } catch (error) {
+    throw invalid(
+      'SYNCKIT_ALLOWED_ORIGINS',
+      value,
+      (error as Error).message.replace(/^Invalid option allowedOrigins: /, ''),
+    )
+  }
+  return list
 }
 
 function parseMode(value: string | undefined): RunMode {
@@ -269,11 +348,16 @@ function parseHost(setting: string, value: string): string {
 
 function parseStorage(flag: string | undefined, databaseUrl: string | undefined): string {
   if (flag !== undefined) {
-    if (flag === 'memory' || flag === 'embedded') return flag
-    checkUrl('--storage', flag, ['postgres:', 'postgresql:'], '"embedded", "memory" or a postgres:// URL')
+    if (flag === 'memory' || flag === 'embedded' || flag === 'pglite') return flag
+    checkUrl(
+      '--storage',
+      flag,
+      ['postgres:', 'postgresql:'],
+      '"embedded", "pglite", "memory" or a postgres:// URL',
+    )
     return flag
   }
-  // The embedded store (PGlite in the data directory) keeps data across restarts, no service needed.
+  // The embedded store (SQLite in the data directory) keeps data across restarts, no service needed.
   if (databaseUrl === undefined) return 'embedded'
   checkUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:'], 'a postgres:// or postgresql:// URL')
   return databaseUrl
@@ -329,6 +413,23 @@ function boolean(setting: string, value: string | undefined): boolean | undefine
   if (lower === 'true' || lower === '1') return true
   if (lower === 'false' || lower === '0') return false
   throw invalid(setting, value, 'expected true or false')
+}
+
+/** `true`/`false`, a number of hops, or a comma-separated list of addresses, ranges and presets. */
+function parseTrustProxy(value: string | undefined): TrustProxy | undefined {
+  if (value === undefined) return undefined
+  const lower = value.toLowerCase()
+  if (lower === 'true' || lower === 'false') return lower === 'true'
+  const trust: TrustProxy = /^\d+$/.test(value)
+    ? Number(value)
+    : value.split(',').map((entry) => entry.trim())
+  try {
+    compileTrustProxy(trust)
+  } catch (error) {
+    if (!(error instanceof TrustProxyError)) throw error
+    throw invalid('SYNCKIT_TRUST_PROXY', value, `${error.message} (${TRUST_PROXY_EXPECTED})`)
+  }
+  return trust
 }
 
 function invalid(setting: string, value: string, expected: string): ConfigError {

@@ -1,7 +1,8 @@
 import { credentialsFromRequest } from '../auth/credentials.js'
-import type { ConnectionInfo } from '../engine/types.js'
-import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
+import type { ConnectionInfo, Principal } from '../engine/types.js'
+import { ipGroupKey } from './ip-address.js'
 import { Outbound, type OutboundLimits } from './outbound.js'
+import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './transport.js'
 
 /** What the runtime keeps per open socket (the engine keeps the protocol state). */
 export class ServerConnection {
@@ -14,6 +15,14 @@ export class ServerConnection {
   missedPings = 0
   /** Set once authenticated, for `/health` user counts. */
   userId: string | undefined
+  /** App data from the door or the host (events, hooks); the engine has its own reference. */
+  context: unknown
+  /**
+   * Frames that arrived while the `authenticate` hook decides (a transport that could not ask
+   * `sync.upgrade`): replayed once the engine opens the connection. Undefined once open.
+   */
+  held: (string | Uint8Array)[] | undefined
+  heldBytes = 0
   closed = false
 
   constructor(
@@ -27,6 +36,8 @@ export class ServerConnection {
     this.outbound = new Outbound(socket, limits)
     this.lastSeen = now
     this.lastPingAt = undefined
+    this.context = undefined
+    this.held = undefined
   }
 
   /**
@@ -63,22 +74,27 @@ export class ServerConnection {
   }
 }
 
-/** Connections per client address, for the per-IP limit. Entries at zero are removed. */
+/**
+ * Connections per client, for the per-IP limit: per IPv4 address, per /64 network for IPv6 (see
+ * `ipGroupKey`). Entries at zero are removed.
+ */
 export class IpCounter {
   readonly #counts = new Map<string, number>()
 
   count(ip: string): number {
-    return this.#counts.get(ip) ?? 0
+    return this.#counts.get(ipGroupKey(ip)) ?? 0
   }
 
   add(ip: string): void {
-    this.#counts.set(ip, this.count(ip) + 1)
+    const key = ipGroupKey(ip)
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1)
   }
 
   remove(ip: string): void {
-    const next = this.count(ip) - 1
-    if (next > 0) this.#counts.set(ip, next)
-    else this.#counts.delete(ip)
+    const key = ipGroupKey(ip)
+    const next = (this.#counts.get(key) ?? 0) - 1
+    if (next > 0) this.#counts.set(key, next)
+    else this.#counts.delete(key)
   }
 }
 
@@ -91,13 +107,23 @@ export const REFUSED: ConnectionHandle = Object.freeze({
   drained() {},
 })
 
-/** Credentials on the upgrade (`Authorization: Bearer`, `?token=`) authenticate at open. */
+/**
+ * What the engine is told at open: the principal and context from the door or the host, else the
+ * credentials on the upgrade (`Authorization: Bearer`, `?token=`), verified at open.
+ */
 export function connectionInfo(
   ip: string | undefined,
   request: UpgradeRequest,
   canVerify: boolean,
+  admitted: { principal?: Principal; context?: unknown; verifiedCredentials?: boolean } = {},
 ): ConnectionInfo {
   const info: ConnectionInfo = ip !== undefined ? { ip } : {}
+  if (admitted.context !== undefined) info.context = admitted.context
+  if (admitted.principal) {
+    info.principal = admitted.principal
+    if (admitted.verifiedCredentials) info.verifiedCredentials = true
+    return info
+  }
   if (!canVerify) return info
   const credentials = credentialsFromRequest(request)
   if (credentials.token || credentials.apiKey) info.credentials = credentials

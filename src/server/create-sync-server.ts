@@ -1,148 +1,15 @@
-import { createAuthenticator } from '../auth/authenticator.js'
-import { type AuthRoutesHandler, createAuthRoutes } from '../auth/routes.js'
-import { createTokenVerifier, type TokenVerifier } from '../auth/verifier.js'
-import type { Broker } from '../cluster/broker.js'
-import { resolveLimits } from '../engine/index.js'
-import type { EngineLimits, EngineOptions } from '../engine/types.js'
-import type { PersistPolicy } from './effect-io.js'
-import { type ClusterLink, SINGLE_NODE } from './effects.js'
-import { MemoryStore } from './memory-store.js'
-import type { AuthenticateHook, AuthOptions, DocumentStore, SyncServerOptions } from './options.js'
+import type { SyncServerOptions } from './options.js'
+import { resolveServerOptions } from './resolve-options.js'
 import { SyncServerRuntime } from './runtime.js'
-import type { RuntimeLimits, SyncServer } from './types.js'
-
-/** Everything the runtime needs, defaults applied and validated once. */
-export interface ResolvedServerOptions {
-  nodeId: string
-  store: DocumentStore
-  authenticate: AuthenticateHook | undefined
-  engine: EngineOptions
-  limits: RuntimeLimits
-  trustProxy: boolean
-  exposeDocumentIds: boolean
-  persist: PersistPolicy
-  /** The Broker seam; a single node by default (replaced by the runtime when `broker` is set). */
-  cluster: ClusterLink
-  broker: Broker | undefined
-  /** `/auth/*` routes when JWT verification is configured. */
-  authRoutes: AuthRoutesHandler | undefined
-}
+import type { SyncServer } from './types.js'
 
 /**
  * Creates the sync runtime: an engine, a store (in-memory by default), timers, and the effect
  * interpreter. Attach a transport (`synckit-engine/ws`, `synckit-engine/node`, or your own through
- * `handleConnection`) to serve clients.
+ * `upgrade` and `handleConnection`) to serve clients. Invalid options throw here, at startup.
  */
-export function createSyncServer(options: SyncServerOptions = {}): SyncServer {
-  return new SyncServerRuntime(resolveServerOptions(options))
-}
-
-export function resolveServerOptions(options: SyncServerOptions): ResolvedServerOptions {
-  const nodeId = options.nodeId ?? `node-${randomId().slice(0, 12)}`
-  // Node ids order stamps (byte order in SQL, code units in JS): ASCII keeps both the same.
-  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
-    throw new RangeError(
-      `Invalid option nodeId: ${JSON.stringify(nodeId)} (expected 1-128 of [A-Za-z0-9._:-])`,
-    )
-  }
-  const engineLimits: Partial<EngineLimits> = { ...options.limits }
-  if (options.maxMessagesPerMinute !== undefined && options.limits?.maxMessagesPerMinute === undefined) {
-    engineLimits.maxMessagesPerMinute = positive('maxMessagesPerMinute', options.maxMessagesPerMinute)
-  }
-  const resolvedEngineLimits = resolveLimits(engineLimits)
-  const idPrefix = `${Date.now().toString(36)}${randomId().slice(0, 4)}`
-  let idCounter = 0
-  const engine: EngineOptions = {
-    nodeId,
-    anonymous: options.auth?.required === false,
-    durableAcks: options.durableAcks ?? true,
-    resendFieldsOnSubscribe: options.resendFieldsOnSubscribe ?? true,
-    ...(options.testOnly ? { testOnly: { ...options.testOnly } } : {}),
-    limits: resolvedEngineLimits,
-    newId: () => `${idPrefix}-${(++idCounter).toString(36)}`,
-  }
-  if (options.auth?.anonymousPermissions) engine.anonymousPermissions = options.auth.anonymousPermissions
-  if (options.auth?.authorize) engine.authorize = options.auth.authorize
-  const highWaterMark = positive(
-    'backpressure.highWaterMark',
-    options.backpressure?.highWaterMark ?? 1_048_576,
-  )
-  const hardLimit = positive('backpressure.hardLimit', options.backpressure?.hardLimit ?? 8_388_608)
-  if (hardLimit < highWaterMark) throw new RangeError('backpressure.hardLimit must be >= highWaterMark')
-  return {
-    nodeId,
-    store: options.store ?? new MemoryStore(),
-    authenticate: options.auth?.authenticate ?? builtInAuthenticator(options.auth),
-    engine,
-    limits: {
-      maxFrameBytes: resolvedEngineLimits.maxFrameBytes,
-      maxPayloadBytes: 2 * resolvedEngineLimits.maxFrameBytes,
-      highWaterMark,
-      hardLimit,
-      maxQueuedMessages: positive(
-        'backpressure.maxQueuedMessages',
-        options.backpressure?.maxQueuedMessages ?? 10_000,
-      ),
-      maxReplyBytes: positive(
-        'backpressure.maxReplyBytes',
-        options.backpressure?.maxReplyBytes ?? 2 * resolvedEngineLimits.maxDocumentBytes + hardLimit,
-      ),
-      maxConnections: positive('maxConnections', options.maxConnections ?? 10_000),
-      maxConnectionsPerIp: positive('maxConnectionsPerIp', options.maxConnectionsPerIp ?? 50),
-      heartbeatIntervalMs: positive('heartbeat.intervalMs', options.heartbeat?.intervalMs ?? 30_000),
-      tickIntervalMs: positive('tickIntervalMs', options.tickIntervalMs ?? 1_000),
-    },
-    trustProxy: options.trustProxy ?? false,
-    exposeDocumentIds: options.http?.exposeDocumentIds ?? false,
-    persist: {
-      attempts: Math.max(1, Math.floor(positive('persist.attempts', options.persist?.attempts ?? 3))),
-      retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),
-      maxRetryDelayMs: positive('persist.maxRetryDelayMs', options.persist?.maxRetryDelayMs ?? 2000),
-    },
-    cluster: SINGLE_NODE,
-    broker: options.broker,
-    authRoutes: options.auth?.jwt ? authRoutes(options.auth) : undefined,
-  }
-}
-
-/** JWT and/or API keys when configured; without either, credentials cannot be verified. */
-function builtInAuthenticator(auth: AuthOptions | undefined): AuthenticateHook | undefined {
-  if (!auth?.jwt && !auth?.apiKeys) return undefined
-  return createAuthenticator({
-    ...(auth.jwt ? { jwt: sharedVerifier(auth) } : {}),
-    ...(auth.apiKeys ? { apiKeys: auth.apiKeys } : {}),
-  })
-}
-
-function authRoutes(auth: AuthOptions): AuthRoutesHandler {
-  return createAuthRoutes({
-    verifier: sharedVerifier(auth),
-    ...(auth.signing ? { signing: auth.signing } : {}),
-    ...(auth.login ? { login: auth.login } : {}),
-  })
-}
-
-/** One verifier per options object, so the authenticator and the routes share one JWKS cache. */
-const verifiers = new WeakMap<AuthOptions, TokenVerifier>()
-function sharedVerifier(auth: AuthOptions): TokenVerifier {
-  let verifier = verifiers.get(auth)
-  if (!verifier && auth.jwt) {
-    verifier = createTokenVerifier(auth.jwt)
-    verifiers.set(auth, verifier)
-  }
-  if (!verifier) throw new TypeError('auth.jwt is required for JWT verification')
-  return verifier
-}
-
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`Invalid option ${name}: ${String(value)} (expected a positive number)`)
-  }
-  return value
-}
-
-function randomId(): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
-  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID().replace(/-/g, '')
-  return Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2)
+export function createSyncServer<Context = unknown>(
+  options: SyncServerOptions<Context> = {},
+): SyncServer<Context> {
+  return new SyncServerRuntime(resolveServerOptions(options as SyncServerOptions)) as SyncServer<Context>
 }

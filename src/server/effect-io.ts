@@ -1,18 +1,21 @@
+import type { VerifyCredentialsHook } from '../auth/hooks.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { AuthenticateEffect, PersistEffect, Resolution } from '../engine/types.js'
+import type { JsonValue } from '../protocol/types.js'
+import type { DocumentStore } from '../storage/store.js'
 import type { ErrorContext } from './events.js'
 import { toError } from './events.js'
-import type { AuthenticateHook, DocumentStore, UpgradeRequest } from './options.js'
 import { delay } from './scheduler.js'
+import type { UpgradeRequest } from './transport.js'
 
 /** Reports a failure the engine only sees as a resolution (for the `error` event and metrics). */
 export type ErrorSink = (error: Error, context: ErrorContext) => void
 
 const AUTH_FAILED = 'Authentication failed'
 
-/** Runs the app's hook; without one, credentials cannot be verified (built-in JWT comes later). */
+/** Verifies credentials (built-in JWT / API keys, or `auth.verifyCredentials`); none: refused. */
 export async function authenticateTask(
-  hook: AuthenticateHook | undefined,
+  hook: VerifyCredentialsHook | undefined,
   effect: AuthenticateEffect,
   request: UpgradeRequest,
   onError: ErrorSink,
@@ -24,20 +27,28 @@ export async function authenticateTask(
     if (principal) return { kind: 'authenticated', conn, principal }
     return { kind: 'authentication-failed', conn, reason: AUTH_FAILED }
   } catch (error) {
-    onError(toError(error), { operation: 'authenticate', connectionId: conn })
+    onError(toError(error), { operation: 'verify-credentials', connectionId: conn })
     return { kind: 'authentication-failed', conn, reason: AUTH_FAILED }
   }
 }
 
-/** A document the store does not have starts empty. */
+/**
+ * A document the store does not have starts empty, or with the fields `initialFields` gives it
+ * (`onLoadDocument`), which the engine then writes and persists as this node's.
+ */
 export async function loadTask(
   store: DocumentStore,
   documentId: string,
   onError: ErrorSink,
+  initialFields?: () => Promise<Readonly<Record<string, JsonValue>> | undefined>,
 ): Promise<Resolution> {
   try {
     const snapshot = await store.load(documentId)
-    return { kind: 'loaded', snapshot: snapshot ?? emptySnapshot(documentId) }
+    if (snapshot) return { kind: 'loaded', snapshot }
+    const seed = await initialFields?.()
+    return seed
+      ? { kind: 'loaded', snapshot: emptySnapshot(documentId), seed }
+      : { kind: 'loaded', snapshot: emptySnapshot(documentId) }
   } catch (error) {
     const err = toError(error)
     onError(err, { operation: 'load', documentId })

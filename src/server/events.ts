@@ -1,49 +1,94 @@
-import type { EventEmitter } from 'eventemitter3'
 import type { Register } from '../crdt/types.js'
 import type { EngineEvent, Principal } from '../engine/types.js'
-import type { ErrorCode, JsonObject } from '../protocol/types.js'
+import type { ErrorCode, JsonObject, JsonValue } from '../protocol/types.js'
 
-export interface ConnectionEvent {
+/** Fields every connection-scoped event carries. */
+export interface ConnectionScope<Context = unknown> {
   connectionId: string
-  ip: string | undefined
+  /** The app context of the connection (`auth.authenticate`, `handleConnection`), if any. */
+  context?: Context
 }
-export interface DisconnectEvent extends ConnectionEvent {
+/** `connection`: a connection was admitted and opened. */
+export interface ConnectionEvent<Context = unknown> extends ConnectionScope<Context> {
+  ip: string | undefined
+  /** Set when the door or the host established who the connection is. */
+  userId?: string
+}
+/** `disconnect`: a connection closed, either side. */
+export interface DisconnectEvent<Context = unknown> extends ConnectionEvent<Context> {
   /** Set when the server closed the socket (limit, auth failure, slow client, shutdown...). */
   code?: number
   reason?: string
 }
+/** `connection-rejected`: refused at the upgrade (`status`) or at accept (`code`). */
 export interface ConnectionRejectedEvent {
   ip: string | undefined
-  code: number
+  /** The WebSocket close code, when the socket was refused after the handshake. */
+  code?: number
+  /** The HTTP status, when `sync.upgrade` refused the request before the handshake. */
+  status?: number
   reason: string
 }
-export interface AuthenticatedEvent {
-  connectionId: string
+/** `authenticated`: a connection has a principal (at open, or after an `auth` message). */
+export interface AuthenticatedEvent<Context = unknown> extends ConnectionScope<Context> {
   principal: Principal
 }
-export interface SubscriptionEvent {
-  connectionId: string
+/** `subscribed` / `unsubscribed`: a connection started or stopped following a document. */
+export interface SubscriptionEvent<Context = unknown> extends ConnectionScope<Context> {
   documentId: string
 }
-export interface DocumentChangeEvent {
+/** Who made a change. */
+export type DocumentChangeActor =
+  /** A client connection, as its user. */
+  | { kind: 'connection'; connectionId: string; userId: string }
+  /** This server: an `onLoadDocument` seed, a server-side write. */
+  | { kind: 'server' }
+  /** Another node of the cluster (the writer there is not known here). */
+  | { kind: 'remote' }
+
+/** One changed field, with its new value. */
+export interface FieldChange {
+  field: string
+  /** The new value; `null` for a delete. */
+  value: JsonValue
+  /** True when the field was deleted. */
+  deleted: boolean
+}
+
+/**
+ * `document-change`: fields of a document changed. Emitted after the I/O turn that applied them
+ * (the same turn hands them to the store), once per writer.
+ */
+export interface DocumentChangeEvent<Context = unknown> {
   documentId: string
+  /** Who wrote. */
+  actor: DocumentChangeActor
+  /** The changed fields and their new values (the winners, in write order). */
+  fields: FieldChange[]
+  /** The same changes as registers, with their stamps (for stores, audit logs, replication). */
   registers: Register[]
   /** `local`: written through this node; `remote`: applied from another node. */
   origin: 'local' | 'remote'
+  /** The app context of the writing connection, when a connection wrote. */
+  context?: Context
 }
+/** `document-loaded`: a document was loaded into memory. */
 export interface DocumentLoadedEvent {
   documentId: string
   fields: number
 }
+/** `document-evicted`: an idle document left memory. */
 export interface DocumentEvictedEvent {
   documentId: string
 }
+/** `awareness-change`: a client's presence changed (`state` null: it left). */
 export interface AwarenessChangeEvent {
   documentId: string
   clientId: string
   state: JsonObject | null
 }
-export interface ProtocolErrorEvent {
+/** `protocol-error`: a client was sent an `error` (or an engine bug was caught at its boundary). */
+export interface ProtocolErrorEvent<Context = unknown> extends ConnectionScope<Context> {
   /** Empty for errors not tied to a connection (an engine bug caught at its boundary). */
   connectionId: string
   code: ErrorCode
@@ -54,6 +99,8 @@ export interface ProtocolErrorEvent {
 export interface ErrorContext {
   operation:
     | 'authenticate'
+    | 'verify-credentials'
+    | 'validate'
     | 'load'
     | 'persist'
     | 'store-close'
@@ -66,22 +113,35 @@ export interface ErrorContext {
   documentId?: string
 }
 
-/** The typed event map of `SyncServer` (eventemitter3). */
-export interface SyncServerEvents {
-  connection: (event: ConnectionEvent) => void
+/** The typed event map of `SyncServer` (eventemitter3); docs/events.md has one example each. */
+export interface SyncServerEvents<Context = unknown> {
+  /** A connection was admitted and opened. */
+  connection: (event: ConnectionEvent<Context>) => void
+  /** A connection was refused (HTTP status at the upgrade, or close code). */
   'connection-rejected': (event: ConnectionRejectedEvent) => void
-  disconnect: (event: DisconnectEvent) => void
-  authenticated: (event: AuthenticatedEvent) => void
-  subscribed: (event: SubscriptionEvent) => void
-  unsubscribed: (event: SubscriptionEvent) => void
-  'document-change': (event: DocumentChangeEvent) => void
+  /** A connection closed. */
+  disconnect: (event: DisconnectEvent<Context>) => void
+  /** A connection has a principal. */
+  authenticated: (event: AuthenticatedEvent<Context>) => void
+  /** A connection follows a document. */
+  subscribed: (event: SubscriptionEvent<Context>) => void
+  /** A connection stopped following a document. */
+  unsubscribed: (event: SubscriptionEvent<Context>) => void
+  /** Fields changed (once per writer and turn). */
+  'document-change': (event: DocumentChangeEvent<Context>) => void
+  /** A document was loaded into memory. */
   'document-loaded': (event: DocumentLoadedEvent) => void
+  /** An idle document left memory. */
   'document-evicted': (event: DocumentEvictedEvent) => void
+  /** Presence changed. */
   'awareness-change': (event: AwarenessChangeEvent) => void
-  'protocol-error': (event: ProtocolErrorEvent) => void
+  /** A client was sent an `error`. */
+  'protocol-error': (event: ProtocolErrorEvent<Context>) => void
+  /** A runtime failure (also logged). */
   error: (error: Error, context: ErrorContext) => void
 }
 
+/** The name of a server event. */
 export type ServerEventName = keyof SyncServerEvents
 
 /** Engine observability events as the public events they become. */
@@ -94,11 +154,21 @@ export type PublicEngineEvent =
   | { name: 'subscribed' | 'unsubscribed'; payload: SubscriptionEvent }
   | { name: 'awareness-change'; payload: AwarenessChangeEvent }
 
-export function toPublicEvent(event: EngineEvent): PublicEngineEvent {
+/** The app context of a connection, for events that concern it. */
+export type ContextOf = (connectionId: string) => unknown
+
+/** `connectionId`, and `context` when the connection has one. */
+export function connectionScope(connectionId: string, contextOf: ContextOf): ConnectionScope {
+  const context = connectionId ? contextOf(connectionId) : undefined
+  return context === undefined ? { connectionId } : { connectionId, context }
+}
+
+/** The public event an engine event becomes; undefined for those the runtime handles itself. */
+export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicEngineEvent | undefined {
   switch (event.type) {
     case 'protocol-error': {
       const payload: ProtocolErrorEvent = {
-        connectionId: event.conn,
+        ...connectionScope(event.conn, contextOf),
         code: event.code,
         message: event.message,
       }
@@ -106,13 +176,34 @@ export function toPublicEvent(event: EngineEvent): PublicEngineEvent {
       return { name: 'protocol-error', payload }
     }
     case 'authenticated':
-      return { name: 'authenticated', payload: { connectionId: event.conn, principal: event.principal } }
+      return {
+        name: 'authenticated',
+        payload: { ...connectionScope(event.conn, contextOf), principal: event.principal },
+      }
     case 'subscribed':
     case 'unsubscribed':
-      return { name: event.type, payload: { connectionId: event.conn, documentId: event.documentId } }
+      return {
+        name: event.type,
+        payload: { ...connectionScope(event.conn, contextOf), documentId: event.documentId },
+      }
     case 'document-change': {
-      const { documentId, registers, origin } = event
-      return { name: 'document-change', payload: { documentId, registers, origin } }
+      const { documentId, registers, origin, actor, context } = event
+      const payload: DocumentChangeEvent = {
+        documentId,
+        actor:
+          actor.kind === 'connection'
+            ? { kind: 'connection', connectionId: actor.conn, userId: actor.userId }
+            : actor,
+        fields: registers.map(({ field, value, deleted }) => ({
+          field,
+          value: deleted ? null : value,
+          deleted,
+        })),
+        registers,
+        origin,
+      }
+      if (context !== undefined) payload.context = context
+      return { name: 'document-change', payload }
     }
     case 'document-loaded':
       return { name: 'document-loaded', payload: { documentId: event.documentId, fields: event.fields } }
@@ -122,31 +213,11 @@ export function toPublicEvent(event: EngineEvent): PublicEngineEvent {
       const { documentId, clientId, state } = event
       return { name: 'awareness-change', payload: { documentId, clientId, state } }
     }
+    case 'validator-fault':
+      return undefined
   }
 }
 
 export function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value))
-}
-
-/** A throwing listener must not break the effect loop; it is reported as an `error` event. */
-export function safeEmit<E extends keyof SyncServerEvents>(
-  emitter: EventEmitter<SyncServerEvents>,
-  event: E,
-  ...args: Parameters<SyncServerEvents[E]>
-): void {
-  try {
-    ;(emitter.emit as (name: E, ...rest: Parameters<SyncServerEvents[E]>) => boolean).call(
-      emitter,
-      event,
-      ...args,
-    )
-  } catch (error) {
-    if (event === 'error') return
-    try {
-      emitter.emit('error', toError(error), { operation: 'listener' })
-    } catch {
-      // An `error` listener that throws has nowhere left to report to.
-    }
-  }
 }

@@ -1,4 +1,6 @@
+import { safeEqual } from '../auth/constant-time.js'
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js'
+import { mayServeFile, PAGE_HEADERS, type StaticFile, type StaticFiles } from './static-files.js'
 import { SERVER_NAME, VERSION } from './version.js'
 
 /** PROTOCOL.md §4.6: on every response. The API serves JSON only, so the CSP allows nothing. */
@@ -36,9 +38,13 @@ export interface Readiness {
 /** What the routes read from the running server. */
 export interface HttpSource {
   readonly exposeDocumentIds: boolean
+  /** Bearer token of `/metrics` and the detailed `/health`; undefined = open. */
+  readonly metricsToken: string | undefined
   health(includeDocuments: boolean): HealthReport
   readiness(): Promise<Readiness>
   metricsText(): string
+  /** Pages served beside the API routes (`http.staticFiles`); none by default. */
+  readonly staticFiles?: StaticFiles | undefined
 }
 
 const WS_ONLY = 'Upgrade Required: /ws accepts WebSocket connections only'
@@ -53,15 +59,59 @@ export async function handleHttpRequest(request: Request, source: HttpSource): P
   }
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
   const route = ROUTES.get(path)
-  if (!route) return json(404, { error: 'Not found' })
+  const files = source.staticFiles
+  const file = files && mayServeFile(request, path, route !== undefined) ? await files(path) : undefined
+  if (!route && !file) return json(404, { error: 'Not found' })
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return json(405, { error: 'Method not allowed' }, { Allow: 'GET, HEAD' })
   }
-  const response = await route(source)
+  const response = file ? page(file) : await (route as Route)(source, request)
+  // `/` answers by the Accept header once it can serve a page: caches must keep both apart.
+  if (files && path === '/') response.headers.set('Vary', 'Accept')
   return request.method === 'HEAD' ? new Response(null, response) : response
 }
 
-type Route = (source: HttpSource) => Response | Promise<Response>
+type Route = (source: HttpSource, request: Request) => Response | Promise<Response>
+
+/** `open`: no token is configured, or the right one was sent. `absent`: a token is needed. */
+type Access = 'open' | 'absent' | 'refused'
+
+async function monitoringAccess(source: HttpSource, request: Request): Promise<Access> {
+  if (source.metricsToken === undefined) return 'open'
+  const header = request.headers.get('authorization')
+  if (header === null) return 'absent'
+  const match = /^bearer +(\S+) *$/i.exec(header)
+  // Hashed on both sides before comparing: timing reveals neither a matching prefix nor the length.
+  return match?.[1] !== undefined && (await safeEqual(match[1], source.metricsToken)) ? 'open' : 'refused'
+}
+
+/** RFC 6750: 401 with a `WWW-Authenticate: Bearer` challenge, `invalid_token` when one was sent. */
+function unauthorized(access: Exclude<Access, 'open'>): Response {
+  const challenge =
+    access === 'absent' ? 'Bearer realm="synckit"' : 'Bearer realm="synckit", error="invalid_token"'
+  return json(
+    401,
+    { error: access === 'absent' ? 'Unauthorized' : 'Invalid token' },
+    { 'WWW-Authenticate': challenge },
+  )
+}
+
+const MIN_METRICS_TOKEN = 16
+const MAX_METRICS_TOKEN = 1024
+
+/** What is wrong with a configured metrics token (undefined: usable). Never repeats the value. */
+export function checkMetricsToken(token: string): string | undefined {
+  if (token.length < MIN_METRICS_TOKEN) {
+    return `expected at least ${MIN_METRICS_TOKEN} characters (got ${token.length})`
+  }
+  if (token.length > MAX_METRICS_TOKEN) {
+    return `expected at most ${MAX_METRICS_TOKEN} characters (got ${token.length})`
+  }
+  // RFC 6750 b64token: what an `Authorization: Bearer` header can carry unquoted.
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(token))
+    return 'expected the characters A-Z a-z 0-9 - . _ ~ + / and trailing ='
+  return undefined
+}
 
 const ROUTES = new Map<string, Route>(
   Object.entries({
@@ -73,12 +123,15 @@ const ROUTES = new Map<string, Route>(
         endpoints: { health: '/health', ws: '/ws', auth: '/auth' },
         features: { websocket: true, auth: true, sync: true, crdt: true },
       }),
-    '/health': (source) => {
+    '/health': async (source, request) => {
+      // The status stays public (load balancers, SyncKit's test client); the details need the token.
+      const access = await monitoringAccess(source, request)
+      if (access === 'refused') return unauthorized(access)
+      const basic = { status: 'healthy', timestamp: new Date().toISOString(), version: VERSION }
+      if (access === 'absent') return json(200, basic)
       const report = source.health(source.exposeDocumentIds)
       return json(200, {
-        status: 'healthy',
-        timestamp: new Date().toISOString(),
-        version: VERSION,
+        ...basic,
         uptime: report.uptimeSeconds,
         connections: {
           totalConnections: report.totalConnections,
@@ -94,7 +147,11 @@ const ROUTES = new Map<string, Route>(
       const status = !ready ? 'unhealthy' : degraded ? 'degraded' : 'healthy'
       return json(ready ? 200 : 503, { status, checks })
     },
-    '/metrics': (source) => text(200, source.metricsText(), PROMETHEUS_CONTENT_TYPE),
+    '/metrics': async (source, request) => {
+      const access = await monitoringAccess(source, request)
+      if (access !== 'open') return unauthorized(access)
+      return text(200, source.metricsText(), PROMETHEUS_CONTENT_TYPE)
+    },
     '/ws': () =>
       text(426, WS_ONLY, 'text/plain; charset=utf-8', { Upgrade: 'websocket', Connection: 'Upgrade' }),
   } satisfies Record<string, Route>),
@@ -104,7 +161,17 @@ function json(status: number, body: unknown, extra?: Record<string, string>): Re
   return text(status, JSON.stringify(body), 'application/json; charset=utf-8', extra)
 }
 
-function text(status: number, body: string, contentType: string, extra?: Record<string, string>): Response {
+function page(file: StaticFile): Response {
+  const body = typeof file.body === 'string' ? file.body : new Uint8Array(file.body)
+  return text(200, body, file.contentType, PAGE_HEADERS)
+}
+
+function text(
+  status: number,
+  body: string | Uint8Array<ArrayBuffer>,
+  contentType: string,
+  extra?: Readonly<Record<string, string>>,
+): Response {
   const headers = new Headers(SECURITY_HEADERS)
   headers.set('Content-Type', contentType)
   headers.set('Cache-Control', 'no-store')

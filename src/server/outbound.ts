@@ -1,5 +1,5 @@
-import type { SyncSocket } from './options.js'
 import { ReplyLedger } from './reply-ledger.js'
+import type { SyncSocket } from './transport.js'
 
 export interface OutboundLimits {
   /** Above this many transport-buffered bytes, messages queue here instead. */

@@ -1,6 +1,6 @@
 import type { Broker } from '../cluster/broker.js'
+import type { DocumentStore } from '../storage/store.js'
 import type { Readiness } from './http.js'
-import type { DocumentStore } from './options.js'
 
 const READINESS_TIMEOUT_MS = 2_000
 

@@ -2,11 +2,20 @@ import { EventEmitter } from 'eventemitter3'
 import type { ClusterBridge } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
 import { SyncEngine } from '../engine/index.js'
-import type { Effect, EngineEvent, Resolution, RevokeTarget } from '../engine/types.js'
+import type {
+  Effect,
+  EngineEvent,
+  LoadEffect,
+  Resolution,
+  ResumedConnection,
+  RevokeTarget,
+} from '../engine/types.js'
+import { isJsonObject, isJsonValue } from '../protocol/index.js'
+import type { JsonValue } from '../protocol/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
 import { connectionInfo, HeartbeatSweep, IpCounter, REFUSED, ServerConnection } from './connection.js'
-import type { ResolvedServerOptions } from './create-sync-server.js'
+import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
 import { authenticateTask, loadTask, PersistBackoff, persistTask } from './effect-io.js'
 import {
   type ClusterLink,
@@ -15,15 +24,39 @@ import {
   SLOW_CLIENT_CODE,
   SLOW_CLIENT_REASON,
 } from './effects.js'
-import { type ErrorContext, type SyncServerEvents, safeEmit, toError, toPublicEvent } from './events.js'
+import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
-import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
+import type { Logger } from './logger.js'
 import { PersistQueue } from './persist-queue.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
-import { delay, endOfTurn, every, type RepeatingTimer } from './scheduler.js'
+import type { ResolvedServerOptions } from './resolve-options.js'
+import { delay, endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
+import {
+  type ConnectionHandle,
+  type ConnectionOptions,
+  type SyncSocket,
+  type UpgradeAdmission,
+  type UpgradeRefusalCode,
+  type UpgradeRequest,
+  type UpgradeResult,
+  upgradeRefusal,
+} from './transport.js'
 import type { RuntimeLimits, ServerStats, SyncServer } from './types.js'
+
+/** A connection slot held by `upgrade` for the socket that is about to open. */
+interface Reservation {
+  readonly ip: string | undefined
+  /** ms; Infinity while the door check runs (it has its own time limit). */
+  expiresAt: number
+}
+
+/** What `upgrade` handed out, looked up when the admission comes back to `handleConnection`. */
+interface Ticket {
+  reservation: Reservation | undefined
+  verifiedCredentials: boolean
+}
 
 /** Flush/wait rounds at shutdown: a failed persist is retried by the next flush, but not forever. */
 const SHUTDOWN_ROUNDS = 5
@@ -37,12 +70,16 @@ type State = 'running' | 'closing' | 'closed'
 export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements SyncServer {
   readonly nodeId: string
   readonly limits: Readonly<RuntimeLimits>
+  readonly logger: Logger
   readonly #options: ResolvedServerOptions
   readonly #engine: SyncEngine
   readonly #metrics: ServerMetrics
   readonly #host: EffectHost
   readonly #connections = new Map<string, ServerConnection>()
+  /** Counts open connections and reserved slots alike. */
   readonly #perIp = new IpCounter()
+  readonly #reservations = new Set<Reservation>()
+  readonly #tickets = new WeakMap<object, Ticket>()
   readonly #inFlight = new Set<Promise<void>>()
   /** Last local or remote change per in-memory document (for `/health` when ids are exposed). */
   readonly #lastModified = new Map<string, number>()
@@ -60,6 +97,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     super()
     this.#options = options
     this.nodeId = options.nodeId
+    this.logger = options.logger
     this.limits = Object.freeze({ ...options.limits })
     this.#engine = new SyncEngine(options.engine)
     this.#metrics = new ServerMetrics({
@@ -74,9 +112,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
+    const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
-      every(this.limits.tickIntervalMs, () => this.#tick()),
-      every(this.limits.heartbeatIntervalMs, () => this.#heartbeat()),
+      timers.every(this.limits.tickIntervalMs, () => this.#tick()),
+      timers.every(this.limits.heartbeatIntervalMs, () => this.#heartbeat()),
     ]
   }
 
@@ -84,27 +123,85 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     return this.#state !== 'running'
   }
 
-  handleConnection(socket: SyncSocket, request: UpgradeRequest = {}): ConnectionHandle {
-    const ip = resolveClientIp(request, this.#options.trustProxy)
-    if (this.#state !== 'running') return this.#refuse(socket, ip, 1001, 'Server shutdown')
-    if (ip !== undefined && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) {
-      return this.#refuse(socket, ip, 1008, 'Too many connections from your IP')
+  async upgrade(request: UpgradeRequest): Promise<UpgradeResult> {
+    const ip = this.#clientIp(request)
+    const refusal = this.#checkDoor(request, ip)
+    if (refusal) return this.#refuseUpgrade(refusal, ip)
+    const reservation = this.#reserve(ip)
+    const decision = await this.#passDoor(request, ip, true)
+    if (!decision.admitted || this.#state !== 'running') {
+      this.#release(reservation)
+      return this.#refuseUpgrade(decision.admitted ? 'SERVER_SHUTTING_DOWN' : decision.code, ip)
     }
-    if (this.#connections.size >= this.limits.maxConnections) {
-      return this.#refuse(socket, ip, 1008, 'Server at maximum capacity')
-    }
+    reservation.expiresAt = Date.now() + this.#options.door.timeoutMs
+    const admission: UpgradeAdmission = { ok: true }
+    if (decision.principal) admission.principal = decision.principal
+    if (decision.context !== undefined) admission.context = decision.context
+    this.#tickets.set(admission, { reservation, verifiedCredentials: decision.verifiedCredentials === true })
+    return admission
+  }
+
+  handleConnection(
+    socket: SyncSocket,
+    request: UpgradeRequest = {},
+    options?: ConnectionOptions,
+  ): ConnectionHandle {
+    const ip = this.#clientIp(request)
+    const ticket = options ? this.#tickets.get(options) : undefined
+    const reserved = ticket?.reservation !== undefined && this.#reservations.has(ticket.reservation)
+    if (ticket?.reservation) this.#release(ticket.reservation)
+    // A held slot was counted at the upgrade; otherwise every check of the door runs here.
+    const refusal = reserved
+      ? this.#state === 'running'
+        ? undefined
+        : 'SERVER_SHUTTING_DOWN'
+      : this.#checkDoor(request, ip)
+    if (refusal) return this.#refuse(socket, ip, refusal)
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
     const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
     this.#connections.set(id, connection)
     if (ip !== undefined) this.#perIp.add(ip)
     this.#metrics.connectionsTotal.inc()
-    this.#safeEmit('connection', { connectionId: id, ip })
-    this.#run(
-      this.#engine.open(id, now, connectionInfo(ip, request, this.#options.authenticate !== undefined)),
-    )
+    const handle = this.#handleOf(connection)
+    if (options?.principal || ticket || !this.#options.door.authenticate) {
+      const admitted = { ...options, verifiedCredentials: ticket?.verifiedCredentials === true }
+      this.#open(connection, { admitted: true, ...admitted })
+      return handle
+    }
+    // No upgrade check came first: the hook decides now, and frames wait (bounded) meanwhile.
+    connection.held = []
+    void this.#passDoor(request, ip, false).then((decision) => {
+      if (connection.closed) return
+      if (!decision.admitted) return this.#closeConnection(connection, ...closeCodeOf(decision.code))
+      const context = options?.context !== undefined ? options.context : decision.context
+      this.#open(connection, context === undefined ? decision : { ...decision, context })
+    })
+    return handle
+  }
+
+  resumeConnection(
+    socket: SyncSocket,
+    request: UpgradeRequest,
+    resumed: ResumedConnection,
+  ): ConnectionHandle {
+    const ip = this.#clientIp(request)
+    if (this.#state !== 'running') return this.#refuse(socket, ip, 'SERVER_SHUTTING_DOWN')
+    // Admitted before the restart: the connection caps are not checked a second time.
+    const now = Date.now()
+    const id = `conn-${this.#nextConnection++}`
+    const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
+    this.#connections.set(id, connection)
+    if (ip !== undefined) this.#perIp.add(ip)
+    this.#safeEmit('connection', { connectionId: id, ip, userId: resumed.principal.userId })
+    this.#run(this.#engine.resume(id, now, resumed, ip))
+    this.#scheduleFlush()
+    return this.#handleOf(connection)
+  }
+
+  #handleOf(connection: ServerConnection): ConnectionHandle {
     return {
-      id,
+      id: connection.id,
       receive: (frame) => this.#receive(connection, frame),
       closed: () => this.#drop(connection),
       pong: () => {
@@ -112,6 +209,72 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       },
       drained: () => this.#drain(connection),
     }
+  }
+
+  /** Hands an admitted connection to the engine, then the frames that arrived meanwhile. */
+  #open(connection: ServerConnection, decision: DoorDecision & { admitted: true }): void {
+    if (this.#state !== 'running') return this.#closeConnection(connection, 1001, 'Server shutdown')
+    const { id, ip, request } = connection
+    connection.context = decision.context
+    if (decision.principal) connection.userId = decision.principal.userId
+    const held = connection.held
+    connection.held = undefined
+    this.#safeEmit('connection', {
+      connectionId: id,
+      ip,
+      ...(decision.principal ? { userId: decision.principal.userId } : {}),
+      ...(decision.context !== undefined ? { context: decision.context } : {}),
+    })
+    const canVerify = this.#options.door.verifyCredentials !== undefined
+    this.#run(this.#engine.open(id, Date.now(), connectionInfo(ip, request, canVerify, decision)))
+    if (held) for (const frame of held) this.#receive(connection, frame)
+    this.#scheduleFlush()
+  }
+
+  /** The checks that need no I/O: shutdown, origin, the caps (reserved slots count). */
+  #checkDoor(request: UpgradeRequest, ip: string | undefined): UpgradeRefusalCode | undefined {
+    if (this.#state !== 'running') return 'SERVER_SHUTTING_DOWN'
+    if (this.#options.originAllowed && !this.#options.originAllowed(request)) return 'ORIGIN_NOT_ALLOWED'
+    if (ip !== undefined && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) {
+      return 'TOO_MANY_CONNECTIONS'
+    }
+    if (this.#connections.size + this.#reservations.size >= this.limits.maxConnections) {
+      return 'SERVER_AT_CAPACITY'
+    }
+    return undefined
+  }
+
+  #passDoor(
+    request: UpgradeRequest,
+    ip: string | undefined,
+    checkCredentials: boolean,
+  ): Promise<DoorDecision> {
+    return passDoor(this.#options.door, request, ip, checkCredentials, (error, what) =>
+      this.#fail(error, { operation: what === 'authenticate' ? 'authenticate' : 'verify-credentials' }),
+    )
+  }
+
+  #reserve(ip: string | undefined): Reservation {
+    const reservation: Reservation = { ip, expiresAt: Number.POSITIVE_INFINITY }
+    this.#reservations.add(reservation)
+    if (ip !== undefined) this.#perIp.add(ip)
+    return reservation
+  }
+
+  #release(reservation: Reservation): void {
+    if (!this.#reservations.delete(reservation)) return
+    if (reservation.ip !== undefined) this.#perIp.remove(reservation.ip)
+  }
+
+  /** Slots held for sockets that never opened (a client that went away mid-handshake). */
+  #expireReservations(now: number): void {
+    for (const reservation of this.#reservations) {
+      if (reservation.expiresAt <= now) this.#release(reservation)
+    }
+  }
+
+  #clientIp(request: UpgradeRequest): string | undefined {
+    return resolveClientIp(request, this.#options.trustProxy)
   }
 
   async fetch(request: Request): Promise<Response> {
@@ -152,6 +315,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   #receive(connection: ServerConnection, frame: string | Uint8Array): void {
     if (connection.closed || this.#state !== 'running') return
+    if (connection.held) return this.#hold(connection, frame)
     const now = Date.now()
     connection.lastSeen = now
     this.#run(this.#engine.receive(connection.id, frame, now))
@@ -165,18 +329,36 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     connection.outbound.clear()
     this.#connections.delete(connection.id)
     if (connection.ip !== undefined) this.#perIp.remove(connection.ip)
+    // Still at the door: the engine never saw it, and no `connection` event announced it.
+    if (connection.held) return
     this.#run(this.#engine.close(connection.id, Date.now()))
     this.#scheduleFlush()
     this.#safeEmit('disconnect', {
       connectionId: connection.id,
       ip: connection.ip,
+      ...(connection.userId !== undefined ? { userId: connection.userId } : {}),
+      ...(connection.context !== undefined ? { context: connection.context } : {}),
       ...(code !== undefined ? { code } : {}),
       ...(reason !== undefined ? { reason } : {}),
     })
   }
 
+  /** A frame before the engine knows the connection: bounded like the engine's pre-auth buffer. */
+  #hold(connection: ServerConnection, frame: string | Uint8Array): void {
+    const held = connection.held
+    if (!held) return
+    const { maxPreAuthFrames, maxPreAuthBytes } = this.#options.engine.limits ?? {}
+    connection.heldBytes += typeof frame === 'string' ? frame.length : frame.byteLength
+    held.push(frame)
+    if (held.length > (maxPreAuthFrames ?? 0) || connection.heldBytes > (maxPreAuthBytes ?? 0)) {
+      this.#closeConnection(connection, 1008, 'Too many messages before authentication')
+    }
+  }
+
   #closeConnection(connection: ServerConnection, code: number, reason: string): void {
     if (connection.closed) return
+    if (code === SLOW_CLIENT_CODE)
+      this.logger.info({ connectionId: connection.id, ip: connection.ip }, reason)
     // Last words (e.g. `auth_error`) may be queued behind backpressure: one best-effort drain.
     if (code !== SLOW_CLIENT_CODE) connection.outbound.drain()
     connection.closeSocket(code, reason)
@@ -194,21 +376,36 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     }
   }
 
-  #refuse(socket: SyncSocket, ip: string | undefined, code: number, reason: string): ConnectionHandle {
+  /** Refused at accept: the socket is closed with the code a refusal after the handshake has. */
+  #refuse(socket: SyncSocket, ip: string | undefined, refusal: UpgradeRefusalCode): ConnectionHandle {
+    const [code, reason] = closeCodeOf(refusal)
     this.#metrics.connectionsRejected.inc(1, code === 1001 ? 'shutdown' : reason)
     try {
       socket.close(code, reason)
     } catch {
       // The socket is already gone.
     }
+    this.logger.debug({ ip, code, reason }, 'connection refused')
     this.#safeEmit('connection-rejected', { ip, code, reason })
     return REFUSED
+  }
+
+  /** Refused before the handshake: the transport answers with the HTTP status. */
+  #refuseUpgrade(code: UpgradeRefusalCode, ip: string | undefined): UpgradeResult {
+    const refusal = upgradeRefusal(code)
+    const reason = refusal.error.message
+    this.#metrics.connectionsRejected.inc(1, code === 'SERVER_SHUTTING_DOWN' ? 'shutdown' : reason)
+    this.logger.debug({ ip, status: refusal.status, reason }, 'upgrade refused')
+    this.#safeEmit('connection-rejected', { ip, status: refusal.status, reason })
+    return refusal
   }
 
   // ------------------------------------------------------------------ timers
 
   #tick(): void {
-    this.#run(this.#engine.tick(Date.now()))
+    const now = Date.now()
+    this.#expireReservations(now)
+    this.#run(this.#engine.tick(now))
     for (const connection of this.#connections.values()) {
       if (connection.outbound.pressured) this.#drain(connection)
     }
@@ -273,7 +470,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   }
 
   #createHost(): EffectHost {
-    const { store, authenticate, persist } = this.#options
+    const { store, door, persist } = this.#options
     const backoff = new PersistBackoff(persist)
     // At shutdown the remaining rounds are bounded: no waiting between them.
     const persistBackoff = {
@@ -306,12 +503,29 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       track: (task) => this.#track(task),
       authenticate: (effect) => {
         const request = this.#connections.get(effect.conn)?.request ?? {}
-        return authenticateTask(authenticate, effect, request, onError)
+        return authenticateTask(door.verifyCredentials, effect, request, onError)
       },
-      load: (effect) => loadTask(store, effect.documentId, onError),
+      load: (effect) => loadTask(store, effect.documentId, onError, this.#initialFields(effect)),
       persist: (effect) => persists.persist(effect),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),
+    }
+  }
+
+  /** `onLoadDocument` for this load, its answer checked (a bad one fails the load, loudly). */
+  #initialFields(effect: LoadEffect): (() => Promise<Record<string, JsonValue> | undefined>) | undefined {
+    const hook = this.#options.onLoadDocument
+    if (!hook) return undefined
+    const context = effect.conn === undefined ? undefined : this.#connections.get(effect.conn)?.context
+    return async () => {
+      const fields = await hook({ documentId: effect.documentId, context })
+      if (fields === undefined || fields === null) return undefined
+      if (!isJsonObject(fields) || !isJsonValue(fields)) {
+        throw new TypeError(
+          `onLoadDocument(${effect.documentId}) must return an object of JSON values or nothing`,
+        )
+      }
+      return fields
     }
   }
 
@@ -334,6 +548,13 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     switch (event.type) {
       case 'protocol-error':
         this.#metrics.errors.inc(1, event.code)
+        // INTERNAL is an engine bug caught at its boundary; the rest are the clients' mistakes.
+        if (event.code === 'INTERNAL') this.logger.error({ message: event.message }, 'engine error')
+        else
+          this.logger.debug(
+            { connectionId: event.conn, code: event.code, documentId: event.documentId },
+            event.message,
+          )
         break
       case 'authenticated': {
         const connection = this.#connections.get(event.conn)
@@ -349,19 +570,40 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       case 'document-loaded':
         this.#host.cluster.documentLoaded?.(event.documentId)
         break
+      case 'validator-fault':
+        this.#fail(new Error(`validate: ${event.message}`), {
+          operation: 'validate',
+          documentId: event.documentId,
+        })
+        return
     }
-    const { name, payload } = toPublicEvent(event)
-    this.#safeEmit(name, payload as never)
+    const published = toPublicEvent(event, (id) => this.#connections.get(id)?.context)
+    if (published) this.#safeEmit(published.name, published.payload as never)
   }
 
+  /** Every runtime failure passes here once: a metric, a log line, and the `error` event. */
   #fail(error: unknown, context: ErrorContext): void {
+    const err = toError(error)
     this.#metrics.errors.inc(1, `${context.operation}_error`)
-    this.#safeEmit('error', toError(error), context)
+    this.logger.error({ err, ...context }, `${context.operation} failed`)
+    try {
+      this.emit('error', err, context)
+    } catch {
+      // An `error` listener that throws has nowhere left to report to (it was logged above).
+    }
   }
 
-  /** A throwing listener must not break the effect loop; it is reported as an `error` event. */
+  /** A throwing listener must not break the effect loop; it is logged and reported as `error`. */
   #safeEmit<E extends keyof SyncServerEvents>(event: E, ...args: Parameters<SyncServerEvents[E]>): void {
-    safeEmit(this, event, ...args)
+    try {
+      ;(this.emit as (name: E, ...rest: Parameters<SyncServerEvents[E]>) => boolean).call(
+        this,
+        event,
+        ...args,
+      )
+    } catch (error) {
+      this.#fail(error, { operation: 'listener' })
+    }
   }
 
   // ------------------------------------------------------------------ shutdown
@@ -396,6 +638,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #httpSource(): HttpSource {
     return {
       exposeDocumentIds: this.#options.exposeDocumentIds,
+      metricsToken: this.#options.metricsToken,
       health: (includeDocuments) =>
         healthReport(
           this.#connections,
@@ -406,6 +649,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         ),
       readiness: () => checkReadiness(this.#state === 'running', this.#options.store, this.#options.broker),
       metricsText: () => this.#metrics.render(),
+      staticFiles: this.#options.staticFiles,
     }
   }
 

@@ -16,6 +16,14 @@ export interface RepeatingTimer {
   stop(): void
 }
 
+/** Where the runtime gets its periodic tasks scheduled (tick, heartbeat). */
+export interface Timers {
+  every(intervalMs: number, task: Task): RepeatingTimer
+}
+
+/** `setInterval`, the default everywhere a process stays up (see `every`). */
+export const INTERVAL_TIMERS: Timers = { every: (intervalMs, task) => every(intervalMs, task) }
+
 export function every(intervalMs: number, task: Task): RepeatingTimer {
   const handle = setInterval(task, intervalMs)
   unref(handle)

@@ -1,7 +1,15 @@
 import type EventEmitter from 'eventemitter3'
-import type { EngineStats, RevokeTarget } from '../engine/types.js'
+import type { EngineStats, ResumedConnection, RevokeTarget } from '../engine/types.js'
 import type { SyncServerEvents } from './events.js'
-import type { ConnectionHandle, SyncSocket, UpgradeRequest } from './options.js'
+import type { Logger } from './logger.js'
+import type {
+  ConnectionHandle,
+  ConnectionOptions,
+  SyncServerTransport,
+  SyncSocket,
+  UpgradeRequest,
+  UpgradeResult,
+} from './transport.js'
 
 /** Effective transport-facing limits, for adapters (e.g. the `ws` `maxPayload`). */
 export interface RuntimeLimits {
@@ -19,6 +27,7 @@ export interface RuntimeLimits {
   tickIntervalMs: number
 }
 
+/** What `sync.stats()` reports. */
 export interface ServerStats extends EngineStats {
   messagesIn: number
   messagesOut: number
@@ -34,16 +43,52 @@ export interface ServerStats extends EngineStats {
   uptimeSeconds: number
 }
 
-/** The runtime handle returned by `createSyncServer`. */
-export interface SyncServer extends EventEmitter<SyncServerEvents> {
+/**
+ * The runtime handle returned by `createSyncServer`. `Context` is the app data connections carry
+ * (see `SyncServerOptions`).
+ */
+export interface SyncServer<Context = unknown>
+  extends EventEmitter<SyncServerEvents<Context>>,
+    SyncServerTransport {
+  /** This node's id in stamps and vector clocks. */
   readonly nodeId: string
+  /** The effective transport-facing limits. */
   readonly limits: Readonly<RuntimeLimits>
   /** True once `close()` was called. */
   readonly closing: boolean
+  /** The server's logger (the `logger` option behind redaction), for transports and hooks. */
+  readonly logger: Logger
+  /**
+   * The check before the WebSocket handshake, for transports that can still answer with HTTP:
+   * shutdown, `allowedOrigins`, the connection caps, `auth.authenticate`, and credentials on the
+   * request. Refused: answer with `status`, `headers` and `body` and never open the socket.
+   * Admitted: a connection slot is held for it (released if unused after `limits.authTimeoutMs`);
+   * pass the admission to `handleConnection` once the socket is open.
+   */
+  upgrade(request: UpgradeRequest): Promise<UpgradeResult<Context>>
+  /**
+   * A transport accepted a socket. With the admission of `upgrade`, the connection takes the slot
+   * it held. Without one, every check runs here and a refusal closes the socket (1008, 1001,
+   * 1011), the `authenticate` hook included (frames wait, bounded, until it answers). A host that
+   * authenticated the user itself passes `{ principal, context }`.
+   */
+  handleConnection(
+    socket: SyncSocket,
+    request?: UpgradeRequest,
+    options?: ConnectionOptions<Context>,
+  ): ConnectionHandle
   /** A transport accepted a socket. Limits are enforced here (close 1008 / 1001). */
   handleConnection(socket: SyncSocket, request?: UpgradeRequest): ConnectionHandle
+  /**
+   * For transports whose sockets outlive the server (a Durable Object woken from hibernation):
+   * serves a connection an earlier instance had authenticated and subscribed, as it was, sending
+   * nothing. The transport keeps `ResumedConnection` with the socket (`authenticated`,
+   * `subscribed` and `unsubscribed` events say when it changes). Refused (1001) only at shutdown.
+   */
+  resumeConnection(socket: SyncSocket, request: UpgradeRequest, resumed: ResumedConnection): ConnectionHandle
   /** The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426). */
   fetch(request: Request): Promise<Response>
+  /** Counters and gauges of the server (also at `GET /metrics`). */
   stats(): ServerStats
   /** Prometheus text of `GET /metrics`. */
   metrics(): string

@@ -13,18 +13,20 @@ export interface PreparedSave {
   registerCount: number
 }
 
-interface Pending {
+/** One document of a save batch after in-batch merging. */
+export interface MergedDocument {
   clock: VectorClock
+  /** Field -> its LWW winner within the batch. */
   fields: Map<string, Register>
 }
 
 /**
- * Validates (throws QUERY_ERROR) and merges the batch in memory first: one `INSERT ... ON CONFLICT
- * DO UPDATE` may not touch the same row twice, so duplicate documents are clock-merged and
- * duplicate fields reduced to their LWW winner (the same result the database would reach).
+ * Validates (throws QUERY_ERROR) and merges a `save` batch in memory: duplicate documents are
+ * clock-merged and duplicate fields reduced to their LWW winner (the result the database would
+ * reach applying them one by one). Every store writes each row at most once per batch this way.
  */
-export function prepareSave(documents: readonly DocumentSnapshot[]): PreparedSave {
-  const byDocument = new Map<string, Pending>()
+export function mergeSave(documents: readonly DocumentSnapshot[]): Map<string, MergedDocument> {
+  const byDocument = new Map<string, MergedDocument>()
   for (const snapshot of documents) {
     if (typeof snapshot.documentId !== 'string') throw new TypeError('documentId must be a string')
     validateClock(snapshot.clock)
@@ -39,8 +41,17 @@ export function prepareSave(documents: readonly DocumentSnapshot[]): PreparedSav
       pending.fields.set(register.field, mergeRegisters(pending.fields.get(register.field), register))
     }
   }
+  return byDocument
+}
+
+/**
+ * The batch as the two JSON parameters of the group-commit statement (`SAVE_SQL`): one
+ * `INSERT ... ON CONFLICT DO UPDATE` may not touch the same row twice, hence `mergeSave` first.
+ */
+export function prepareSave(documents: readonly DocumentSnapshot[]): PreparedSave {
   const registers: string[] = []
   const clocks: string[] = []
+  const byDocument = mergeSave(documents)
   for (const [documentId, pending] of byDocument) {
     const d = JSON.stringify(encodeKey(documentId))
     clocks.push(`{"d":${d},"k":${JSON.stringify(pending.clock)}}`)

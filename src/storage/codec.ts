@@ -9,6 +9,7 @@ import { StoreError } from './errors.js'
  */
 export const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/** True for a node id the stores accept. */
 export function isValidNodeId(id: unknown): id is string {
   return typeof id === 'string' && NODE_ID.test(id)
 }

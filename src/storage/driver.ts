@@ -1,6 +1,7 @@
 /** A result row as it comes off the wire: validated by the caller, never trusted. */
 export type SqlRow = Record<string, unknown>
 
+/** Runs parameterised SQL. */
 export interface SqlQueryable {
   /** One statement, `$1`-style parameters, one round trip. Rejects with a `StoreError`. */
   query(sql: string, params: unknown[]): Promise<SqlRow[]>
@@ -13,6 +14,7 @@ export interface SqlQueryable {
 export interface SqlDriver extends SqlQueryable {
   /** Runs `fn` in one transaction on one connection; commits if it resolves, rolls back if not. */
   transaction?<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>
+  /** Releases the connections. */
   close(): Promise<void>
 }
 

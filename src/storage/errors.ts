@@ -19,6 +19,38 @@ export class StoreError extends Error {
   }
 }
 
+/** Who holds a data directory: the process that has it open, as it recorded itself. */
+export interface LockHolder {
+  /** Its process id. */
+  pid: number
+  /** The machine it runs on (a pid means nothing on another host). */
+  hostname: string
+  /** ISO time the holder took the lock. */
+  since: string
+}
+
+/** A second process (or a second store in this one) tried to open a data directory in use. */
+export class DataDirectoryLockedError extends StoreError {
+  override readonly name = 'DataDirectoryLockedError'
+  readonly dataDir: string
+  /** Undefined when the holder had not written its pid file yet (it took the lock a moment ago). */
+  readonly holder: LockHolder | undefined
+
+  constructor(dataDir: string, holder: LockHolder | undefined) {
+    const who =
+      holder === undefined
+        ? 'another process (its pid file is not written yet)'
+        : `process ${holder.pid} on ${holder.hostname} (since ${holder.since})`
+    super(
+      'CONNECTION_ERROR',
+      `data directory ${dataDir} is in use by ${who}. One server process per data directory: ` +
+        'stop that process first, or give this one another directory',
+    )
+    this.dataDir = dataDir
+    this.holder = holder
+  }
+}
+
 // SQLSTATE classes/codes meaning "the server or the session is unavailable", not "the SQL failed".
 const CONNECTION_SQLSTATE = /^(08|28|3D|53300|57P0[1-3])/
 const NETWORK_ERRNO = new Set([

@@ -2,6 +2,7 @@ import type { SqlDriver, SqlQueryable } from './driver.js'
 import { assertSchemaName } from './driver.js'
 import { StoreError, toStoreError } from './errors.js'
 
+/** One schema migration. */
 export interface Migration {
   version: number
   name: string
@@ -51,6 +52,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ]
 
+/** The schema version the migrations reach. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)
 
 // Key space of pg_advisory_xact_lock(int, int): first int "synckit", second the schema's hash.
@@ -59,6 +61,7 @@ export const MIGRATION_LOCK_CLASS = 0x53594e43
 /** Default of `lockTimeoutMs`: long enough for another node's migration of a large table to finish. */
 export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 30_000
 
+/** What `migrate` did. */
 export interface MigrationResult {
   /** Versions applied by this call (empty when another node or an earlier start applied them). */
   applied: number[]

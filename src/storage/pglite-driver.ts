@@ -3,6 +3,7 @@ import type { SqlDriver, SqlQueryable, SqlRow } from './driver.js'
 import { assertSchemaName } from './driver.js'
 import { StoreError, toStoreError } from './errors.js'
 
+/** Options of the PGlite driver. */
 export interface PgliteDriverOptions {
   /** A directory (created if missing), or `memory://` for a throwaway in-memory database. */
   dataDir: string

@@ -1,6 +1,8 @@
+import type { SqlDriver } from './driver.js'
 import { createPgliteDriver } from './pglite-driver.js'
 import { SqlDocumentStore } from './sql-store.js'
 
+/** Options of `createPgliteStore`. */
 export interface PgliteStoreOptions {
   /** Data directory (created if missing; default `./synckit-data`), or `memory://`. */
   dataDir?: string
@@ -10,15 +12,23 @@ export interface PgliteStoreOptions {
 }
 
 /**
- * The embedded durable store: PGlite in a data directory, with the same SQL and migrations as
- * the Postgres store. Open a data directory from one process at a time.
+ * PGlite (Postgres in WebAssembly) in a data directory, with the same SQL and migrations as the
+ * Postgres store. The directory is locked to this process until `close()` (see
+ * docs/operations.md). The CLI's default embedded store is SQLite (`createSqliteStore`), which
+ * needs far less memory; PGlite remains for code that wants Postgres's SQL in process.
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<SqlDocumentStore> {
-  const driver = await createPgliteDriver({
-    dataDir: options.dataDir ?? './synckit-data',
-    ...(options.schema === undefined ? {} : { schema: options.schema }),
-  })
-  const store = new SqlDocumentStore(driver, options.schema === undefined ? {} : { schema: options.schema })
+  const dataDir = options.dataDir ?? './synckit-data'
+  const schema = options.schema === undefined ? {} : { schema: options.schema }
+  let driver: SqlDriver
+  if (dataDir === 'memory://') {
+    driver = await createPgliteDriver({ dataDir, ...schema })
+  } else {
+    // File-system code loads only here, so importing the storage module stays runtime-neutral.
+    const { openPgliteDataDir } = await import('./data-dir-open.js')
+    driver = await openPgliteDataDir(dataDir, schema)
+  }
+  const store = new SqlDocumentStore(driver, schema)
   if (options.migrate !== false) {
     try {
       await store.migrate()

@@ -3,6 +3,7 @@ import type { SqlDriver, SqlQueryable, SqlRow } from './driver.js'
 import { assertSchemaName } from './driver.js'
 import { StoreError, toStoreError } from './errors.js'
 
+/** How the Postgres driver connects (URL, pool size, timeouts). */
 export interface PostgresDriverOptions {
   /** `postgres://user:pass@host:5432/db` */
   url: string

@@ -1,12 +1,13 @@
 import type { DocumentSnapshot } from '../crdt/types.js'
-import type { DocumentStore, ListDocumentsOptions } from '../server/options.js'
 import { prepareSave } from './batch.js'
 import { decodeClock, decodeKey, decodeRegister, encodeKey } from './codec.js'
 import type { SqlDriver, SqlRow } from './driver.js'
 import { isRetryable, StoreError, toStoreError } from './errors.js'
 import { type MigrationResult, migrate } from './migrations.js'
 import { DELETE_SQL, LIST_SQL, LOAD_SQL, SAVE_SQL } from './statements.js'
+import type { DocumentStore, ListDocumentsOptions } from './store.js'
 
+/** Options of `SqlDocumentStore`. */
 export interface SqlDocumentStoreOptions {
   /** Schema the driver's search_path points at, created by `migrate()` if missing. */
   schema?: string

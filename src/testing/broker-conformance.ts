@@ -16,19 +16,32 @@ import type { Broker } from '../cluster/broker.js'
  * checks ("X was not delivered") use a barrier message published after X plus a short grace period.
  */
 export interface ConformanceTestApi {
+  /** Your framework's `describe`. */
   describe(name: string, body: () => void): void
+  /** Your framework's `it`. */
   it(name: string, body: () => Promise<void>, timeoutMs?: number): void
-  expect(actual: unknown): { toBe(expected: unknown): void; toEqual(expected: unknown): void }
+  /** Your framework's `expect` (only `toBe` and `toEqual` are used). */
+  expect(actual: unknown): {
+    /** `Object.is` equality. */
+    toBe(expected: unknown): void
+    /** Deep equality. */
+    toEqual(expected: unknown): void
+  }
+  /** Your framework's `beforeEach`. */
   beforeEach?(body: () => Promise<void> | void): void
+  /** Your framework's `afterEach`. */
   afterEach?(body: () => Promise<void> | void): void
 }
 
+/** Two brokers of one cluster, as the suite needs them. */
 export interface BrokerPair {
   a: Broker
   b: Broker
+  /** Closes both brokers and removes what they created. */
   cleanup(): Promise<void>
 }
 
+/** Options of the broker suite. */
 export interface BrokerConformanceOptions {
   /** Upper bound of every wait for a delivery (ms). Default 5000. */
   deliveryTimeoutMs?: number
@@ -56,6 +69,7 @@ class Inbox {
   }
 }
 
+/** Defines the broker acceptance suite with your test framework's functions. */
 export function defineBrokerConformance(
   t: ConformanceTestApi,
   name: string,

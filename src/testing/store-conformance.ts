@@ -1,5 +1,5 @@
 import type { DocumentSnapshot, JsonValue, Register } from '../crdt/types.js'
-import type { DocumentStore } from '../server/options.js'
+import type { DocumentStore } from '../storage/store.js'
 import {
   AWKWARD_STRINGS,
   JSON_VALUES,
@@ -30,20 +30,28 @@ export interface ConformanceMatchers {
   toBeUndefined(): void
 }
 
+/** The test-framework functions the store suite uses (vitest, jest, node:test...). */
 export interface ConformanceTestApi {
+  /** Your framework's `describe`. */
   describe(name: string, fn: () => void): void
+  /** Your framework's `it`. */
   it(name: string, fn: () => Promise<void>): void
+  /** Your framework's `expect` (only `toBe` and `toEqual` are used). */
   expect(actual: unknown): ConformanceMatchers
   /** Accepted for signature compatibility; the suite does not need hooks. */
   beforeEach?: unknown
+  /** Your framework's `afterEach`. */
   afterEach?: unknown
 }
 
+/** A store under test and how to clean it up. */
 export interface StoreFixture {
   store: DocumentStore
+  /** Closes the store and removes what it created. */
   cleanup(): Promise<void>
 }
 
+/** Defines the store acceptance suite with your test framework's functions. */
 export function defineDocumentStoreConformance(
   t: ConformanceTestApi,
   name: string,

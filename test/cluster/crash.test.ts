@@ -172,28 +172,35 @@ describe('SIGKILL right after acks', () => {
     150_000,
   )
 
-  it('embedded store (PGlite data directory): every acked write is present after a restart on the same directory', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'synckit-crash-'))
-    try {
-      // A fresh data directory runs initdb in WebAssembly: slow on a shared machine.
-      const options = { storage: 'embedded', dataDir, startupTimeoutMs: 150_000 }
-      const first = await startNode({ nodeId: 'crash-lite-1', ...options })
-      const outcome = await writeUntilKilled(first)
-      expect(first.child.signalCode).toBe('SIGKILL')
-
-      const second = await startNode({ nodeId: 'crash-lite-2', ...options })
+  // `embedded` is the CLI's default (SQLite); `pglite` the Postgres-in-WebAssembly store.
+  for (const [storage, label] of [
+    ['embedded', 'SQLite'],
+    ['pglite', 'PGlite'],
+  ] as const) {
+    it(`embedded store (${label} data directory): every acked write is present after a restart on the same directory`, async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'synckit-crash-'))
       try {
-        const state = await readThrough(second.url, 'sdk', DOCS)
-        expect(missingAcked(state, outcome)).toEqual([])
-        console.log(
-          `[crash] pglite: ${outcome.ackedCount} acked (${outcome.deleted.size} deletes), ` +
-            `${outcome.inFlightAtKill} in flight at SIGKILL; all acked present after restart`,
-        )
+        // A fresh PGlite data directory runs initdb in WebAssembly: slow on a shared machine.
+        const options = { storage, dataDir, startupTimeoutMs: 150_000 }
+        const first = await startNode({ nodeId: `crash-${storage}-1`, ...options })
+        const outcome = await writeUntilKilled(first)
+        expect(first.child.signalCode).toBe('SIGKILL')
+
+        // The SIGKILLed node's lock on the directory went with it.
+        const second = await startNode({ nodeId: `crash-${storage}-2`, ...options })
+        try {
+          const state = await readThrough(second.url, 'sdk', DOCS)
+          expect(missingAcked(state, outcome)).toEqual([])
+          console.log(
+            `[crash] ${label}: ${outcome.ackedCount} acked (${outcome.deleted.size} deletes), ` +
+              `${outcome.inFlightAtKill} in flight at SIGKILL; all acked present after restart`,
+          )
+        } finally {
+          await second.kill('SIGTERM').catch(() => second.kill('SIGKILL'))
+        }
       } finally {
-        await second.kill('SIGTERM').catch(() => second.kill('SIGKILL'))
+        await rm(dataDir, { recursive: true, force: true })
       }
-    } finally {
-      await rm(dataDir, { recursive: true, force: true })
-    }
-  }, 300_000)
+    }, 300_000)
+  }
 })

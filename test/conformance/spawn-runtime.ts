@@ -150,3 +150,22 @@ function portOf(line: string): number | undefined {
     return undefined
   }
 }
+
+/**
+ * How the fixtures run Deno (the `deno` devDependency) on test/runtimes/deno-server.ts, offline:
+ * - `--node-modules-dir=manual`: npm packages (eventemitter3) come from the repo's node_modules,
+ *   as installed by npm; nothing is downloaded;
+ * - `--sloppy-imports`: the sources import `./x.js` for `./x.ts` (the Node/TypeScript convention);
+ * - `--no-lock`: no deno.lock is written into the repo.
+ */
+export const DENO_ARGS = [
+  'run',
+  '--node-modules-dir=manual',
+  '--sloppy-imports',
+  '--no-lock',
+  '--no-prompt',
+  '--allow-net=127.0.0.1',
+  '--allow-env',
+  '--allow-read',
+  'test/runtimes/deno-server.ts',
+]

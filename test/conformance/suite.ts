@@ -87,6 +87,23 @@ function expectEcho(client: ConformanceClient, frame: Frame, documentId: string)
   ).toBe(true)
 }
 
+/**
+ * Writes 40 frames of 20 fields of 8 KiB (about 6.5 MB, 12 times the hard limit), each acked;
+ * returns the number of fields.
+ */
+async function writeLargeDocument(writer: ConformanceClient, documentId: string): Promise<number> {
+  const value = 'v'.repeat(8 * 1024)
+  const frames = 40
+  const fieldsPerFrame = 20
+  for (let frame = 0; frame < frames; frame++) {
+    const fields: JsonObject = {}
+    for (let i = 0; i < fieldsPerFrame; i++) fields[`f${frame}-${i}`] = value
+    await writer.writeAcked(documentId, fields)
+  }
+  expect(frames * fieldsPerFrame * value.length).toBeGreaterThan(12 * CONFORMANCE_LIMITS.hardLimit)
+  return frames * fieldsPerFrame
+}
+
 /** Sum of every series of a Prometheus metric, or undefined when it is absent. */
 export function metricValue(text: string, name: string): number | undefined {
   let total: number | undefined
@@ -99,8 +116,42 @@ export function metricValue(text: string, name: string): number | undefined {
   return total
 }
 
-export function defineConformanceSuite(name: string, start: () => Promise<ConformanceTarget>): void {
-  describe(`transport conformance: ${name}`, () => {
+export interface ConformanceSuiteOptions {
+  /**
+   * `smoke`: the handshake, acks and echoes for every client kind, LWW convergence, presence, the
+   * HTTP routes and the shutdown; for mounts that reuse a transport the full suite already checks
+   * (Express, Fastify, Hono on the node:http adapter). Default `full`.
+   */
+  subset?: 'full' | 'smoke'
+  /**
+   * False for transports that expose no send buffer (workerd: `send` neither reports nor bounds
+   * what the platform still holds). The server then cannot see a stalled reader, and the suite
+   * checks the platform's own behaviour instead: the reader gets every frame once it reads again,
+   * and nobody else is held up. Default true.
+   */
+  sendBuffer?: boolean
+}
+
+type TestBody = () => Promise<void>
+
+export function defineConformanceSuite(
+  name: string,
+  start: () => Promise<ConformanceTarget>,
+  options: ConformanceSuiteOptions = {},
+): void {
+  const complete = options.subset !== 'smoke'
+  const smoke = (title: string, body: TestBody, timeoutMs?: number): void => it(title, body, timeoutMs)
+  const full = (title: string, body: TestBody, timeoutMs?: number): void => {
+    if (complete) it(title, body, timeoutMs)
+  }
+  const hasSendBuffer = options.sendBuffer !== false
+  const withSendBuffer = (title: string, body: TestBody, timeoutMs?: number): void => {
+    if (hasSendBuffer) full(title, body, timeoutMs)
+  }
+  const withoutSendBuffer = (title: string, body: TestBody, timeoutMs?: number): void => {
+    if (!hasSendBuffer) full(title, body, timeoutMs)
+  }
+  describe(`transport conformance: ${name}${complete ? '' : ' (smoke)'}`, () => {
     let target: ConformanceTarget | undefined
     let stopped: Promise<void> | undefined
     const stop = (): Promise<void> => {
@@ -145,45 +196,53 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
 
     for (const kind of ALL_KINDS) {
       describe(`${kindName(kind)} client`, () => {
-        it('handshakes: auth_success for the legacy dialect, anonymous auto-auth for the SDK', async () => {
-          const client = await pool.open('hello', kind)
-          const success = await client.handshake()
-          if (kind.dialect === 'legacy') {
-            if (!success) throw new Error('no auth_success')
-            expect(typeof success.payload.userId, `${client.label}: auth_success.userId`).toBe('string')
-            expect(String(success.payload.userId).length).toBeGreaterThan(0)
-            expectEnvelope(client, success)
-          }
-          // The SDK never authenticates: its first frame is a subscribe, answered at once.
-          const doc = documentId('handshake')
-          await client.join(doc)
-          expect(
-            client.frames.filter((f) => f.type === 'error' || f.type === 'auth_error').map((f) => f.payload),
-            `${client.label}: no error during the handshake`,
-          ).toEqual([])
-        })
+        smoke(
+          'handshakes: auth_success for the legacy dialect, anonymous auto-auth for the SDK',
+          async () => {
+            const client = await pool.open('hello', kind)
+            const success = await client.handshake()
+            if (kind.dialect === 'legacy') {
+              if (!success) throw new Error('no auth_success')
+              expect(typeof success.payload.userId, `${client.label}: auth_success.userId`).toBe('string')
+              expect(String(success.payload.userId).length).toBeGreaterThan(0)
+              expectEnvelope(client, success)
+            }
+            // The SDK never authenticates: its first frame is a subscribe, answered at once.
+            const doc = documentId('handshake')
+            await client.join(doc)
+            expect(
+              client.frames
+                .filter((f) => f.type === 'error' || f.type === 'auth_error')
+                .map((f) => f.payload),
+              `${client.label}: no error during the handshake`,
+            ).toEqual([])
+          },
+        )
 
-        it('answers subscribe / sync_request with a sync_response: requestId, state, non-empty clock', async () => {
-          const client = await pool.connect('reader', kind)
-          const doc = documentId('subscribe')
-          const from = client.mark()
-          const id = client.nextId('join')
-          client.send(kind.dialect === 'sdk' ? 'subscribe' : 'sync_request', { id, documentId: doc })
-          const response = await client.waitFrame('sync_response', (f) => f.type === 'sync_response', {
-            from,
-          })
-          expectEnvelope(client, response)
-          expect(response.payload.requestId, `${client.label}: requestId echoes the request id`).toBe(id)
-          expect(response.payload.documentId).toBe(doc)
-          expect(response.payload.state, `${client.label}: state of a new document`).toEqual({})
-          expect(Array.isArray(response.payload.deltas), `${client.label}: deltas is an array`).toBe(true)
-          expect(
-            isClock(response.payload.clock),
-            `${client.label}: non-empty clock ${JSON.stringify(response.payload.clock)}`,
-          ).toBe(true)
-        })
+        full(
+          'answers subscribe / sync_request with a sync_response: requestId, state, non-empty clock',
+          async () => {
+            const client = await pool.connect('reader', kind)
+            const doc = documentId('subscribe')
+            const from = client.mark()
+            const id = client.nextId('join')
+            client.send(kind.dialect === 'sdk' ? 'subscribe' : 'sync_request', { id, documentId: doc })
+            const response = await client.waitFrame('sync_response', (f) => f.type === 'sync_response', {
+              from,
+            })
+            expectEnvelope(client, response)
+            expect(response.payload.requestId, `${client.label}: requestId echoes the request id`).toBe(id)
+            expect(response.payload.documentId).toBe(doc)
+            expect(response.payload.state, `${client.label}: state of a new document`).toEqual({})
+            expect(Array.isArray(response.payload.deltas), `${client.label}: deltas is an array`).toBe(true)
+            expect(
+              isClock(response.payload.clock),
+              `${client.label}: non-empty clock ${JSON.stringify(response.payload.clock)}`,
+            ).toBe(true)
+          },
+        )
 
-        it('acks writes and echoes them to every subscriber, the writer included', async () => {
+        smoke('acks writes and echoes them to every subscriber, the writer included', async () => {
           const doc = documentId('echo')
           const writer = await pool.connect('writer', kind)
           const peer = await pool.connect('peer', kind)
@@ -212,7 +271,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
           ).toEqual(fields)
         })
 
-        it('echoes deletes as tombstones and round-trips null values', async () => {
+        full('echoes deletes as tombstones and round-trips null values', async () => {
           const doc = documentId('delete')
           const writer = await pool.connect('writer', kind)
           const peer = await pool.connect('peer', opposite(kind))
@@ -231,60 +290,62 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
           expect(state, `${fresh.label}: deleted field absent, null kept`).toEqual({ keep: 1, nothing: null })
         })
 
-        it('resyncs by vector clock: sync_request {vectorClock} returns exactly the missed deltas', async () => {
-          const doc = documentId('resync')
-          const writer = await pool.connect('writer', opposite(kind))
-          await writer.join(doc)
-          await writer.writeAcked(doc, { before: 1, doomed: 'x' })
+        full(
+          'resyncs by vector clock: sync_request {vectorClock} returns exactly the missed deltas',
+          async () => {
+            const doc = documentId('resync')
+            const writer = await pool.connect('writer', opposite(kind))
+            await writer.join(doc)
+            await writer.writeAcked(doc, { before: 1, doomed: 'x' })
 
-          const away = await pool.connect('away', kind)
-          const seen = await away.syncRequest(doc)
-          expect(seen.payload.state).toEqual({ before: 1, doomed: 'x' })
-          const clock = seen.payload.clock
-          if (!isClock(clock)) throw new Error(`${away.label}: no clock in ${JSON.stringify(seen.payload)}`)
-          away.close()
-          await away.closed()
+            const away = await pool.connect('away', kind)
+            const seen = await away.syncRequest(doc)
+            expect(seen.payload.state).toEqual({ before: 1, doomed: 'x' })
+            const clock = seen.payload.clock
+            if (!isClock(clock)) throw new Error(`${away.label}: no clock in ${JSON.stringify(seen.payload)}`)
+            away.close()
+            await away.closed()
 
-          await writer.writeAcked(doc, { after: 'a', empty: null })
-          await writer.writeAcked(doc, { doomed: TOMBSTONE })
+            await writer.writeAcked(doc, { after: 'a', empty: null })
+            await writer.writeAcked(doc, { doomed: TOMBSTONE })
 
-          const back = await pool.connect('back', kind)
-          const resync = await back.syncRequest(doc, clock)
-          const deltas = resync.payload.deltas
-          if (!Array.isArray(deltas)) throw new Error(`${back.label}: deltas is not an array`)
-          const byField = new Map<string, JsonObject>()
-          for (const delta of deltas) {
-            if (typeof delta !== 'object' || delta === null || Array.isArray(delta)) {
-              throw new Error(`${back.label}: delta is not an object: ${JSON.stringify(delta)}`)
+            const back = await pool.connect('back', kind)
+            const resync = await back.syncRequest(doc, clock)
+            const deltas = resync.payload.deltas
+            if (!Array.isArray(deltas)) throw new Error(`${back.label}: deltas is not an array`)
+            const byField = new Map<string, JsonObject>()
+            for (const delta of deltas) {
+              if (typeof delta !== 'object' || delta === null || Array.isArray(delta)) {
+                throw new Error(`${back.label}: delta is not an object: ${JSON.stringify(delta)}`)
+              }
+              byField.set(String(delta.field), delta)
             }
-            byField.set(String(delta.field), delta)
-          }
-          expect([...byField.keys()].sort(), `${back.label}: exactly the fields written while away`).toEqual([
-            'after',
-            'doomed',
-            'empty',
-          ])
-          expect(byField.get('after')?.value).toBe('a')
-          expect(byField.get('empty')?.value).toBeNull()
-          const doomed = byField.get('doomed')
-          expect(
-            doomed?.deleted === true || JSON.stringify(doomed?.value) === JSON.stringify(TOMBSTONE),
-            `${back.label}: the delete is reported as a tombstone: ${JSON.stringify(doomed)}`,
-          ).toBe(true)
-          for (const delta of byField.values()) {
-            expect(isClock(delta.clock), `${back.label}: delta clock ${JSON.stringify(delta.clock)}`).toBe(
-              true,
-            )
-          }
-          expect(resync.payload.state).toEqual({ before: 1, after: 'a', empty: null })
+            expect(
+              [...byField.keys()].sort(),
+              `${back.label}: exactly the fields written while away`,
+            ).toEqual(['after', 'doomed', 'empty'])
+            expect(byField.get('after')?.value).toBe('a')
+            expect(byField.get('empty')?.value).toBeNull()
+            const doomed = byField.get('doomed')
+            expect(
+              doomed?.deleted === true || JSON.stringify(doomed?.value) === JSON.stringify(TOMBSTONE),
+              `${back.label}: the delete is reported as a tombstone: ${JSON.stringify(doomed)}`,
+            ).toBe(true)
+            for (const delta of byField.values()) {
+              expect(isClock(delta.clock), `${back.label}: delta clock ${JSON.stringify(delta.clock)}`).toBe(
+                true,
+              )
+            }
+            expect(resync.payload.state).toEqual({ before: 1, after: 'a', empty: null })
 
-          // Nothing missed: nothing returned.
-          const current = resync.payload.clock
-          if (!isClock(current)) throw new Error(`${back.label}: no clock in the resync response`)
-          expect((await back.syncRequest(doc, current)).payload.deltas).toEqual([])
-        })
+            // Nothing missed: nothing returned.
+            const current = resync.payload.clock
+            if (!isClock(current)) throw new Error(`${back.label}: no clock in the resync response`)
+            expect((await back.syncRequest(doc, current)).payload.deltas).toEqual([])
+          },
+        )
 
-        it(`answers an application ping with a pong in ${kind.encoding}`, async () => {
+        full(`answers an application ping with a pong in ${kind.encoding}`, async () => {
           const client = await pool.connect('pinger', kind)
           const from = client.mark()
           client.send('ping', {})
@@ -296,7 +357,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
 
     // ------------------------------------------------------------ across kinds
 
-    it('concurrent writers of every kind converge on one value (LWW)', async () => {
+    smoke('concurrent writers of every kind converge on one value (LWW)', async () => {
       const doc = documentId('lww')
       const writers = await Promise.all(ALL_KINDS.map((kind, index) => pool.connect(`w${index}`, kind)))
       for (const writer of writers) await writer.join(doc)
@@ -333,23 +394,26 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       expect((await check.syncRequest(doc)).payload.state).toEqual({ winner })
     })
 
-    it('sends an SDK subscriber every existing field again as delta frames after sync_response', async () => {
-      const doc = documentId('resend')
-      const writer = await pool.connect('writer', LEGACY_JSON)
-      await writer.writeAcked(doc, { a: 1, b: 'two', c: null })
-      for (const kind of [SDK_BINARY, SDK_JSON]) {
-        const sdk = await pool.connect('late-sdk', kind)
-        const response = await sdk.join(doc)
-        expect(response.payload.state).toEqual({ a: 1, b: 'two', c: null })
-        const after = sdk.frames.indexOf(response) + 1
-        for (const [field, value] of Object.entries({ a: 1, b: 'two', c: null })) {
-          const echo = await sdk.waitEcho(doc, field, value, { from: after })
-          expectEcho(sdk, echo, doc)
+    full(
+      'sends an SDK subscriber every existing field again as delta frames after sync_response',
+      async () => {
+        const doc = documentId('resend')
+        const writer = await pool.connect('writer', LEGACY_JSON)
+        await writer.writeAcked(doc, { a: 1, b: 'two', c: null })
+        for (const kind of [SDK_BINARY, SDK_JSON]) {
+          const sdk = await pool.connect('late-sdk', kind)
+          const response = await sdk.join(doc)
+          expect(response.payload.state).toEqual({ a: 1, b: 'two', c: null })
+          const after = sdk.frames.indexOf(response) + 1
+          for (const [field, value] of Object.entries({ a: 1, b: 'two', c: null })) {
+            const echo = await sdk.waitEcho(doc, field, value, { from: after })
+            expectEcho(sdk, echo, doc)
+          }
         }
-      }
-    })
+      },
+    )
 
-    it('accepts the single-field delta of SDK 0.1.1 and acks its messageId', async () => {
+    full('accepts the single-field delta of SDK 0.1.1 and acks its messageId', async () => {
       const doc = documentId('sdk011')
       const client = await pool.connect('sdk011', SDK_BINARY)
       const watcher = await pool.connect('watcher', LEGACY_JSON)
@@ -373,7 +437,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
     })
 
     for (const kind of [SDK_BINARY, SDK_JSON]) {
-      it(`relays awareness join / update / leave (${kindName(kind)})`, async () => {
+      smoke(`relays awareness join / update / leave (${kindName(kind)})`, async () => {
         const doc = documentId('presence')
         const watcher = await pool.connect('watcher', kind)
         const bob = await pool.connect('bob', kind)
@@ -439,7 +503,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
 
     // ------------------------------------------------------------ limits and errors
 
-    it('answers undecodable frames with "Invalid message format", in the client encoding', async () => {
+    full('answers undecodable frames with "Invalid message format", in the client encoding', async () => {
       const binary = await pool.open('garbage-binary', SDK_BINARY)
       const unknownCode = Buffer.alloc(HEADER_BYTES + 2)
       unknownCode.writeUInt8(0x99, 0)
@@ -472,7 +536,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
     })
 
     for (const kind of [SDK_BINARY, LEGACY_JSON]) {
-      it(`refuses bad document ids with the §2.14 texts (${kindName(kind)})`, async () => {
+      full(`refuses bad document ids with the §2.14 texts (${kindName(kind)})`, async () => {
         const client = await pool.connect('bad-ids', kind)
         const cases: [string, string][] = [
           ['has space', 'Document ID contains invalid characters'],
@@ -491,7 +555,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       })
     }
 
-    it('answers an oversize frame with "Message too large (<n> bytes, max <limit>)"', async () => {
+    full('answers an oversize frame with "Message too large (<n> bytes, max <limit>)"', async () => {
       const max = CONFORMANCE_LIMITS.maxFrameBytes
       const size = max + 40_000
       const binary = await pool.open('big-binary', SDK_BINARY)
@@ -514,7 +578,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       }
     })
 
-    it('refuses a frame far above the limit without harm (close 1009 or "Message too large")', async () => {
+    full('refuses a frame far above the limit without harm (close 1009 or "Message too large")', async () => {
       const size = CONFORMANCE_LIMITS.maxFrameBytes * 3
       const client = await pool.open('huge', SDK_BINARY)
       const frame = Buffer.alloc(size, 0x20)
@@ -535,123 +599,154 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       await other.join(documentId('after-huge'))
     })
 
-    it('rate-limits a flooding connection with RATE_LIMIT_EXCEEDED and still answers its pings', async () => {
-      const client = await pool.connect('flooder', LEGACY_BINARY)
-      const flood = CONFORMANCE_LIMITS.maxMessagesPerMinute + 20
-      for (let i = 0; i < flood; i++) client.send('unsubscribe', { documentId: `flood-${i}` })
-      const error = await client.waitError('after a flood', 'Too many messages. Please slow down.')
-      expect(error.payload.details, `${client.label}: details`).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' })
-      const from = client.mark()
-      client.send('ping', {})
-      await client.waitFrame('pong while rate limited', (f) => f.type === 'pong', { from })
-      // Other connections are not affected.
-      const other = await pool.connect('calm', LEGACY_BINARY)
-      await other.join(documentId('calm'))
-    })
+    full(
+      'rate-limits a flooding connection with RATE_LIMIT_EXCEEDED and still answers its pings',
+      async () => {
+        const client = await pool.connect('flooder', LEGACY_BINARY)
+        const flood = CONFORMANCE_LIMITS.maxMessagesPerMinute + 20
+        for (let i = 0; i < flood; i++) client.send('unsubscribe', { documentId: `flood-${i}` })
+        const error = await client.waitError('after a flood', 'Too many messages. Please slow down.')
+        expect(error.payload.details, `${client.label}: details`).toMatchObject({
+          code: 'RATE_LIMIT_EXCEEDED',
+        })
+        const from = client.mark()
+        client.send('ping', {})
+        await client.waitFrame('pong while rate limited', (f) => f.type === 'pong', { from })
+        // Other connections are not affected.
+        const other = await pool.connect('calm', LEGACY_BINARY)
+        await other.join(documentId('calm'))
+      },
+    )
 
-    it('closes a stalled reader with 1013 past the hard limit; memory stays bounded; others keep working', async () => {
-      const doc = documentId('flood')
-      const slow = await pool.connect('stalled', SDK_BINARY)
-      const writer = await pool.connect('writer', SDK_BINARY)
-      await slow.join(doc)
-      await writer.join(doc)
-      const writerFrom = writer.mark()
-      const closedBefore = metricValue(await scrapeMetrics(), 'synckit_backpressure_closed_total') ?? 0
+    withSendBuffer(
+      'closes a stalled reader with 1013 past the hard limit; memory stays bounded; others keep working',
+      async () => {
+        const doc = documentId('flood')
+        const slow = await pool.connect('stalled', SDK_BINARY)
+        const writer = await pool.connect('writer', SDK_BINARY)
+        await slow.join(doc)
+        await writer.join(doc)
+        const writerFrom = writer.mark()
+        const closedBefore = metricValue(await scrapeMetrics(), 'synckit_backpressure_closed_total') ?? 0
 
-      slow.pause() // stops reading: the kernel buffers fill, then the server's
-      const fieldBytes = 8 * 1024
-      const fieldsPerFrame = Math.floor((CONFORMANCE_LIMITS.maxFrameBytes * 0.75) / fieldBytes)
-      const value = 'v'.repeat(fieldBytes)
-      // Each queued echo holds at least one field value, so this bounds the queued bytes by the hard
-      // limit plus one message. (The writer's own queue is empty whenever it holds its ack.)
-      const maxQueuedMessages = Math.min(
-        CONFORMANCE_LIMITS.maxQueuedMessages,
-        Math.ceil(CONFORMANCE_LIMITS.hardLimit / fieldBytes) + 1,
-      )
-      let peakQueued = 0
-      let closedAfter = closedBefore
-      let frames = 0
-      const maxFrames = 150 // ~28 MiB: far past any kernel buffer on loopback
-      while (frames < maxFrames && closedAfter === closedBefore) {
-        const fields: JsonObject = {}
-        for (let i = 0; i < fieldsPerFrame; i++) fields[`f${frames}-${i}`] = value
-        await writer.writeAcked(doc, fields)
-        frames++
-        const metrics = await scrapeMetrics()
-        peakQueued = Math.max(peakQueued, metricValue(metrics, 'synckit_outbound_queued_messages') ?? 0)
-        closedAfter = metricValue(metrics, 'synckit_backpressure_closed_total') ?? 0
-      }
-      expect(
-        closedAfter,
-        `the stalled reader was not closed after ${frames} frames of ${fieldsPerFrame} × ${fieldBytes} B`,
-      ).toBeGreaterThan(closedBefore)
-      expect(peakQueued, 'messages queued for slow readers (each >= one field value)').toBeLessThanOrEqual(
-        maxQueuedMessages,
-      )
-      // The writer, reading normally, got every echo meanwhile.
-      await writer.waitFrames(
-        'echoes of the flood',
-        (f) => f.type === 'delta' && f.payload.documentId === doc,
-        frames * fieldsPerFrame,
-        { from: writerFrom },
-      )
+        slow.pause() // stops reading: the kernel buffers fill, then the server's
+        const fieldBytes = 8 * 1024
+        const fieldsPerFrame = Math.floor((CONFORMANCE_LIMITS.maxFrameBytes * 0.75) / fieldBytes)
+        const value = 'v'.repeat(fieldBytes)
+        // Each queued echo holds at least one field value, so this bounds the queued bytes by the hard
+        // limit plus one message. (The writer's own queue is empty whenever it holds its ack.)
+        const maxQueuedMessages = Math.min(
+          CONFORMANCE_LIMITS.maxQueuedMessages,
+          Math.ceil(CONFORMANCE_LIMITS.hardLimit / fieldBytes) + 1,
+        )
+        let peakQueued = 0
+        let closedAfter = closedBefore
+        let frames = 0
+        const maxFrames = 150 // ~28 MiB: far past any kernel buffer on loopback
+        while (frames < maxFrames && closedAfter === closedBefore) {
+          const fields: JsonObject = {}
+          for (let i = 0; i < fieldsPerFrame; i++) fields[`f${frames}-${i}`] = value
+          await writer.writeAcked(doc, fields)
+          frames++
+          const metrics = await scrapeMetrics()
+          peakQueued = Math.max(peakQueued, metricValue(metrics, 'synckit_outbound_queued_messages') ?? 0)
+          closedAfter = metricValue(metrics, 'synckit_backpressure_closed_total') ?? 0
+        }
+        expect(
+          closedAfter,
+          `the stalled reader was not closed after ${frames} frames of ${fieldsPerFrame} × ${fieldBytes} B`,
+        ).toBeGreaterThan(closedBefore)
+        expect(peakQueued, 'messages queued for slow readers (each >= one field value)').toBeLessThanOrEqual(
+          maxQueuedMessages,
+        )
+        // The writer, reading normally, got every echo meanwhile.
+        await writer.waitFrames(
+          'echoes of the flood',
+          (f) => f.type === 'delta' && f.payload.documentId === doc,
+          frames * fieldsPerFrame,
+          { from: writerFrom },
+        )
 
-      // The reader sees the close code once it reads again.
-      slow.resume()
-      expect(await slow.closed(20_000), `${slow.label}: close code`).toEqual(SLOW_CLIENT)
+        // The reader sees the close code once it reads again.
+        slow.resume()
+        expect(await slow.closed(20_000), `${slow.label}: close code`).toEqual(SLOW_CLIENT)
 
-      // Everyone else carries on, and a new reader resyncs the whole flooded document.
-      await writer.writeAcked(doc, { after: 'ok' })
-      await writer.waitEcho(doc, 'after', 'ok', { from: writerFrom })
-      const again = await pool.connect('reconnected', LEGACY_JSON)
-      const small = documentId('after-flood')
-      await again.join(small)
-      await writer.join(small)
-      const from = again.mark()
-      await writer.writeAcked(small, { back: true })
-      await again.waitEcho(small, 'back', true, { from })
-      const resync = await pool.connect('resync', SDK_BINARY)
-      const resyncFrom = resync.mark()
-      resync.send('subscribe', { documentId: doc })
-      await resync.waitFrames(
-        'every flooded field re-sent',
-        (f) => f.type === 'delta' && f.payload.documentId === doc,
-        frames * fieldsPerFrame + 1,
-        { from: resyncFrom },
-      )
-      expect(resync.closeEvent, `${resync.label} was closed`).toBeUndefined()
-    }, 90_000)
+        // Everyone else carries on, and a new reader resyncs the whole flooded document.
+        await writer.writeAcked(doc, { after: 'ok' })
+        await writer.waitEcho(doc, 'after', 'ok', { from: writerFrom })
+        const again = await pool.connect('reconnected', LEGACY_JSON)
+        const small = documentId('after-flood')
+        await again.join(small)
+        await writer.join(small)
+        const from = again.mark()
+        await writer.writeAcked(small, { back: true })
+        await again.waitEcho(small, 'back', true, { from })
+        const resync = await pool.connect('resync', SDK_BINARY)
+        const resyncFrom = resync.mark()
+        resync.send('subscribe', { documentId: doc })
+        await resync.waitFrames(
+          'every flooded field re-sent',
+          (f) => f.type === 'delta' && f.payload.documentId === doc,
+          frames * fieldsPerFrame + 1,
+          { from: resyncFrom },
+        )
+        expect(resync.closeEvent, `${resync.label} was closed`).toBeUndefined()
+      },
+      90_000,
+    )
+
+    withoutSendBuffer(
+      'a reader that stops reading gets every echo once it reads again; others keep working',
+      async () => {
+        const doc = documentId('stall')
+        const slow = await pool.connect('stalled', SDK_BINARY)
+        const writer = await pool.connect('writer', SDK_BINARY)
+        await slow.join(doc)
+        await writer.join(doc)
+        const slowFrom = slow.mark()
+        const writerFrom = writer.mark()
+        slow.pause()
+        const fieldCount = await writeLargeDocument(writer, doc)
+        const isEcho = (f: Frame): boolean => f.type === 'delta' && f.payload.documentId === doc
+        await writer.waitFrames('every echo while the reader stalls', isEcho, fieldCount, {
+          from: writerFrom,
+        })
+        slow.resume()
+        await slow.waitFrames('every echo once it reads again', isEcho, fieldCount, {
+          from: slowFrom,
+        })
+        expect(slow.closeEvent, `${slow.label} was closed`).toBeUndefined()
+      },
+      90_000,
+    )
 
     // A document's initial sync is a reply the client asked for: it may exceed the hard limit
     // (which bounds what a reader falls behind on broadcasts), up to backpressure.maxReplyBytes.
-    it('syncs a document larger than the hard limit to a prompt reader: sync_response and every field', async () => {
-      const doc = documentId('big')
-      const writer = await pool.connect('writer', SDK_BINARY)
-      const value = 'v'.repeat(8 * 1024)
-      const frames = 40 // 40 × 20 × 8 KiB ≈ 6.5 MB, 12 times the hard limit
-      for (let frame = 0; frame < frames; frame++) {
-        const fields: JsonObject = {}
-        for (let i = 0; i < 20; i++) fields[`f${frame}-${i}`] = value
-        await writer.writeAcked(doc, fields)
-      }
-      expect(frames * 20 * value.length).toBeGreaterThan(12 * CONFORMANCE_LIMITS.hardLimit)
-      const reader = await pool.connect('reader', SDK_BINARY)
-      const from = reader.mark()
-      reader.send('subscribe', { documentId: doc })
-      await reader.waitFrames(
-        'every field re-sent after sync_response',
-        (f) => f.type === 'delta' && f.payload.documentId === doc,
-        frames * 20,
-        { from },
-      )
-      const response = reader.frames.slice(from).find((f) => f.type === 'sync_response')
-      expect(Object.keys((response?.payload.state ?? {}) as JsonObject)).toHaveLength(frames * 20)
-      expect(reader.closeEvent, `${reader.label} was closed`).toBeUndefined()
-    }, 60_000)
+    full(
+      'syncs a document larger than the hard limit to a prompt reader: sync_response and every field',
+      async () => {
+        const doc = documentId('big')
+        const writer = await pool.connect('writer', SDK_BINARY)
+        const fieldCount = await writeLargeDocument(writer, doc)
+        const reader = await pool.connect('reader', SDK_BINARY)
+        const from = reader.mark()
+        reader.send('subscribe', { documentId: doc })
+        await reader.waitFrames(
+          'every field re-sent after sync_response',
+          (f) => f.type === 'delta' && f.payload.documentId === doc,
+          fieldCount,
+          { from },
+        )
+        const response = reader.frames.slice(from).find((f) => f.type === 'sync_response')
+        expect(Object.keys((response?.payload.state ?? {}) as JsonObject)).toHaveLength(fieldCount)
+        expect(reader.closeEvent, `${reader.label} was closed`).toBeUndefined()
+      },
+      60_000,
+    )
 
     // ------------------------------------------------------------ HTTP
 
-    it('GET /health answers healthy in the SyncKit shape, with the security headers', async () => {
+    smoke('GET /health answers healthy in the SyncKit shape, with the security headers', async () => {
       const response = await http('/health')
       expect(response.status).toBe(200)
       expect(response.headers.get('content-type')).toMatch(/^application\/json/)
@@ -672,7 +767,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       expect(Number.isNaN(Date.parse(String(body.timestamp))), 'timestamp is ISO').toBe(false)
     })
 
-    it('serves GET /, /health/live and /health/ready', async () => {
+    smoke('serves GET /, /health/live and /health/ready', async () => {
       const info = await http('/')
       expect(info.status).toBe(200)
       expect(await info.json()).toMatchObject({ name: expect.any(String), endpoints: { ws: '/ws' } })
@@ -685,7 +780,7 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       expect((await http('/no-such-route')).status).toBe(404)
     })
 
-    it('GET /metrics is Prometheus text', async () => {
+    smoke('GET /metrics is Prometheus text', async () => {
       const client = await pool.connect('metered', SDK_BINARY)
       await client.join(documentId('metrics'))
       const response = await http('/metrics')
@@ -698,13 +793,13 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
       expect(metricValue(text, 'synckit_messages_out_total'), 'messages out').toBeGreaterThan(0)
     })
 
-    it('answers a plain (non-upgrade) GET /ws with 426', async () => {
+    smoke('answers a plain (non-upgrade) GET /ws with 426', async () => {
       const response = await http('/ws')
       expect(response.status).toBe(426)
       expect(await response.text()).toMatch(/WebSocket/)
     })
 
-    it('refuses WebSocket upgrades on other paths', async () => {
+    smoke('refuses WebSocket upgrades on other paths', async () => {
       const url = running().url.replace(/\/ws$/, '/elsewhere')
       const ws = new WebSocket(url, { perMessageDeflate: false })
       const outcome = await within(
@@ -721,16 +816,20 @@ export function defineConformanceSuite(name: string, start: () => Promise<Confor
 
     // ------------------------------------------------------------ last: shutdown
 
-    it('closes every socket with 1001 "Server shutdown" when stopped (runs last)', async () => {
-      const doc = documentId('shutdown')
-      const legacy = await pool.connect('legacy', LEGACY_BINARY)
-      const sdk = await pool.connect('sdk', SDK_JSON)
-      await legacy.join(doc)
-      await sdk.join(doc)
-      await within(stop(), 20_000, `${name}: stopping`)
-      for (const client of [legacy, sdk]) {
-        expect(await client.closed(10_000), `${client.label}: close on shutdown`).toEqual(SHUTDOWN)
-      }
-    }, 40_000)
+    smoke(
+      'closes every socket with 1001 "Server shutdown" when stopped (runs last)',
+      async () => {
+        const doc = documentId('shutdown')
+        const legacy = await pool.connect('legacy', LEGACY_BINARY)
+        const sdk = await pool.connect('sdk', SDK_JSON)
+        await legacy.join(doc)
+        await sdk.join(doc)
+        await within(stop(), 20_000, `${name}: stopping`)
+        for (const client of [legacy, sdk]) {
+          expect(await client.closed(10_000), `${client.label}: close on shutdown`).toEqual(SHUTDOWN)
+        }
+      },
+      40_000,
+    )
   })
 }

@@ -62,6 +62,7 @@ export class EngineHarness {
       newId: options.newId ?? (() => `m${++this.#ids}`),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.authorize ? { authorize: options.authorize } : {}),
+      ...(options.validate ? { validate: options.validate } : {}),
       ...(options.anonymousPermissions ? { anonymousPermissions: options.anonymousPermissions } : {}),
     })
   }

@@ -41,8 +41,22 @@ export interface StartNodeOptions {
 
 const live = new Set<ChildProcess>()
 
-/** Starts a CLI node on a free port of 127.0.0.1 and waits for its banner. */
-export async function startNode(options: StartNodeOptions): Promise<NodeProcess> {
+/** A CLI process that has been spawned, not yet known to be serving. */
+export interface SpawnedNode {
+  readonly child: ChildProcess
+  stdout(): string
+  stderr(): string
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exit: Promise<number | null>
+  /** Whether `exit` has resolved. */
+  exited(): boolean
+}
+
+/**
+ * Spawns a CLI node on a free port of 127.0.0.1 and returns at once (see `startNode` to wait for
+ * its banner). For tests that expect the start to fail.
+ */
+export function spawnNode(options: StartNodeOptions): SpawnedNode {
   const base: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'development' }
   for (const name of Object.keys(base)) {
     if (
@@ -75,25 +89,29 @@ export async function startNode(options: StartNodeOptions): Promise<NodeProcess>
   child.stderr?.on('data', (chunk: Buffer) => {
     err += chunk.toString()
   })
+  let exited = false
   const exit = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       live.delete(child)
+      exited = true
       resolve(code)
     }),
   )
-  let exited = false
-  void exit.then(() => {
-    exited = true
-  })
+  return { child, stdout: () => out, stderr: () => err, exit, exited: () => exited }
+}
+
+/** Starts a CLI node on a free port of 127.0.0.1 and waits for its banner. */
+export async function startNode(options: StartNodeOptions): Promise<NodeProcess> {
+  const { child, stdout, stderr, exit, exited } = spawnNode(options)
   const match = await waitFor(
     () => {
-      if (exited) throw new Error(`node ${options.nodeId} exited at startup: ${err || out}`)
-      return /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(out)
+      if (exited()) throw new Error(`node ${options.nodeId} exited at startup: ${stderr() || stdout()}`)
+      return /ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(stdout())
     },
     {
       timeoutMs: options.startupTimeoutMs ?? 30_000,
       intervalMs: 25,
-      message: `node ${options.nodeId} banner (stdout: ${out} stderr: ${err})`,
+      message: `node ${options.nodeId} banner (stdout: ${stdout()} stderr: ${stderr()})`,
     },
   ).catch(async (error: unknown) => {
     await killChild(child, exit)
@@ -106,8 +124,8 @@ export async function startNode(options: StartNodeOptions): Promise<NodeProcess>
     port,
     url: `ws://127.0.0.1:${port}/ws`,
     httpUrl: `http://127.0.0.1:${port}`,
-    stdout: () => out,
-    stderr: () => err,
+    stdout,
+    stderr,
     exit,
     kill: (signal: NodeJS.Signals = 'SIGKILL') => killChild(child, exit, signal),
   }

@@ -22,7 +22,7 @@ describe('npm run build', () => {
     const subpaths = Object.entries(pkg.exports as Record<string, unknown>).filter(
       ([key]) => key !== './package.json',
     )
-    expect(subpaths.length).toBeGreaterThanOrEqual(9)
+    expect(subpaths.length).toBeGreaterThanOrEqual(13)
     for (const [subpath, target] of subpaths) {
       const { import: esm, require: cjs } = target as Record<string, { types: string; default: string }>
       for (const file of [esm?.types, esm?.default, cjs?.types, cjs?.default]) {
@@ -31,19 +31,26 @@ describe('npm run build', () => {
     }
   })
 
-  it('the main entry exports the engine, the codecs, the CRDT and the runtime', async () => {
-    const esm = await import(pathToFileURL(join(root, 'dist/index.js')).href)
-    const cjs = createRequire(import.meta.url)(join(root, 'dist/index.cjs'))
-    for (const name of [
-      'SyncEngine',
-      'encodeFrame',
-      'decodeClientFrame',
-      'LwwDocument',
-      'createSyncServer',
-    ]) {
-      expect(typeof esm[name], `esm ${name}`).toBe('function')
-      expect(typeof cjs[name], `cjs ${name}`).toBe('function')
+  it('the main entry exports the runtime and the engine; codecs and the CRDT have their subpaths', async () => {
+    const require = createRequire(import.meta.url)
+    const expected: [string, string[]][] = [
+      ['index', ['createSyncServer', 'SyncEngine', 'MemoryStore', 'rbacPolicy', 'consoleLogger']],
+      ['protocol', ['encodeFrame', 'decodeClientFrame']],
+      ['crdt', ['LwwDocument', 'registerWins']],
+      ['storage', ['SqlDocumentStore', 'migrate']],
+      ['cluster', ['MemoryBroker', 'ClusterBridge']],
+    ]
+    for (const [entry, names] of expected) {
+      const esm = await import(pathToFileURL(join(root, `dist/${entry}.js`)).href)
+      const cjs = require(join(root, `dist/${entry}.cjs`))
+      for (const name of names) {
+        expect(typeof esm[name], `esm ${entry} ${name}`).toBe('function')
+        expect(typeof cjs[name], `cjs ${entry} ${name}`).toBe('function')
+      }
     }
+    const main = await import(pathToFileURL(join(root, 'dist/index.js')).href)
+    expect(main.encodeFrame).toBeUndefined()
+    expect(Object.keys(main).length).toBeLessThanOrEqual(36)
   })
 
   it('the transport and client entries load', async () => {
@@ -53,5 +60,60 @@ describe('npm run build', () => {
     expect(typeof (await load('bun')).createBunHandler).toBe('function')
     expect(typeof (await load('deno')).createDenoHandler).toBe('function')
     expect(typeof (await load('client')).createSyncClient).toBe('function')
+    expect(typeof (await load('cloudflare')).createSyncWorker).toBe('function')
+    expect(typeof (await load('crossws')).createCrosswsHooks).toBe('function')
+  })
+
+  it('dist/cloudflare.js and the chunks it imports name no Node built-in or Node-only package', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const { dirname } = await import('node:path')
+    const forbidden = /^(node:|ws$|ws\/|postgres$|ioredis$|@electric-sql\/pglite)/
+    const seen = new Set<string>()
+    const bare: string[] = []
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return
+      seen.add(file)
+      const code = await readFile(file, 'utf8')
+      for (const [, specifier] of code.matchAll(
+        /(?:^|[\s;])(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]/g,
+      )) {
+        if (specifier === undefined) continue
+        if (specifier.startsWith('.')) await visit(join(dirname(file), specifier))
+        else bare.push(specifier)
+      }
+      for (const [, specifier] of code.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+        if (specifier !== undefined && !specifier.startsWith('.')) bare.push(specifier)
+      }
+    }
+    await visit(join(root, 'dist/cloudflare.js'))
+    expect(seen.size).toBeGreaterThan(1)
+    expect(bare.filter((specifier) => forbidden.test(specifier))).toEqual([])
+    expect([...new Set(bare)].sort()).toEqual(['eventemitter3', 'jose'])
+  })
+
+  it('ships the demo in dist/web with a self-contained browser client, and serves it from memory', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const client = await readFile(join(root, 'dist/web/client/synckit-client.js'), 'utf8')
+    // One ES module a browser can load as is: nothing left to resolve (esbuild puts static imports
+    // first), no dynamic import, no require, no Node built-in.
+    expect(client.slice(0, 300)).not.toMatch(/\bimport\b/)
+    expect(client).not.toMatch(/\bimport\(|\brequire\(|["']node:/)
+    expect(client).toMatch(/export\s*{[^}]*createSyncClient/)
+    const app = await readFile(join(root, 'dist/web/demo/app.js'), 'utf8')
+    expect(app).toContain('from"../client/synckit-client.js"')
+
+    const { loadDemoFiles } = await import(pathToFileURL(join(root, 'dist/demo.js')).href)
+    const files = await loadDemoFiles()
+    for (const [path, type] of [
+      ['/', 'text/html; charset=utf-8'],
+      ['/demo/app.js', 'text/javascript; charset=utf-8'],
+      ['/demo/app.css', 'text/css; charset=utf-8'],
+      ['/client/synckit-client.js', 'text/javascript; charset=utf-8'],
+    ]) {
+      expect((await files(path))?.contentType, path).toBe(type)
+    }
+    expect(await files('/../package.json')).toBeUndefined()
+    const cjs = createRequire(import.meta.url)(join(root, 'dist/demo.cjs'))
+    expect((await (await cjs.loadDemoFiles())('/'))?.contentType).toBe('text/html; charset=utf-8')
   })
 })

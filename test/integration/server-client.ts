@@ -63,8 +63,8 @@ export class RawClient {
     })
   }
 
-  static async connect(url: string): Promise<RawClient> {
-    const client = new RawClient(new WebSocket(url))
+  static async connect(url: string, headers?: Record<string, string>): Promise<RawClient> {
+    const client = new RawClient(new WebSocket(url, headers ? { headers } : {}))
     await client.opened
     return client
   }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { type AttachedWebSocketServer, attachWebSocketServer } from '../../adapters/ws.js'
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js'
+import { probeUpgrade } from '../helpers/upgrade-probe.js'
 import { CODES, RawClient, withCode, withType } from './server-client.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -116,8 +117,27 @@ describe('ws adapter (attachWebSocketServer)', () => {
     expect(await c.closed).toEqual({ code: 1001, reason: 'Server shutdown' })
   })
 
-  it('enforces the per-IP limit on real sockets (1008)', async () => {
+  it('enforces the per-IP limit on real sockets: HTTP 429 before the handshake', async () => {
     const { url } = await start({ maxConnectionsPerIp: 1 })
+    await client(url)
+    const second = await probeUpgrade(url)
+    expect(second.status).toBe(429)
+    expect(JSON.parse(second.body)).toEqual({
+      error: { code: 'TOO_MANY_CONNECTIONS', message: 'Too many connections from your IP' },
+    })
+  })
+
+  it('enforces the per-IP limit after the handshake (1008) on a WebSocketServer of your own', async () => {
+    const sync = createSyncServer({ auth: { required: false }, maxConnectionsPerIp: 1 })
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+    await new Promise((resolve) => wss.once('listening', resolve))
+    const attached = await attachWebSocketServer(sync, { wss })
+    cleanups.push(
+      () => sync.close(),
+      () => attached.close(),
+      () => new Promise<void>((resolve) => wss.close(() => resolve())),
+    )
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`
     await client(url)
     const second = new RawClient(new WebSocket(url))
     cleanups.push(async () => second.ws.terminate())

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createPostgresStore } from '../../adapters/postgres.js'
-import { MemoryStore } from '../../src/server/memory-store.js'
+import { MemoryStore } from '../../src/storage/memory-store.js'
+import { createSqliteStore } from '../../src/storage/sqlite.js'
 import { defineDocumentStoreConformance } from '../../src/testing/store-conformance.js'
 import { sharedPglite } from '../helpers/pglite-shared.js'
 import { dropSchema, postgresAvailable, testSchemaName } from '../helpers/services.js'
@@ -17,6 +18,21 @@ defineDocumentStoreConformance(t, 'MemoryStore', async () => ({
   store: new MemoryStore(),
   cleanup: async () => {},
 }))
+
+defineDocumentStoreConformance(t, 'SQLite (memory://)', async () => {
+  const store = await createSqliteStore({ dataDir: 'memory://' })
+  return { store, cleanup: () => store.close() }
+})
+
+// A data directory per case: opening one takes milliseconds (no initdb), lock and marker included.
+const sqliteRoot = await mkdtemp(join(tmpdir(), 'synckit-sqlite-'))
+afterAll(() => rm(sqliteRoot, { recursive: true, force: true }))
+let sqliteCase = 0
+defineDocumentStoreConformance(t, 'SQLite (data dir)', async () => {
+  const dataDir = join(sqliteRoot, `case-${++sqliteCase}`)
+  const store = await createSqliteStore({ dataDir })
+  return { store, cleanup: () => store.close() }
+})
 
 const memory = sharedPglite('memory://')
 afterAll(() => memory.close())

@@ -1,32 +1,20 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import fc from 'fast-check'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { DocumentSnapshot, JsonValue } from '../../src/crdt/types.js'
-import { StoreError } from '../../src/storage/errors.js'
 import { createPgliteStore } from '../../src/storage/pglite.js'
 import type { SqlDocumentStore } from '../../src/storage/sql-store.js'
 import { register, sorted } from '../../src/testing/store-fixtures.js'
+import { ackedBeforeSigkill, importFrom } from '../helpers/kill-after-ack.js'
+import {
+  bigDocumentRoundTrip,
+  roundTripsAnyKeyAndValue,
+  snapshot,
+  storeRejection,
+} from '../helpers/store-cases.js'
 
 // Creating a PGlite database runs initdb in WebAssembly: tens of seconds on a loaded machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 })
-
-const snapshot = (documentId: string, n: number, ms = 1): DocumentSnapshot => ({
-  documentId,
-  registers: Array.from({ length: n }, (_, i) => register(`f${i}`, i % 2 === 0 ? i : null, { ms: ms + i })),
-  clock: { 'node-a': ms + n },
-})
-
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!(error instanceof StoreError)) throw new Error(`expected a StoreError, got ${String(error)}`)
-  return error
-}
 
 describe('PGlite store (data directory)', () => {
   let dir = ''
@@ -42,7 +30,7 @@ describe('PGlite store (data directory)', () => {
     await first.save([snapshot('kept', 50), { documentId: 'kept', registers: [tombstone], clock: {} }])
     const before = await first.load('kept')
     await first.close()
-    expect((await rejection(first.load('kept'))).code).toBe('CONNECTION_ERROR')
+    expect((await storeRejection(first.load('kept'))).code).toBe('CONNECTION_ERROR')
     expect(await first.health()).toBe(false)
 
     const reopened = await createPgliteStore({ dataDir: data })
@@ -60,42 +48,12 @@ describe('PGlite store (data directory)', () => {
 
   it('every acked save survives SIGKILL of the process', async () => {
     const data = join(dir, 'crash')
-    const child = join(dir, 'child.mts')
-    const module = resolve(import.meta.dirname, '../../src/storage/pglite.ts')
-    await writeFile(
-      child,
-      `import { createPgliteStore } from ${JSON.stringify(module)}
-const store = await createPgliteStore({ dataDir: process.argv[2] })
-for (let i = 0; ; i++) {
-  const r = { field: 'f', value: i, deleted: false, stamp: { ms: i, counter: 0, node: 'n' }, dot: { node: 'n', seq: i } }
-  await store.save([{ documentId: 'doc-' + i, registers: [r], clock: { n: i } }])
-  process.stdout.write('acked ' + i + '\\n')
-}
-`,
-    )
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, data], {
-      cwd: resolve(import.meta.dirname, '../..'),
+    const acked = await ackedBeforeSigkill({
+      scratchDir: dir,
+      dataDir: data,
+      imports: importFrom('createPgliteStore', 'src/storage/pglite.ts'),
+      openStore: 'createPgliteStore({ dataDir })',
     })
-    const acked = await new Promise<number>((done, fail) => {
-      let last = -1
-      let buffer = ''
-      proc.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString()
-        for (const m of buffer.matchAll(/acked (\d+)\n/g)) last = Number(m[1])
-        if (last >= 20) {
-          proc.kill('SIGKILL')
-          done(last)
-        }
-      })
-      let stderr = ''
-      proc.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString()
-      })
-      proc.on('exit', (code, signal) => {
-        if (signal !== 'SIGKILL') fail(new Error(`child exited early (${code}): ${stderr}`))
-      })
-    })
-    await new Promise((done) => proc.once('close', done))
     const reopened = await createPgliteStore({ dataDir: data })
     try {
       for (let i = 0; i <= acked; i++) expect((await reopened.load(`doc-${i}`))?.registers[0]?.value).toBe(i)
@@ -107,7 +65,7 @@ for (let i = 0; ; i++) {
   it('a data directory that cannot be created is a CONNECTION_ERROR', async () => {
     const file = join(dir, 'a-file')
     await writeFile(file, 'not a directory')
-    expect((await rejection(createPgliteStore({ dataDir: join(file, 'data') }))).code).toBe(
+    expect((await storeRejection(createPgliteStore({ dataDir: join(file, 'data') }))).code).toBe(
       'CONNECTION_ERROR',
     )
   })
@@ -130,50 +88,16 @@ describe('PGlite store (memory://)', () => {
   })
 
   it('any field name and value round-trips exactly through the database (property)', async () => {
-    const unit = fc.oneof(
-      fc.constantFrom('\u0000', '\ud800', '\udc00', '\u0001', '\\', '"', '😀'),
-      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
-    )
-    const text = fc.string({ unit, maxLength: 8 })
-    const value = fc
-      .oneof(fc.jsonValue({ maxDepth: 2 }), text, fc.dictionary(text, text))
-      .map((v) => v as JsonValue)
-    let run = 0
-    await fc.assert(
-      fc.asyncProperty(
-        fc.uniqueArray(fc.tuple(text, value), { selector: ([f]) => f, maxLength: 30 }),
-        async (pairs) => {
-          const documentId = `prop-${run++}`
-          const registers = pairs.map(([f, v], i) => register(f, v, { ms: i + 1 }))
-          await store.save([{ documentId, registers, clock: {} }])
-          const loaded = await store.load(documentId)
-          expect(sorted(loaded?.registers ?? [])).toEqual(sorted(JSON.parse(JSON.stringify(registers))))
-        },
-      ),
-      { numRuns: 60 },
-    )
+    await roundTripsAnyKeyAndValue(store, 60)
   })
 
   it('loads a 10,000-field document in one query', async () => {
-    const registers = Array.from({ length: 10_000 }, (_, i) =>
-      register(`field-${i}`, i % 5 === 0 ? { nested: [i, null, ''] } : `value-${i}`, { ms: i + 1 }),
-    )
-    let t = performance.now()
-    await store.save([{ documentId: 'big', registers, clock: { 'node-a': 10_000 } }])
-    const saveMs = performance.now() - t
     const before = store.stats.roundTrips
-    const timings: number[] = []
-    let loaded: DocumentSnapshot | undefined
-    for (let i = 0; i < 3; i++) {
-      t = performance.now()
-      loaded = await store.load('big')
-      timings.push(performance.now() - t)
-    }
-    expect(store.stats.roundTrips - before).toBe(3)
-    expect(sorted(loaded?.registers ?? [])).toEqual(sorted(registers))
+    const { saveMs, loadMs } = await bigDocumentRoundTrip(store)
+    expect(store.stats.roundTrips - before).toBe(4)
     console.log(
-      `[storage] PGlite 10,000-field document: save ${saveMs.toFixed(1)} ms, load ${timings.map((x) => x.toFixed(1)).join(' / ')} ms`,
+      `[storage] PGlite 10,000-field document: save ${saveMs.toFixed(1)} ms, load ${loadMs.map((x) => x.toFixed(1)).join(' / ')} ms`,
     )
-    expect(Math.min(...timings)).toBeLessThan(5000)
+    expect(Math.min(...loadMs)).toBeLessThan(5000)
   })
 })

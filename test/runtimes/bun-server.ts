@@ -4,7 +4,7 @@
  */
 import { createBunHandler } from '../../adapters/bun.js'
 import { createSyncServer } from '../../src/server/index.js'
-import { CONFORMANCE_OPTIONS } from './fixture-options.js'
+import { fixtureOptions } from './fixture-select.js'
 import { exitWhenParentGoes } from './lifecycle.js'
 
 /** The part of Bun's global this file uses (declared here: no bun-types needed under Node's tsc). */
@@ -15,7 +15,7 @@ declare const Bun: {
   }
 }
 
-const options = CONFORMANCE_OPTIONS // the suite's limits, the same on every runtime
+const options = fixtureOptions() // the suite's limits, the same on every runtime
 const sync = createSyncServer(options)
 const server = Bun.serve({ port: 0, hostname: '127.0.0.1', ...createBunHandler(sync) })
 console.log(JSON.stringify({ port: server.port }))

@@ -4,7 +4,7 @@
  */
 import { createDenoHandler } from '../../adapters/deno.js'
 import { createSyncServer } from '../../src/server/index.js'
-import { CONFORMANCE_OPTIONS } from './fixture-options.js'
+import { fixtureOptions } from './fixture-select.js'
 import { exitWhenParentGoes } from './lifecycle.js'
 
 /** The part of Deno's global this file uses (declared here: no Deno types needed under Node's tsc). */
@@ -15,7 +15,7 @@ declare const Deno: {
   ): { shutdown(): Promise<void> }
 }
 
-const options = CONFORMANCE_OPTIONS // the suite's limits, the same on every runtime
+const options = fixtureOptions() // the suite's limits, the same on every runtime
 const sync = createSyncServer(options)
 const handler = createDenoHandler(sync)
 const server = Deno.serve(

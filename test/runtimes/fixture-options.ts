@@ -34,3 +34,17 @@ export const CONFORMANCE_OPTIONS: SyncServerOptions = {
   // The default 30 s: a stalled reader must meet the backpressure limit, not the heartbeat.
   heartbeat: { intervalMs: 30_000 },
 }
+
+/**
+ * The upgrade-check fixture (`SYNCKIT_FIXTURE=door`, test/conformance/runtime-door.test.ts): a
+ * connection needs the cookie `session=ok`, and one address may hold one connection.
+ */
+export const DOOR_OPTIONS: SyncServerOptions = {
+  maxConnectionsPerIp: 1,
+  auth: {
+    authenticate: ({ cookies }) =>
+      cookies.session === 'ok'
+        ? { userId: 'cookie-user', permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false } }
+        : null,
+  },
+}

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { attachToHttpServer, createRequestListener } from '../../adapters/node.js'
 import { createSyncServer } from '../../src/server/index.js'
 import type { ConformanceTarget } from '../conformance/suite.js'
 import { CONFORMANCE_OPTIONS } from './fixture-options.js'
+import { httpTarget } from './http-target.js'
 
 /**
  * In-process Node: the sync server mounted on an existing node:http server that also serves an
@@ -26,18 +26,10 @@ export async function startNodeHttpServer(): Promise<ConformanceTarget> {
   const httpServer = createServer(app)
   const attached = attachToHttpServer(sync, httpServer) // WebSocket upgrades on /ws
 
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
-  const { port } = httpServer.address() as AddressInfo
-  return {
-    url: `ws://127.0.0.1:${port}/ws`,
-    httpUrl: `http://127.0.0.1:${port}`,
-    async stop() {
-      await sync.close()
-      await attached.close()
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve())
-        httpServer.closeAllConnections()
-      })
-    },
-  }
+  httpServer.listen(0, '127.0.0.1')
+
+  return httpTarget(httpServer, async () => {
+    await sync.close()
+    await attached.close()
+  })
 }

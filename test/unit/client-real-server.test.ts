@@ -1,32 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
-import { attachWebSocketServer } from '../../adapters/ws.js'
-import { createSyncClient, SyncServerError } from '../../src/client/index.js'
-import type { ChangeEvent, SyncClient, SyncClientOptions } from '../../src/client/types.js'
-import { createSyncServer } from '../../src/server/index.js'
-import type { SyncServerOptions } from '../../src/server/options.js'
+import { describe, expect, it } from 'vitest'
+import { SyncServerError } from '../../src/client/index.js'
+import type { ChangeEvent } from '../../src/client/types.js'
+import { realServerClients } from '../helpers/real-server.js'
 import { waitFor, within } from '../helpers/wait-for.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function start(options: SyncServerOptions = { auth: { required: false } }): Promise<string> {
-  const server = createSyncServer(options)
-  const transport = await attachWebSocketServer(server, { port: 0, host: '127.0.0.1' })
-  cleanups.push(async () => {
-    await server.close()
-    await transport.close()
-  })
-  return `ws://127.0.0.1:${transport.port}/ws`
-}
-
-function client(url: string, options: Partial<SyncClientOptions> = {}): SyncClient {
-  const c = createSyncClient({ url, WebSocket, requestTimeoutMs: 5000, reconnect: false, ...options })
-  cleanups.push(() => c.close())
-  return c
-}
+const { start, client } = realServerClients()
 
 describe('client against the real server', () => {
   it('resyncs by vector clock after an offline period, including deletes', async () => {
@@ -54,7 +32,7 @@ describe('client against the real server', () => {
     const url = await start({
       auth: {
         required: true,
-        authenticate: async ({ token }) =>
+        verifyCredentials: async ({ token }) =>
           token === 'good'
             ? { userId: 'u1', permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false } }
             : null,
@@ -80,5 +58,30 @@ describe('client against the real server', () => {
     await waitFor(() => seen.states().get('alice')?.state.cursor === 3, { timeoutMs: 5000 })
     a.awareness('room').set(null)
     await waitFor(() => !seen.states().has('alice'), { timeoutMs: 5000 })
+  })
+
+  it('forgets peers while offline: one who left meanwhile is not shown after reconnecting', async () => {
+    const url = await start()
+    const a = client(url, { clientId: 'alice' })
+    const b = client(url, { clientId: 'bob' })
+    await Promise.all([a.connect(), b.connect()])
+    const presence = a.awareness('room')
+    presence.set({ name: 'Alice' })
+    b.awareness('room').set({ name: 'Bob' })
+    await waitFor(() => presence.states().has('bob'), { timeoutMs: 5000 })
+    const left: string[] = []
+    a.on('awareness', (event) => event.state === null && left.push(event.clientId))
+
+    a.disconnect()
+    // Nobody else is known while offline; the own state stays (it is re-sent on reconnect).
+    expect([...presence.states().keys()]).toEqual(['alice'])
+    expect(left).toEqual(['bob'])
+    b.close()
+    await within(a.connect(), 5000, 'reconnect')
+    const c = client(url, { clientId: 'carol' })
+    await c.connect()
+    c.awareness('room').set({ name: 'Carol' })
+    await waitFor(() => presence.states().has('carol'), { timeoutMs: 5000 })
+    expect([...presence.states().keys()].sort()).toEqual(['alice', 'carol'])
   })
 })

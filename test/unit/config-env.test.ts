@@ -15,17 +15,19 @@ function errorOf(env: Record<string, string | undefined>, argv: string[] = []): 
 }
 
 describe('configFromEnv: defaults', () => {
-  it('development, anonymous, 0.0.0.0:8080, embedded storage, ./synckit-data', () => {
+  it('development, anonymous, 127.0.0.1:8080, embedded storage, ./synckit-data', () => {
     const config = configFromEnv({})
     expect(config).toEqual({
       server: { auth: { required: false } },
       port: 8080,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       storage: 'embedded',
       dataDir: './synckit-data',
       mode: 'development',
       help: false,
       anonymous: true,
+      logLevel: 'info',
+      demo: true,
     })
   })
 
@@ -34,6 +36,27 @@ describe('configFromEnv: defaults', () => {
     expect(config.mode).toBe('test')
     expect(config.port).toBe(8080)
     expect(config.anonymous).toBe(true)
+    expect(config.host).toBe('127.0.0.1')
+  })
+
+  it('binds every interface only in production, or when HOST / --host says so', () => {
+    expect(configFromEnv({ NODE_ENV: 'production', JWT_SECRET: SECRET }).host).toBe('0.0.0.0')
+    // Explicitly anonymous production stays reachable: the operator asked for it.
+    expect(configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' }).host).toBe('0.0.0.0')
+    // Development with authentication still defaults to loopback: it is a development server.
+    expect(configFromEnv({ JWT_SECRET: SECRET }).host).toBe('127.0.0.1')
+    expect(configFromEnv({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+    expect(configFromEnv({}, ['--host', '::']).host).toBe('::')
+  })
+
+  it('serves the demo in development mode only, or anywhere with --demo', () => {
+    expect(configFromEnv({ NODE_ENV: 'development' }).demo).toBe(true)
+    expect(configFromEnv({ NODE_ENV: 'test' }).demo).toBe(false)
+    expect(configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' }).demo).toBe(false)
+    expect(configFromEnv({ NODE_ENV: 'test' }, ['--demo']).demo).toBe(true)
+    expect(configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' }, ['--demo']).demo).toBe(
+      true,
+    )
   })
 })
 
@@ -54,6 +77,7 @@ describe('configFromEnv: settings', () => {
       SYNCKIT_TRUST_PROXY: 'true',
       SYNCKIT_NODE_ID: 'node-a',
       SYNCKIT_EXPOSE_DOCUMENT_IDS: 'false',
+      SYNCKIT_METRICS_TOKEN: 'mon_0123456789abcdef',
     })
     expect(config).toMatchObject({
       port: 9000,
@@ -72,10 +96,10 @@ describe('configFromEnv: settings', () => {
       maxMessagesPerMinute: 6000,
       heartbeat: { intervalMs: 15000 },
       trustProxy: true,
-      http: { exposeDocumentIds: false },
+      http: { exposeDocumentIds: false, metricsToken: 'mon_0123456789abcdef' },
     })
     expect(auth?.required).toBe(true)
-    expect(typeof auth?.authenticate).toBe('function')
+    expect(typeof auth?.verifyCredentials).toBe('function')
   })
 
   it('flags win over the environment, in both --flag value and --flag=value forms', () => {
@@ -89,7 +113,28 @@ describe('configFromEnv: settings', () => {
     ])
     expect(config).toMatchObject({ port: 0, host: '127.0.0.1', storage: 'memory', dataDir: '/tmp/d' })
     expect(configFromEnv({}, ['--storage', 'postgresql://h/db']).storage).toBe('postgresql://h/db')
+    expect(configFromEnv({}, ['--storage', 'pglite']).storage).toBe('pglite')
+    expect(configFromEnv({ SYNCKIT_SQLITE_SYNCHRONOUS: 'FULL' }).sqliteSynchronous).toBe('full')
+    expect(configFromEnv({}).sqliteSynchronous).toBeUndefined()
     expect(configFromEnv({}, ['--host', '[::1]']).host).toBe('::1')
+  })
+
+  it('SYNCKIT_TRUST_PROXY takes true/false, a number of hops, or a list of addresses and CIDR ranges', () => {
+    const trust = (value: string) => configFromEnv({ SYNCKIT_TRUST_PROXY: value }).server.trustProxy
+    expect(trust('true')).toBe(true)
+    expect(trust('FALSE')).toBe(false)
+    expect(trust('0')).toBe(0)
+    expect(trust('1')).toBe(1)
+    expect(trust('2')).toBe(2)
+    expect(trust('10.0.0.1')).toEqual(['10.0.0.1'])
+    expect(trust(' 10.0.0.0/8 , fd00::/8,loopback ')).toEqual(['10.0.0.0/8', 'fd00::/8', 'loopback'])
+    expect('trustProxy' in configFromEnv({}).server).toBe(false)
+  })
+
+  it('SYNCKIT_METRICS_TOKEN protects /metrics and the detailed /health', () => {
+    const config = configFromEnv({ SYNCKIT_METRICS_TOKEN: 'mon_0123456789abcdef' })
+    expect(config.server.http).toEqual({ metricsToken: 'mon_0123456789abcdef' })
+    expect('http' in configFromEnv({}).server).toBe(false)
   })
 
   it('SYNCKIT_AUTH_REQUIRED accepts true/false (and 1/0, any case)', () => {
@@ -102,7 +147,7 @@ describe('configFromEnv: settings', () => {
 
   it('wires API keys as a credential source', () => {
     const config = configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_APIKEYS: 'ops:sk_ops_0123456789' })
-    expect(typeof config.server.auth?.authenticate).toBe('function')
+    expect(typeof config.server.auth?.verifyCredentials).toBe('function')
   })
 
   it('SYNCKIT_PG_SCHEMA and REDIS_CHANNEL_PREFIX select the SQL schema and the Redis channel prefix', () => {
@@ -144,6 +189,7 @@ describe('configFromEnv: settings', () => {
       'REDIS_URL',
       'SYNCKIT_DATA_DIR',
       'SYNCKIT_TRUST_PROXY',
+      'SYNCKIT_METRICS_TOKEN',
       'SYNCKIT_NODE_ID',
       'SYNCKIT_EXPOSE_DOCUMENT_IDS',
       'SYNCKIT_PG_SCHEMA',
@@ -253,14 +299,56 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
       {},
       ['--storage', 'sqlite'],
       '--storage',
-      'Invalid --storage "sqlite": expected "embedded", "memory" or a postgres:// URL',
+      'Invalid --storage "sqlite": expected "embedded", "pglite", "memory" or a postgres:// URL',
+    ],
+    [
+      'SYNCKIT_SQLITE_SYNCHRONOUS',
+      { SYNCKIT_SQLITE_SYNCHRONOUS: 'off' },
+      [],
+      'SYNCKIT_SQLITE_SYNCHRONOUS',
+      'Invalid SYNCKIT_SQLITE_SYNCHRONOUS "off": expected normal or full',
     ],
     [
       'SYNCKIT_TRUST_PROXY',
       { SYNCKIT_TRUST_PROXY: 'maybe' },
       [],
       'SYNCKIT_TRUST_PROXY',
-      'Invalid SYNCKIT_TRUST_PROXY "maybe": expected true or false',
+      'Invalid SYNCKIT_TRUST_PROXY "maybe": "maybe" is not an IP address or CIDR range (expected true, false, a number of proxy hops, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal, uniquelocal)',
+    ],
+    [
+      'SYNCKIT_TRUST_PROXY with a bad prefix length',
+      { SYNCKIT_TRUST_PROXY: '10.0.0.1, 10.0.0.0/33' },
+      [],
+      'SYNCKIT_TRUST_PROXY',
+      'Invalid SYNCKIT_TRUST_PROXY "10.0.0.1, 10.0.0.0/33": "10.0.0.0/33" has a prefix length over 32 (expected true, false, a number of proxy hops, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal, uniquelocal)',
+    ],
+    [
+      'SYNCKIT_TRUST_PROXY with an empty entry',
+      { SYNCKIT_TRUST_PROXY: '10.0.0.1,,10.0.0.2' },
+      [],
+      'SYNCKIT_TRUST_PROXY',
+      'Invalid SYNCKIT_TRUST_PROXY "10.0.0.1,,10.0.0.2": an entry is empty (expected true, false, a number of proxy hops, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal, uniquelocal)',
+    ],
+    [
+      'SYNCKIT_TRUST_PROXY negative',
+      { SYNCKIT_TRUST_PROXY: '-1' },
+      [],
+      'SYNCKIT_TRUST_PROXY',
+      'Invalid SYNCKIT_TRUST_PROXY "-1": "-1" is not an IP address or CIDR range (expected true, false, a number of proxy hops, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal, uniquelocal)',
+    ],
+    [
+      'SYNCKIT_METRICS_TOKEN too short (value not echoed)',
+      { SYNCKIT_METRICS_TOKEN: 'short' },
+      [],
+      'SYNCKIT_METRICS_TOKEN',
+      'Invalid SYNCKIT_METRICS_TOKEN: expected at least 16 characters (got 5)',
+    ],
+    [
+      'SYNCKIT_METRICS_TOKEN with characters a header cannot carry (value not echoed)',
+      { SYNCKIT_METRICS_TOKEN: 'secret token with spaces' },
+      [],
+      'SYNCKIT_METRICS_TOKEN',
+      'Invalid SYNCKIT_METRICS_TOKEN: expected the characters A-Z a-z 0-9 - . _ ~ + / and trailing =',
     ],
     [
       'SYNCKIT_EXPOSE_DOCUMENT_IDS',
@@ -329,5 +417,18 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
     expect(keys.setting).toBe('SYNCKIT_AUTH_APIKEYS')
     expect(keys.message).toMatch(/^Invalid SYNCKIT_AUTH_APIKEYS: entry 1: /)
     expect(keys.message).not.toContain('"short"')
+  })
+  it('reads LOG_LEVEL and SYNCKIT_ALLOWED_ORIGINS, refusing bad values by name', () => {
+    const config = configFromEnv({
+      LOG_LEVEL: 'DEBUG',
+      SYNCKIT_ALLOWED_ORIGINS: 'https://a.example, https://*.b.example',
+    })
+    expect(config.logLevel).toBe('debug')
+    expect(config.server.allowedOrigins).toEqual(['https://a.example', 'https://*.b.example'])
+    expect(configFromEnv({}).logLevel).toBe('info')
+    expect(() => configFromEnv({ LOG_LEVEL: 'loud' })).toThrow(/Invalid LOG_LEVEL "loud"/)
+    expect(() => configFromEnv({ SYNCKIT_ALLOWED_ORIGINS: 'a.example' })).toThrow(
+      /Invalid SYNCKIT_ALLOWED_ORIGINS/,
+    )
   })
 })

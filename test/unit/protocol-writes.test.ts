@@ -236,8 +236,9 @@ describe('delta_batch', () => {
           clientId: 'client-a',
         },
         {
+          // The op names `doc:text`; the sender may only write the batch's document (issue 10).
           kind: 'text-state',
-          documentId: 'doc:text',
+          documentId: 'doc',
           clientId: 'client-a',
           state: '{"fugue":1}',
           raw: textState,
@@ -250,7 +251,7 @@ describe('delta_batch', () => {
     })
   })
 
-  it('text-state: falls back to the batch document id, and is skipped without a string state', () => {
+  it('text-state: takes the batch document id whatever the op names, and is skipped without a string state', () => {
     const { documentId: _omit, ...noDoc } = textState
     const msg = okAs<DeltaBatchMessage>(
       decodeClientFrame(

@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..', '..')
 const PURE_LAYERS = ['src/protocol', 'src/crdt', 'src/engine']
+/** Packages of types only, which the core may import with `import type`. */
+const TYPE_ONLY_PACKAGES = new Set(['@standard-schema/spec'])
 
 /** What the sans-I/O core must never touch: the runtime owns time, randomness, timers and I/O. */
 const FORBIDDEN: { pattern: RegExp; why: string }[] = [
@@ -62,8 +64,13 @@ describe('the core layers stay pure', () => {
       const rel = relative(root, file)
       const code = readFileSync(file, 'utf8')
       const imports = [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '')
+      // Type-only packages have no runtime: the Standard Schema interface is one.
+      const typeOnly = new Set(
+        [...code.matchAll(/import\s+type\s[^;]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? ''),
+      )
       for (const target of imports) {
-        if (!target.startsWith('.')) upward.push(`${rel}: imports package ${target}`)
+        const typesPackage = TYPE_ONLY_PACKAGES.has(target) && typeOnly.has(target)
+        if (!target.startsWith('.') && !typesPackage) upward.push(`${rel}: imports package ${target}`)
         if (rel.startsWith('src/crdt') && /^\.\.\/(engine|server|client)\//.test(target))
           upward.push(`${rel}: ${target}`)
         if (rel.startsWith('src/protocol') && /^\.\.\/(engine|crdt|server|client)\//.test(target)) {
@@ -74,5 +81,61 @@ describe('the core layers stay pure', () => {
       }
     }
     expect(upward).toEqual([])
+  })
+})
+
+/** Relative imports of every module under `dirs`, resolved to repo paths (`.js` -> `.ts`). */
+function importGraph(dirs: string[]): Map<string, string[]> {
+  const files = dirs.flatMap((dir) => sourceFiles(join(root, dir)))
+  const known = new Set(files)
+  const graph = new Map<string, string[]>()
+  for (const file of files) {
+    const code = readFileSync(file, 'utf8')
+    const targets = [...code.matchAll(/from\s+['"](\.[^'"]+)['"]/g)].map((m) =>
+      join(dirname(file), (m[1] ?? '').replace(/\.js$/, '.ts')),
+    )
+    graph.set(
+      file,
+      targets.filter((target) => known.has(target)),
+    )
+  }
+  return graph
+}
+
+describe('the layers above the core', () => {
+  /** The contracts live with their layer: none of these needs the runtime. */
+  const BELOW_SERVER = ['src/auth', 'src/storage', 'src/cluster', 'src/testing']
+
+  for (const layer of BELOW_SERVER) {
+    it(`${layer} imports nothing from src/server`, () => {
+      const offending = sourceFiles(join(root, layer)).flatMap((file) => {
+        const code = readFileSync(file, 'utf8')
+        return [...code.matchAll(/from\s+['"]([^'"]+)['"]/g)]
+          .map((m) => m[1] ?? '')
+          .filter((target) => /(^|\/)server\//.test(target))
+          .map((target) => `${relative(root, file)}: ${target}`)
+      })
+      expect(offending).toEqual([])
+    })
+  }
+
+  it('has no import cycles in src and adapters (type imports included)', () => {
+    const graph = importGraph(['src', 'adapters'])
+    const cycles: string[] = []
+    const done = new Set<string>()
+    const path: string[] = []
+    const visit = (file: string): void => {
+      path.push(file)
+      for (const target of graph.get(file) ?? []) {
+        const at = path.indexOf(target)
+        if (at >= 0) cycles.push([...path.slice(at), target].map((f) => relative(root, f)).join(' -> '))
+        else if (!done.has(target)) visit(target)
+      }
+      path.pop()
+      done.add(file)
+    }
+    for (const file of graph.keys()) if (!done.has(file)) visit(file)
+    expect(graph.size).toBeGreaterThan(100)
+    expect(cycles).toEqual([])
   })
 })

@@ -108,24 +108,86 @@ describe('connection limits', () => {
     )
   })
 
-  it('reads X-Forwarded-For / X-Real-IP only behind a trusted proxy', () => {
+  it('reads proxy headers only with trustProxy set', () => {
     const headers = { 'x-forwarded-for': '203.0.113.7, 10.0.0.1', 'x-real-ip': '198.51.100.1' }
     const untrusted = server({ maxConnectionsPerIp: 1 })
     const a = new FakeSocket()
     const b = new FakeSocket()
     untrusted.handleConnection(a, { remoteAddress: '10.0.0.1', headers })
     untrusted.handleConnection(b, { remoteAddress: '10.0.0.2', headers })
-    expect(b.closedWith).toBeUndefined() // distinct socket addresses; the header is ignored
+    expect(b.closedWith).toBeUndefined() // distinct socket addresses; the headers are ignored
+  })
 
-    const trusted = server({ maxConnectionsPerIp: 1, trustProxy: true })
-    const c = new FakeSocket()
-    const d = new FakeSocket()
-    const e = new FakeSocket()
-    trusted.handleConnection(c, { remoteAddress: '10.0.0.1', headers })
-    trusted.handleConnection(d, { remoteAddress: '10.0.0.2', headers: new Headers(headers) })
-    trusted.handleConnection(e, { remoteAddress: '10.0.0.3', headers: { 'X-Real-IP': '198.51.100.1' } })
-    expect(d.closedWith?.code).toBe(1008) // same forwarded client
-    expect(e.closedWith).toBeUndefined()
+  // Regression (issue 10, hole 5): `trustProxy` used to read the leftmost entry, which the client writes.
+  it('a client cannot escape the cap by sending its own leftmost X-Forwarded-For entries', () => {
+    const sync = server({ maxConnectionsPerIp: 2, trustProxy: true })
+    const ips: (string | undefined)[] = []
+    sync.on('connection', (e) => ips.push(e.ip))
+    const sockets = [1, 2, 3, 4].map(() => new FakeSocket())
+    for (const [i, socket] of sockets.entries()) {
+      // The client sent `X-Forwarded-For: 198.51.100.<i>`; the proxy appended the real address.
+      sync.handleConnection(socket, {
+        remoteAddress: '10.0.0.1',
+        headers: { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.9` },
+      })
+    }
+    expect(ips).toEqual(['203.0.113.9', '203.0.113.9'])
+    expect(sockets.map((s) => s.closedWith?.code)).toEqual([undefined, undefined, 1008, 1008])
+  })
+
+  it('proxy headers from a peer outside the trusted list are ignored (X-Real-IP included)', () => {
+    const sync = server({ maxConnectionsPerIp: 1, trustProxy: ['10.0.0.1'] })
+    const sockets = [1, 2].map(() => new FakeSocket())
+    for (const [i, socket] of sockets.entries()) {
+      sync.handleConnection(socket, {
+        remoteAddress: '192.0.2.50',
+        headers: { 'x-forwarded-for': `198.51.100.${i}`, 'x-real-ip': `198.51.100.${i}` },
+      })
+    }
+    expect(sockets[1]?.closedWith).toEqual({ code: 1008, reason: 'Too many connections from your IP' })
+  })
+
+  it('junk in X-Forwarded-For never becomes a client address of its own', () => {
+    const sync = server({ maxConnectionsPerIp: 1, trustProxy: true })
+    const sockets = ['junk-1', 'junk-2'].map(() => new FakeSocket())
+    for (const [i, socket] of sockets.entries()) {
+      sync.handleConnection(socket, {
+        remoteAddress: '10.0.0.1',
+        headers: { 'x-forwarded-for': `junk-${i}` },
+      })
+    }
+    expect(sockets[1]?.closedWith?.code).toBe(1008)
+  })
+
+  it('IPv6 clients are counted per /64, not per address', () => {
+    const sync = server({ maxConnectionsPerIp: 2 })
+    const ips: (string | undefined)[] = []
+    sync.on('connection', (e) => ips.push(e.ip))
+    const sockets = [1, 2, 3].map(() => new FakeSocket())
+    const handles = sockets.map((socket, i) =>
+      sync.handleConnection(socket, { remoteAddress: `2001:db8:1:2:${i}::${i + 1}` }),
+    )
+    expect(sockets[2]?.closedWith).toEqual({ code: 1008, reason: 'Too many connections from your IP' })
+    // Events still name the full address; only the count is per network.
+    expect(ips).toEqual(['2001:db8:1:2::1', '2001:db8:1:2:1::2'])
+    const otherPrefix = new FakeSocket()
+    sync.handleConnection(otherPrefix, { remoteAddress: '2001:db8:1:3::1' })
+    expect(otherPrefix.closedWith).toBeUndefined()
+    handles[0]?.closed()
+    const again = new FakeSocket()
+    sync.handleConnection(again, { remoteAddress: '2001:DB8:1:2:ffff:ffff:ffff:ffff' })
+    expect(again.closedWith).toBeUndefined()
+  })
+
+  it('the docs/security.md example: one proxy in 10.0.0.0/8', () => {
+    const sync = server({ trustProxy: ['10.0.0.0/8'], maxConnectionsPerIp: 50 })
+    const ips: (string | undefined)[] = []
+    sync.on('connection', (e) => ips.push(e.ip))
+    sync.handleConnection(new FakeSocket(), {
+      remoteAddress: '10.0.0.5',
+      headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' },
+    })
+    expect(ips).toEqual(['203.0.113.7'])
   })
 
   it('does not apply the per-IP limit to sockets without an address', () => {
@@ -142,6 +204,15 @@ describe('option validation', () => {
     expect(() => createSyncServer({ heartbeat: { intervalMs: Number.NaN } })).toThrow(RangeError)
     expect(() => createSyncServer({ backpressure: { highWaterMark: 10, hardLimit: 5 } })).toThrow(RangeError)
     expect(() => createSyncServer({ limits: { maxFrameBytes: -1 } })).toThrow(RangeError)
+  })
+
+  it('rejects a trustProxy it cannot use, naming the bad part', () => {
+    expect(() => createSyncServer({ trustProxy: -1 })).toThrow(
+      /^Invalid option trustProxy: -1 is not a whole number of hops \(expected true, false, a number of proxy hops/,
+    )
+    expect(() => createSyncServer({ trustProxy: ['10.0.0.0/8', 'proxy.internal'] })).toThrow(
+      'Invalid option trustProxy: "proxy.internal" is not an IP address or CIDR range',
+    )
   })
 
   it('exposes the effective transport limits', () => {

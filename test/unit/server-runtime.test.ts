@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DocumentSnapshot } from '../../src/crdt/types.js'
 import type { Principal } from '../../src/engine/types.js'
-import { resolveServerOptions } from '../../src/server/create-sync-server.js'
 import {
   createSyncServer,
   type DocumentStore,
@@ -9,6 +8,7 @@ import {
   type SyncServer,
   type SyncServerOptions,
 } from '../../src/server/index.js'
+import { resolveServerOptions } from '../../src/server/resolve-options.js'
 import { SyncServerRuntime } from '../../src/server/runtime.js'
 import { FakeSocket, frame, turns, waitFor } from './server-fakes.js'
 
@@ -172,11 +172,11 @@ describe('createSyncServer: authentication', () => {
     permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false },
   }
 
-  it('calls the app hook with the credentials and the upgrade request', async () => {
+  it('calls verifyCredentials with the credentials and the upgrade request', async () => {
     const seen: unknown[] = []
     const sync = server({
       auth: {
-        authenticate: async (credentials, request) => {
+        verifyCredentials: async (credentials, request) => {
           seen.push(credentials.token, request.url)
           return credentials.token === 'good' ? principal : null
         },
@@ -193,8 +193,8 @@ describe('createSyncServer: authentication', () => {
     expect(events).toEqual(['u1'])
   })
 
-  it('refuses with auth_error and close 1008 when the hook says no', async () => {
-    const sync = server({ auth: { authenticate: async () => null } })
+  it('refuses with auth_error and close 1008 when verifyCredentials says no', async () => {
+    const sync = server({ auth: { verifyCredentials: async () => null } })
     const { socket, handle } = connect(sync)
     handle.receive(frame('auth', { token: 'bad' }))
     await waitFor(() => socket.closedWith !== undefined)
@@ -211,10 +211,10 @@ describe('createSyncServer: authentication', () => {
     expect(sync.stats().connections).toBe(0)
   })
 
-  it('treats a throwing hook as a refusal and reports it', async () => {
+  it('treats a throwing verifyCredentials as a refusal and reports it', async () => {
     const sync = server({
       auth: {
-        authenticate: async () => {
+        verifyCredentials: async () => {
           throw new Error('jwks unreachable')
         },
       },
@@ -224,7 +224,7 @@ describe('createSyncServer: authentication', () => {
     const { socket, handle } = connect(sync)
     handle.receive(frame('auth', { token: 't' }))
     await waitFor(() => socket.closedWith !== undefined)
-    expect(errors).toEqual(['authenticate:jwks unreachable'])
+    expect(errors).toEqual(['verify-credentials:jwks unreachable'])
   })
 })
 

@@ -16,12 +16,10 @@ export function handleAuth(core: EngineCore, connection: Connection, message: Au
   if (message.token) credentials.token = message.token
   if (message.apiKey) credentials.apiKey = message.apiKey
   if (!credentials.token && !credentials.apiKey) {
-    if (core.options.anonymous) {
-      const principal =
-        connection.principal && connection.expiredAt === undefined
-          ? connection.principal
-          : core.anonymousPrincipal()
-      completeAuthentication(core, connection, principal)
+    // A principal from the door (cookie session, host) still holds: the client is told who it is.
+    const current = connection.expiredAt === undefined ? connection.principal : undefined
+    if (core.options.anonymous || (connection.admitted && current)) {
+      completeAuthentication(core, connection, current ?? core.anonymousPrincipal())
       return
     }
     core.sendError(connection.id, 'Authentication required', 'AUTH_REQUIRED')

@@ -1,7 +1,9 @@
 import { utf8Length } from '../../protocol/index.js'
 import type { AwarenessSubscribeMessage, AwarenessUpdateMessage } from '../../protocol/types.js'
 import type { EngineCore } from '../core.js'
-import type { AwarenessRoom, Connection } from '../state.js'
+import { ownerKey } from '../owners.js'
+import { broadcastAwareness, mayAnnounce, recordAnnouncement } from '../presence.js'
+import type { Connection } from '../state.js'
 
 /** `awareness_subscribe` -> `awareness_state` with every present client (auth and read required). */
 export function handleAwarenessSubscribe(
@@ -21,8 +23,9 @@ export function handleAwarenessSubscribe(
 
 /**
  * `awareness_update` (PROTOCOL.md §2.12 with the FIXes): read access, auto-subscription, stale
- * clocks ignored, `null` = leave; broadcast to every watcher, the sender included. The connection
- * owns the client ids it announces, so they leave as soon as it closes.
+ * clocks ignored, `null` = leave; broadcast to every watcher, the sender included. A client id
+ * belongs to its owner (see `mayAnnounce`), and the connection that announced it last makes it
+ * leave when it closes.
  */
 export function handleAwarenessUpdate(
   core: EngineCore,
@@ -44,8 +47,9 @@ export function handleAwarenessUpdate(
     }
   }
   const room = core.joinAwareness(connection, documentId)
-  if (!room) return
-  const outcome = room.awareness.apply(clientId, state, clock, core.now)
+  if (!room || !mayAnnounce(core, connection, room, message)) return
+  const owner = ownerKey(core, connection)
+  const outcome = room.awareness.apply(clientId, state, clock, core.now, owner)
   if (outcome === 'stale') return
   if (outcome === 'full') {
     core.sendError(connection.id, 'Too many clients present in this document', 'LIMIT_EXCEEDED', {
@@ -53,39 +57,7 @@ export function handleAwarenessUpdate(
     })
     return
   }
-  trackOwner(room, connection, clientId, outcome === 'left')
+  recordAnnouncement(core, room, connection, clientId, outcome === 'left')
   broadcastAwareness(core, room, clientId, state, clock)
-  core.out.push({ kind: 'publish-awareness', documentId, entry: { clientId, state, clock } })
-}
-
-function trackOwner(room: AwarenessRoom, connection: Connection, clientId: string, left: boolean): void {
-  let owned = connection.awarenessClients.get(room.documentId)
-  if (left) {
-    room.owners.delete(clientId)
-    owned?.delete(clientId)
-    return
-  }
-  room.owners.set(clientId, connection.id)
-  if (!owned) {
-    owned = new Set()
-    connection.awarenessClients.set(room.documentId, owned)
-  }
-  owned.add(clientId)
-}
-
-export function broadcastAwareness(
-  core: EngineCore,
-  room: AwarenessRoom,
-  clientId: string,
-  state: AwarenessUpdateMessage['state'],
-  clock: number,
-): void {
-  core.send(room.subscribers.list(), {
-    type: 'awareness_update',
-    documentId: room.documentId,
-    clientId,
-    state,
-    clock,
-  })
-  core.emit({ type: 'awareness-change', documentId: room.documentId, clientId, state })
+  core.out.push({ kind: 'publish-awareness', documentId, entry: { clientId, state, clock, owner } })
 }

@@ -1,13 +1,19 @@
-import type { DeltaBatchMessage, JsonObject } from '../../protocol/types.js'
+import { isValidClientId } from '../../protocol/index.js'
+import { getOwn } from '../../protocol/own.js'
+import type { DeltaBatchMessage, JsonObject, RelayOp, TextStateOp } from '../../protocol/types.js'
 import type { EngineCore } from '../core.js'
+import { clientIdHeldByOther } from '../owners.js'
+import { rbacPolicy } from '../rbac.js'
 import type { Connection, DocumentEntry } from '../state.js'
-import { applyWrites, type IncomingWrite } from '../writes.js'
+import { keepTextState, measureTextState, type TextStateToKeep, textStateGrowth } from '../text-states.js'
+import { applyWrites, type IncomingWrite, withinDocumentQuota } from '../writes.js'
 import { subscribeForWrite } from './subscribe.js'
 
 /**
  * `delta_batch` (PROTOCOL.md §2.9): field ops are applied like `delta`; `text-state` ops are kept
  * per client (latest wins, bounded) and relayed; other ops (counter, OR-Set, richtext, legacy
- * text) are relayed to the other subscribers rather than dropped.
+ * text) are relayed to the other subscribers rather than dropped. A relayed or kept op always
+ * names the batch's document and a client id its sender may use (see `ownOp`).
  */
 export function handleDeltaBatch(
   core: EngineCore,
@@ -19,37 +25,90 @@ export function handleDeltaBatch(
   const entry = core.readyDocument(connection, message, message.documentId, bytes)
   if (!entry?.doc) return
   if (!subscribeForWrite(core, connection, entry, message.id)) return
+  const messageId = message.messageId ?? message.id
   const writes: IncomingWrite[] = []
-  const textOps: JsonObject[] = []
-  const relayOps: JsonObject[] = []
+  const texts: TextStateToKeep[] = []
+  const relays: JsonObject[] = []
   for (const op of message.ops) {
-    if (op.kind === 'field') writes.push(op)
-    else if (op.kind === 'text-state')
-      textOps.push(keepTextState(core, entry, op.raw, op.clientId ?? connection.id))
-    else relayOps.push(op.raw)
+    if (op.kind === 'field') {
+      writes.push(op)
+      continue
+    }
+    const owned = ownOp(core, connection, entry, op, messageId)
+    if (owned === undefined) continue
+    if (op.kind === 'text-state') texts.push(measureTextState(owned.clientId ?? connection.id, owned.op))
+    else relays.push(owned.op)
   }
-  if (writes.length > 0 && !applyWrites(core, connection, entry, writes, undefined)) return
+  const textBytes = texts.length > 0 ? textStateGrowth(core, connection, entry, texts) : 0
+  if (textBytes === undefined) return
+  let applied = 0
+  if (writes.length > 0) {
+    const accepted = applyWrites(core, connection, entry, writes, undefined, messageId, textBytes)
+    if (accepted === undefined) return
+    applied = accepted
+  } else if (!withinDocumentQuota(core, connection, entry, textBytes)) {
+    return
+  }
+  for (const text of texts) keepTextState(core, connection, entry, text)
+  const textOps = texts.map((text) => text.op)
   relay(core, connection, entry, textOps, true)
-  relay(core, connection, entry, relayOps, false)
-  core.queueAck(connection, message.messageId ?? message.id, entry.id)
+  relay(core, connection, entry, relays, false)
+  // An ack says "applied": none for a message of which nothing was.
+  if (applied + texts.length + relays.length > 0) core.queueAck(connection, messageId, entry.id)
 }
 
-function keepTextState(
+/**
+ * The op as it is relayed and kept: its `documentId` forced to the batch's document (the sender
+ * may write this one, not necessarily the one it names), and its client id (a text state's
+ * defaults to the connection id) one the sender may use: not `server`, not another owner's
+ * presence or kept text state. With a custom policy the op is also checked like a field, with
+ * `op` set to `text-state` or the op's type. A refused op is answered with an error and skipped.
+ */
+function ownOp(
   core: EngineCore,
+  connection: Connection,
   entry: DocumentEntry,
-  raw: JsonObject,
-  clientId: string,
-): JsonObject {
-  const op: JsonObject = { ...raw, clientId }
-  entry.textStates.delete(clientId)
-  entry.textStates.set(clientId, op)
-  // Map iteration order is insertion order: the first key is the least recently updated client.
-  while (entry.textStates.size > core.limits.maxTextStatesPerDocument) {
-    const oldest = entry.textStates.keys().next().value
-    if (oldest === undefined) break
-    entry.textStates.delete(oldest)
+  op: TextStateOp | RelayOp,
+  messageId: string | undefined,
+): { op: JsonObject; clientId: string | undefined } | undefined {
+  const raw = op.raw
+  const kind = op.kind === 'text-state' ? 'text-state' : relayType(raw)
+  const details = (extra: JsonObject): JsonObject => ({
+    documentId: entry.id,
+    op: kind,
+    ...extra,
+    ...(messageId !== undefined ? { messageId } : {}),
+  })
+  if (core.policy !== rbacPolicy) {
+    const field = getOwn(raw, 'field')
+    if (!core.authorize(connection, 'write', entry.id, typeof field === 'string' ? field : undefined, kind)) {
+      core.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', details({}))
+      return undefined
+    }
   }
-  return op
+  const named = getOwn(raw, 'clientId')
+  const clientId = named === undefined && op.kind === 'text-state' ? connection.id : named
+  if (clientId === undefined) return { op: { ...raw, documentId: entry.id }, clientId }
+  if (!isValidClientId(clientId)) {
+    core.sendError(connection.id, 'Invalid client id', 'INVALID_MESSAGE', details({}))
+    return undefined
+  }
+  if (clientIdHeldByOther(core, connection, entry.id, clientId)) {
+    core.sendError(
+      connection.id,
+      'Client id belongs to another client',
+      'PERMISSION_DENIED',
+      details({ clientId }),
+    )
+    return undefined
+  }
+  return { op: { ...raw, documentId: entry.id, clientId }, clientId }
+}
+
+/** The relayed op's `type` for the policy and errors (cut: it is the client's text). */
+function relayType(raw: JsonObject): string {
+  const type = getOwn(raw, 'type')
+  return typeof type === 'string' && type.length > 0 ? type.slice(0, 64) : 'relay'
 }
 
 function relay(

@@ -6,7 +6,8 @@ import { subscribeForWrite } from './subscribe.js'
 
 /**
  * `delta` in both shapes (the validator normalised them into `writes`): write access,
- * auto-subscription, LWW apply, echo at flush, `ack {messageId ?? id}` (SDK 0.1.1 waits for it).
+ * auto-subscription (with read access), LWW apply, echo at flush, `ack {messageId ?? id}`
+ * (SDK 0.1.1 waits for it).
  */
 export function handleDelta(
   core: EngineCore,
@@ -18,6 +19,8 @@ export function handleDelta(
   const entry = core.readyDocument(connection, message, message.documentId, bytes)
   if (!entry?.doc) return
   if (!subscribeForWrite(core, connection, entry, message.id)) return
-  if (!applyWrites(core, connection, entry, message.writes, message.clock)) return
-  core.queueAck(connection, message.messageId ?? message.id, entry.id)
+  const messageId = message.messageId ?? message.id
+  // None applied (quota, or every field refused): no ack, since an ack says "applied".
+  if (!applyWrites(core, connection, entry, message.writes, message.clock, messageId)) return
+  core.queueAck(connection, messageId, entry.id)
 }

@@ -1,6 +1,7 @@
 import type { SubscribeMessage } from '../../protocol/types.js'
 import type { EngineCore } from '../core.js'
 import type { Connection, DocumentEntry } from '../state.js'
+import { latestTextState, textStateFrames } from '../text-states.js'
 
 /**
  * `subscribe` (PROTOCOL.md §2.4, §10): read access, subscription (document and awareness), then
@@ -31,6 +32,7 @@ export function sendInitialSync(
  * A write from a connection that never subscribed subscribes it (as SyncKit does), and it gets
  * the document first: echoes carry the whole document clock, so a client that adopted them
  * without the state would later resync by a clock that claims fields it never received.
+ * Only if it may read the document: a write-only writer (a drop box) gets its ack and errors.
  */
 export function subscribeForWrite(
   core: EngineCore,
@@ -39,6 +41,7 @@ export function subscribeForWrite(
   requestId: string | undefined,
 ): boolean {
   if (connection.closed || connection.subscriptions.has(entry.id)) return true
+  if (!core.authorize(connection, 'read', entry.id)) return true
   if (!core.subscribe(connection, entry)) return false
   sendInitialSync(core, connection, entry, requestId ?? core.options.newId())
   return true
@@ -53,7 +56,7 @@ export function sendSyncResponse(
 ): void {
   const doc = entry.doc
   if (!doc) return
-  const latestText = lastValue(entry.textStates)
+  const textState = latestTextState(entry)
   core.replyTo(connection, {
     type: 'sync_response',
     requestId,
@@ -61,19 +64,16 @@ export function sendSyncResponse(
     state: doc.state(),
     clock: core.wireClock(entry),
     deltas: since ? core.deltasSince(entry, since) : [],
-    ...(latestText && typeof latestText.state === 'string' ? { textState: latestText.state } : {}),
+    ...(textState !== undefined ? { textState } : {}),
   })
 }
 
-/** Kept Fugue states: merging all of them is a join, so a late joiner reaches the converged text. */
+/** Kept Fugue states, in frames of bounded size: merging all of them is a join (see text-states.ts). */
 function sendTextStates(core: EngineCore, connection: Connection, entry: DocumentEntry): void {
   if (entry.textStates.size === 0) return
-  core.replyTo(connection, {
-    type: 'delta_batch',
-    documentId: entry.id,
-    deltas: [...entry.textStates.values()],
-    isTextOperation: true,
-  })
+  for (const deltas of textStateFrames(core, entry)) {
+    core.replyTo(connection, { type: 'delta_batch', documentId: entry.id, deltas, isTextOperation: true })
+  }
 }
 
 function resendFields(core: EngineCore, connection: Connection, entry: DocumentEntry): void {
@@ -91,10 +91,4 @@ function resendFields(core: EngineCore, connection: Connection, entry: DocumentE
       clientId: 'server',
     })
   }
-}
-
-function lastValue<V>(map: Map<string, V>): V | undefined {
-  let last: V | undefined
-  for (const value of map.values()) last = value
-  return last
 }

@@ -1,8 +1,12 @@
 import type { UnsubscribeMessage } from '../../protocol/types.js'
 import type { EngineCore } from '../core.js'
+import { leaveRoom } from '../presence.js'
 import type { Connection } from '../state.js'
 
-/** `unsubscribe`: leaves the document and its awareness room; no reply (as the SyncKit servers). */
+/**
+ * `unsubscribe`: leaves the document and its awareness room (the presence it announced there
+ * leaves too); no reply (as the SyncKit servers).
+ */
 export function handleUnsubscribe(
   core: EngineCore,
   connection: Connection,
@@ -22,6 +26,7 @@ export function unsubscribeConnection(core: EngineCore, connection: Connection, 
     const room = core.rooms.get(documentId)
     if (room) {
       room.subscribers.delete(connection.id)
+      leaveRoom(core, connection, room)
       core.pruneRoom(room)
     }
   }

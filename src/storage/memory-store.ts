@@ -1,7 +1,7 @@
 import { mergeClockInto, registerWins } from '../crdt/index.js'
 import type { DocumentSnapshot, JsonObject, JsonValue, Register, VectorClock } from '../crdt/types.js'
 import { setOwn } from '../protocol/own.js'
-import type { DocumentStore } from './options.js'
+import type { DocumentStore } from './store.js'
 
 interface StoredDocument {
   registers: Map<string, Register>
@@ -55,6 +55,7 @@ export class MemoryStore implements DocumentStore {
     return this.#documents.size
   }
 
+  /** Forgets every document. */
   clear(): void {
     this.#documents.clear()
   }

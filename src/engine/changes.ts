@@ -1,0 +1,68 @@
+import type { Register } from '../crdt/types.js'
+import type { EngineCore } from './core.js'
+import type { Connection, DocumentEntry } from './state.js'
+import type { ChangeActor, EngineEvent } from './types.js'
+
+/**
+ * Who wrote what in a turn, for the `document-change` event: one event per document and writer.
+ * Most turns have one writer per document, so a map of field to writer is only made once a
+ * second writer appears in the same turn (the hot path stores one reference per write).
+ */
+
+/** A connection, or the server itself (`onLoadDocument` seeds, a server-side write). */
+export type Writer = Connection | 'server'
+
+/** Records that `writer` applied `field` in this turn (after `markApplied`). */
+export function noteWriter(entry: DocumentEntry, field: string, writer: Writer): void {
+  if (entry.writers !== undefined) {
+    entry.writers.set(field, writer)
+    return
+  }
+  if (entry.writer === undefined || entry.writer === writer) {
+    entry.writer = writer
+    return
+  }
+  // A second writer: every field announced so far is the first writer's.
+  const writers = new Map<string, Writer>()
+  for (const announced of entry.announce.keys()) writers.set(announced, entry.writer)
+  writers.set(field, writer)
+  entry.writers = writers
+}
+
+/** Emits the turn's `document-change` events of one document, one per writer, and resets. */
+export function announceChanges(core: EngineCore, entry: DocumentEntry): void {
+  if (entry.announce.size === 0) return
+  // An array of its own per event: listeners get it, and must not touch what is persisted.
+  if (entry.writers === undefined) {
+    emitChange(core, entry.id, Array.from(entry.announce.values()), entry.writer ?? 'server')
+  } else {
+    const byWriter = new Map<Writer, Register[]>()
+    for (const [field, register] of entry.announce) {
+      const writer = entry.writers.get(field) ?? 'server'
+      const list = byWriter.get(writer)
+      if (list) list.push(register)
+      else byWriter.set(writer, [register])
+    }
+    for (const [writer, registers] of byWriter) emitChange(core, entry.id, registers, writer)
+  }
+  entry.announce = new Map()
+  entry.writer = undefined
+  entry.writers = undefined
+}
+
+function emitChange(core: EngineCore, documentId: string, registers: Register[], writer: Writer): void {
+  const actor: ChangeActor =
+    writer === 'server'
+      ? { kind: 'server' }
+      : { kind: 'connection', conn: writer.id, userId: writer.principal?.userId ?? '' }
+  const event: Extract<EngineEvent, { type: 'document-change' }> = {
+    type: 'document-change',
+    documentId,
+    registers,
+    origin: 'local',
+    actor,
+  }
+  // Set only when there is one: a spread would cost an object per event on the write path.
+  if (writer !== 'server' && writer.context !== undefined) event.context = writer.context
+  core.emit(event)
+}

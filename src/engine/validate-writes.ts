@@ -1,0 +1,63 @@
+import type { JsonValue } from '../protocol/types.js'
+import type { EngineCore } from './core.js'
+import type { Connection, DocumentEntry } from './state.js'
+import type { ValidationContext } from './types.js'
+import type { ValidatorFault } from './validation.js'
+
+/**
+ * Checks a client's writes before any is applied. Invalid fields get `error VALIDATION_FAILED
+ * {documentId, field, issues}`; the message is then refused whole (the all-or-nothing rule of the
+ * quotas) and `rollback` is called once per field written, so the writer's replica adopts the
+ * authoritative values again. Returns true when refused.
+ */
+export function refuseInvalidWrites(
+  core: EngineCore,
+  connection: Connection,
+  entry: DocumentEntry,
+  writes: readonly { field: string; value?: JsonValue; deleted: boolean }[],
+  rollback: (core: EngineCore, connection: Connection, entry: DocumentEntry, field: string) => void,
+  messageId?: string,
+): boolean {
+  const validation = core.validation
+  if (!validation) return false
+  const context: ValidationContext = {
+    connectionId: connection.id,
+    principal: connection.principal,
+    context: connection.context,
+  }
+  const fault = (found: ValidatorFault) => core.emit({ type: 'validator-fault', ...found })
+  let refused = false
+  for (const write of writes) {
+    const issues = validation.check(
+      {
+        documentId: entry.id,
+        field: write.field,
+        value: write.deleted ? undefined : (write.value ?? null),
+        deleted: write.deleted,
+      },
+      context,
+      fault,
+    )
+    if (!issues) continue
+    refused = true
+    core.sendError(
+      connection.id,
+      `Invalid value for field ${write.field.slice(0, 128)}`,
+      'VALIDATION_FAILED',
+      {
+        documentId: entry.id,
+        field: write.field.slice(0, 128),
+        issues,
+        ...(messageId !== undefined ? { messageId } : {}),
+      },
+    )
+  }
+  if (!refused) return false
+  const rolledBack = new Set<string>()
+  for (const { field } of writes) {
+    if (rolledBack.has(field)) continue
+    rolledBack.add(field)
+    rollback(core, connection, entry, field)
+  }
+  return true
+}

@@ -1,0 +1,23 @@
+import { CollectedCounter, Gauge, type MetricsRegistry } from '../server/metrics.js'
+import type { WebhookStats } from './dispatcher.js'
+
+/**
+ * Adds the webhook counters to a Prometheus registry (the runtime's `/metrics` one, once it wires
+ * webhooks in), read from `stats()` at scrape time so they never drift.
+ */
+export function registerWebhookMetrics(registry: MetricsRegistry, stats: () => WebhookStats): void {
+  const counters: [string, string, keyof WebhookStats][] = [
+    ['synckit_webhook_delivered_total', 'Webhook messages a receiver accepted (2xx).', 'delivered'],
+    ['synckit_webhook_retries_total', 'Webhook attempts that failed and were scheduled again.', 'retries'],
+    ['synckit_webhook_failed_total', 'Webhook messages given up after their last attempt.', 'failed'],
+    ['synckit_webhook_dropped_total', 'Webhook messages dropped because a queue was full.', 'dropped'],
+    ['synckit_webhook_abandoned_total', 'Webhook messages still queued at shutdown.', 'abandoned'],
+  ]
+  for (const [name, help, key] of counters) {
+    registry.register(new CollectedCounter(name, help, () => stats()[key] as number))
+  }
+  registry.register(new Gauge('synckit_webhook_queued', 'Webhook messages queued.', () => stats().queued))
+  registry.register(
+    new Gauge('synckit_webhook_queued_bytes', 'Webhook body bytes queued.', () => stats().queuedBytes),
+  )
+}

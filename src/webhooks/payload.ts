@@ -1,0 +1,73 @@
+import type { JsonObject, JsonValue } from '../crdt/types.js'
+import type { DocumentChangeEvent } from '../server/events.js'
+
+/**
+ * The JSON body of every webhook (the Standard Webhooks payload shape): the event type, when it
+ * happened (ISO 8601, the last change coalesced into this call), and the event's data.
+ */
+export interface WebhookMessage<T extends string, D> {
+  type: T
+  timestamp: string
+  data: D
+}
+
+export interface DocumentChangedData {
+  documentId: string
+  /**
+   * Who made the changes in this call (distinct user ids, first writer first). Absent when the
+   * server does not report the writer of a change.
+   */
+  actors?: string[]
+  /** Fields written, with their value after the write (the union of the coalesced changes, latest value). */
+  set: Record<string, JsonValue>
+  /** Fields deleted (tombstoned). A field is in `set` or in `delete`, never both. */
+  delete: string[]
+}
+
+export interface DocumentDeletedData {
+  documentId: string
+  actor?: string
+}
+
+export interface PresenceChangedData {
+  documentId: string
+  /** clientId -> its latest presence state, `null` when the client left. */
+  clients: Record<string, JsonObject | null>
+}
+
+export type DocumentChangedMessage = WebhookMessage<'document.changed', DocumentChangedData>
+export type DocumentDeletedMessage = WebhookMessage<'document.deleted', DocumentDeletedData>
+export type PresenceChangedMessage = WebhookMessage<'presence.changed', PresenceChangedData>
+export type WebhookBody = DocumentChangedMessage | DocumentDeletedMessage | PresenceChangedMessage
+
+/** One field as a change carries it. */
+export interface FieldChange {
+  field: string
+  value: JsonValue
+  deleted: boolean
+}
+
+/** A committed change of one document, as the dispatcher coalesces it. */
+export interface DocumentChange {
+  documentId: string
+  actor?: string
+  fields: readonly FieldChange[]
+}
+
+/**
+ * The ONE place that reads the server's `document-change` event. Only `local` changes are sent:
+ * in a cluster the node that accepted the write reports it, the others (which see it as `remote`)
+ * stay quiet, so each change is sent once. The actor is the writing user's id, or `server` for a
+ * write through the server's own API.
+ */
+export function changeFromEvent(event: DocumentChangeEvent): DocumentChange | undefined {
+  if (event.origin !== 'local') return undefined
+  const change: DocumentChange = {
+    documentId: event.documentId,
+    fields: event.fields.map(({ field, value, deleted }) => ({ field, value, deleted })),
+  }
+  const { actor } = event
+  if (actor.kind === 'connection') change.actor = actor.userId
+  else if (actor.kind === 'server') change.actor = 'server'
+  return change
+}
