@@ -489,7 +489,8 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
           (seconds) => this.#metrics.persistLatency.observe(seconds),
           persistBackoff,
         ),
-      soon: queueMicrotask,
+      // Called as a method: a bare `queueMicrotask` would get the hooks as `this` (workerd refuses it).
+      soon: (task) => queueMicrotask(task),
       later: endOfTurn,
       after: (ms, task) => void delay(ms).then(task),
       now: () => performance.now(),
