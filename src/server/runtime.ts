@@ -189,9 +189,15 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
     const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
+    connection.context = resumed.context
     this.#connections.set(id, connection)
     if (ip !== undefined) this.#perIp.add(ip)
-    this.#safeEmit('connection', { connectionId: id, ip, userId: resumed.principal.userId })
+    this.#safeEmit('connection', {
+      connectionId: id,
+      ip,
+      userId: resumed.principal.userId,
+      ...(resumed.context !== undefined ? { context: resumed.context } : {}),
+    })
     this.#run(this.#engine.resume(id, now, resumed, ip))
     this.#scheduleFlush()
     return this.#handleOf(connection)
