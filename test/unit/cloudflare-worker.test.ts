@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ActivityTimers } from '../../adapters/cloudflare/activity-timers.js'
 import { decodeScope, SCOPE_HEADER, scopedPolicy } from '../../adapters/cloudflare/scope.js'
@@ -9,10 +10,13 @@ import {
   routeToObject,
   type SyncWorkerOptions,
 } from '../../adapters/cloudflare.js'
+import { upgradeRequestOf } from '../../adapters/transport.js'
+import type { AuthenticateRequest } from '../../src/auth/hooks.js'
 import { signAccessToken } from '../../src/auth/tokens.js'
 import type { AuthorizeRequest } from '../../src/engine/types.js'
+import { type AuthOptions, createSyncServer } from '../../src/server/index.js'
 
-/** The Worker's routing and upgrade check, in Node with a recording namespace (no workerd needed). */
+/** The Worker's routing and early check, in Node with a recording namespace (no workerd needed). */
 
 const SECRET = 'unit-test-secret-of-at-least-32-chars!'
 
@@ -87,11 +91,11 @@ describe('createSyncWorker routes', () => {
     expect(byDocument.forwarded[0]?.scope).toEqual({ document: 'a' })
   })
 
-  it('upgrades elsewhere are 404; plain requests 426 on the path, 404 elsewhere, unless httpRoutes', async () => {
+  it('upgrades elsewhere are 404; plain requests 426 on the path, 404 elsewhere, unless handleHttp', async () => {
     expect((await run({}, upgrade('/other?doc=a'))).status).toBe(404)
     expect((await run({}, new Request('https://sync.example/ws?doc=a'))).status).toBe(426)
     expect((await run({}, new Request('https://sync.example/health?doc=a'))).status).toBe(404)
-    const health = await run({ httpRoutes: true }, new Request('https://sync.example/health?doc=a'))
+    const health = await run({ handleHttp: true }, new Request('https://sync.example/health?doc=a'))
     expect(health.forwarded.map(({ object }) => object)).toEqual(['doc:a'])
   })
 
@@ -103,7 +107,7 @@ describe('createSyncWorker routes', () => {
   })
 })
 
-describe('createSyncWorker upgrade check', () => {
+describe("createSyncWorker's early check", () => {
   const auth = () => ({ jwt: { secret: SECRET } })
   const token = () =>
     signAccessToken(
@@ -135,7 +139,94 @@ describe('createSyncWorker upgrade check', () => {
     expect((await run({ auth: () => ({ required: false }) }, upgrade('/ws?doc=a'))).status).toBe(200)
     expect((await run({ auth: () => ({}) }, upgrade(`/ws?doc=a&token=${await token()}`))).status).toBe(401)
   })
+
+  it('runs the authenticate hook: a session cookie is forwarded, none is refused with the JSON body', async () => {
+    const cookieAuth = () => ({ authenticate: sessionHook })
+    const admitted = await run({ auth: cookieAuth }, upgrade('/ws?doc=a', { cookie: 'session=alice' }))
+    expect(admitted.forwarded).toHaveLength(1)
+    for (const cookie of [undefined, 'session=mallory']) {
+      const refused = await run({ auth: cookieAuth }, upgrade('/ws?doc=a', cookie ? { cookie } : {}))
+      expect([refused.status, JSON.parse(refused.body), refused.forwarded]).toEqual([
+        401,
+        { error: { code: 'AUTH_FAILED', message: 'Authentication failed' } },
+        [],
+      ])
+    }
+    const failing = () => ({
+      authenticate: () => {
+        throw new Error('session store down')
+      },
+    })
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const unavailable = await run({ auth: failing }, upgrade('/ws?doc=a', { cookie: 'session=alice' }))
+    expect([unavailable.status, JSON.parse(unavailable.body).error.code]).toEqual([503, 'AUTH_UNAVAILABLE'])
+    expect(String(logged.mock.calls[0]?.[0])).toContain("authenticate failed in the Worker's early check")
+    logged.mockRestore()
+  })
+
+  it("agrees with the object's upgrade check: it refuses only what the object refuses, or would leave to an auth message", async () => {
+    const configs: Record<string, AuthOptions> = {
+      jwt: { jwt: { secret: SECRET } },
+      cookie: { authenticate: sessionHook },
+      'cookie or jwt': { authenticate: sessionHook, jwt: { secret: SECRET } },
+      'api keys': {
+        apiKeys: [
+          {
+            key: 'api-key-number-1',
+            userId: 'svc',
+            permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false },
+          },
+        ],
+      },
+      anonymous: { required: false },
+      'anonymous with a hook': { required: false, authenticate: sessionHook },
+      nothing: {},
+    }
+    const servers = Object.fromEntries(
+      Object.entries(configs).map(([name, auth]) => [name, createSyncServer({ auth, maxConnections: 1e6 })]),
+    )
+    try {
+      const goodToken = await token()
+      const request = fc.record({
+        config: fc.constantFrom(...Object.keys(configs)),
+        cookie: fc.constantFrom(undefined, 'session=alice', 'session=mallory', 'other=1'),
+        token: fc.constantFrom(undefined, goodToken, 'x.y.z'),
+        apiKey: fc.constantFrom(undefined, 'api-key-number-1', 'api-key-number-2'),
+      })
+      await fc.assert(
+        fc.asyncProperty(request, async ({ config, cookie, token: jwt, apiKey }) => {
+          const headers: Record<string, string> = {}
+          if (cookie) headers.cookie = cookie
+          if (apiKey) headers['x-api-key'] = apiKey
+          const path = `/ws?doc=a${jwt ? `&token=${jwt}` : ''}`
+          const worker = await run({ auth: () => configs[config] }, upgrade(path, headers))
+          const server = servers[config]
+          if (!server) throw new Error(config)
+          const object = await server.upgrade(upgradeRequestOf(upgrade(path, headers), undefined))
+          if (worker.status === 200) {
+            // Forwarded: the object admits it too, knowing who it is (unless anonymous).
+            expect(object.ok).toBe(true)
+            if (configs[config]?.required !== false) expect(object.ok && object.principal).toBeTruthy()
+          } else if (!object.ok) {
+            expect([worker.status, worker.body]).toEqual([object.status, object.body])
+          } else {
+            // The object would wait for an `auth` message; the Worker wants the identity now.
+            expect([worker.status, object.principal]).toEqual([401, undefined])
+          }
+        }),
+        { numRuns: 200 },
+      )
+    } finally {
+      await Promise.all(Object.values(servers).map((server) => server.close()))
+    }
+  })
 })
+
+/** A cookie hook: `session=alice` is a user, any other session is refused, no cookie too. */
+function sessionHook({ cookies }: AuthenticateRequest) {
+  if (cookies.session !== 'alice') return null
+  return { userId: 'alice', permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false } }
+}
 
 describe('scopedPolicy', () => {
   const request = (documentId: string): AuthorizeRequest => ({
