@@ -149,11 +149,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const reserved = ticket?.reservation !== undefined && this.#reservations.has(ticket.reservation)
     if (ticket?.reservation) this.#release(ticket.reservation)
     // A held slot was counted at the upgrade; otherwise every check of the door runs here.
-    const refusal = reserved
-      ? this.#state === 'running'
-        ? undefined
-        : 'SERVER_SHUTTING_DOWN'
-      : this.#checkDoor(request, ip)
+    const refusal = reserved ? this.#checkAdmitted(ticket.reservation, ip) : this.#checkDoor(request, ip)
     if (refusal) return this.#refuse(socket, ip, refusal)
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
@@ -245,6 +241,20 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     if (this.#connections.size + this.#reservations.size >= this.limits.maxConnections) {
       return 'SERVER_AT_CAPACITY'
     }
+    return undefined
+  }
+
+  /**
+   * A socket whose slot `upgrade` held: counted already, but the per-IP cap is checked now when
+   * the upgrade request did not carry the address the socket has (crossws's Node adapter).
+   */
+  #checkAdmitted(
+    reservation: Reservation | undefined,
+    ip: string | undefined,
+  ): UpgradeRefusalCode | undefined {
+    if (this.#state !== 'running') return 'SERVER_SHUTTING_DOWN'
+    const unseen = reservation?.ip === undefined && ip !== undefined
+    if (unseen && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) return 'TOO_MANY_CONNECTIONS'
     return undefined
   }
 
