@@ -11,8 +11,9 @@ import type { DurableObjectState, HibernatableWebSocket } from './cloudflare/run
  *   }
  *   export default createSyncWorker<Env>({ binding: 'SYNC', route: routeByDocument() })
  *
- * Each object checks every upgrade with `sync.upgrade` (caps, `allowedOrigins`, `auth.authenticate`,
- * credentials), as every other transport does; the Worker's `auth` option adds an early rejection.
+ * Each object checks every upgrade with `sync.upgrade` (caps, `allowedOrigins`,
+ * `auth.authenticate`, credentials), as every other transport does; the Worker's `auth` option
+ * adds an early rejection.
  */
 
 export type { DurableSyncOptions } from './cloudflare/durable-server.js'
@@ -56,7 +57,7 @@ export class SyncDurableObject<Env = unknown, Context = unknown> {
     return {}
   }
 
-  /** Requests the Worker forwarded: upgrades pass the upgrade check here, the rest are HTTP routes. */
+  /** Requests the Worker forwarded: upgrades pass the upgrade check, the rest are HTTP routes. */
   fetch(request: Request): Promise<Response> {
     return this.sync.fetch(request)
   }

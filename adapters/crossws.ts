@@ -14,7 +14,9 @@ import { DEFAULT_HIGH_WATER_MARK, type SyncServerTransport, toBytes } from './tr
  *
  *   const sync = createSyncServer({ auth: { required: false } })
  *   const ws = crossws({ hooks: createCrosswsHooks(sync) })          // crossws/adapters/node
- *   server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head, nodeUpgradeRequest(req)))
+ *   server.on('upgrade', (req, socket, head) => {
+ *     ws.handleUpgrade(req, socket, head, nodeUpgradeRequest(req))
+ *   })
  *
  * The `upgrade` hook is the upgrade check (`sync.upgrade`): a refused request gets its HTTP status
  * and JSON body and no WebSocket; an admitted one reaches `open` through the peer's context.
@@ -66,7 +68,7 @@ export interface CrosswsHooksOptions {
   highWaterMark?: number
 }
 
-/** The hooks object for `crossws({ hooks })`, `defineWebSocketHandler(...)` or `defineHooks(...)`. */
+/** The hooks for `crossws({ hooks })`, `defineWebSocketHandler(...)` or `defineHooks(...)`. */
 export interface SyncCrosswsHooks {
   /**
    * Before the handshake, `sync.upgrade`: a refusal is a `Response` (its status and JSON body, no
@@ -178,7 +180,9 @@ export interface NodeUpgradeMessage {
  * per-IP cap can only refuse once the socket is open (close 1008). Pass this as `handleUpgrade`'s
  * fourth argument and it refuses with 429 before the handshake:
  *
- *   server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head, nodeUpgradeRequest(req)))
+ *   server.on('upgrade', (req, socket, head) => {
+ *     ws.handleUpgrade(req, socket, head, nodeUpgradeRequest(req))
+ *   })
  *
  * Undefined (crossws then builds its own) for a request whose URL or headers a Web `Request`
  * cannot hold.

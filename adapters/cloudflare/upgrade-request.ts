@@ -3,8 +3,8 @@ import { upgradeRequestOf } from '../transport.js'
 
 /**
  * An upgrade request as the server sees it on Cloudflare. The client address is
- * `CF-Connecting-IP`, which Cloudflare's edge sets on every request it hands to a Worker (a
- * client's own value is replaced), and which reaches the object with the forwarded request.
+ * `CF-Connecting-IP`, which Cloudflare sets to the address that connected to its edge, and which
+ * reaches the object with the request the Worker forwards.
  */
 export function workerUpgradeRequest(request: Request): UpgradeRequest {
   return upgradeRequestOf(request, request.headers.get('cf-connecting-ip') ?? undefined)

@@ -8,7 +8,7 @@ import { isJsonData } from '../../adapters/cloudflare/json-data.js'
  * as it was. `isJsonData` accepts exactly what survives both.
  */
 
-/** Anything, including Dates, Maps, Sets, class-less and boxed values, sparse arrays, cycles aside. */
+/** Anything: Dates, Maps, Sets, class-less and boxed values, sparse arrays (cycles aside). */
 const anything = fc.anything({
   values: [
     fc.string(),

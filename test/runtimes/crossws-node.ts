@@ -9,8 +9,8 @@ import { httpTarget } from './http-target.js'
 
 /**
  * In-process Node with crossws's Node adapter (docs/adapters.md): the hooks take the WebSockets on
- * /ws (after the upgrade check), `createRequestListener` the HTTP routes. In Nitro or Nuxt the same hooks go to
- * `defineWebSocketHandler`.
+ * /ws (after the upgrade check), `createRequestListener` the HTTP routes. In Nitro or Nuxt the
+ * same hooks go to `defineWebSocketHandler`.
  */
 export async function startCrosswsServer(): Promise<ConformanceTarget> {
   const options = CONFORMANCE_OPTIONS // the suite's limits, the same on every runtime
@@ -21,9 +21,9 @@ export async function startCrosswsServer(): Promise<ConformanceTarget> {
   })
   const httpServer = createServer(createRequestListener(sync))
   // nodeUpgradeRequest: the client address reaches the upgrade check (per-IP cap: 429)
-  httpServer.on('upgrade', (req, socket, head) =>
-    ws.handleUpgrade(req, socket, head, nodeUpgradeRequest(req)),
-  )
+  httpServer.on('upgrade', (req, socket, head) => {
+    ws.handleUpgrade(req, socket, head, nodeUpgradeRequest(req))
+  })
 
   httpServer.listen(0, '127.0.0.1')
 
