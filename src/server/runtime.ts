@@ -151,11 +151,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const reserved = ticket?.reservation !== undefined && this.#reservations.has(ticket.reservation)
     if (ticket?.reservation) this.#release(ticket.reservation)
     // A held slot was counted at the upgrade; otherwise every check of the door runs here.
-    const refusal = reserved
-      ? this.#state === 'running'
-        ? undefined
-        : 'SERVER_SHUTTING_DOWN'
-      : this.#checkDoor(request, ip)
+    const refusal = reserved ? this.#checkAdmitted(ticket.reservation, ip) : this.#checkDoor(request, ip)
     if (refusal) return this.#refuse(socket, ip, refusal)
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
@@ -191,9 +187,15 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
     const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
+    connection.context = resumed.context
     this.#connections.set(id, connection)
     if (ip !== undefined) this.#perIp.add(ip)
-    this.#safeEmit('connection', { connectionId: id, ip, userId: resumed.principal.userId })
+    this.#safeEmit('connection', {
+      connectionId: id,
+      ip,
+      userId: resumed.principal.userId,
+      ...(resumed.context !== undefined ? { context: resumed.context } : {}),
+    })
     this.#run(this.#engine.resume(id, now, resumed, ip))
     this.#scheduleFlush()
     return this.#handleOf(connection)
@@ -241,6 +243,20 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     if (this.#connections.size + this.#reservations.size >= this.limits.maxConnections) {
       return 'SERVER_AT_CAPACITY'
     }
+    return undefined
+  }
+
+  /**
+   * A socket whose slot `upgrade` held: counted already, but the per-IP cap is checked now when
+   * the upgrade request did not carry the address the socket has (crossws's Node adapter).
+   */
+  #checkAdmitted(
+    reservation: Reservation | undefined,
+    ip: string | undefined,
+  ): UpgradeRefusalCode | undefined {
+    if (this.#state !== 'running') return 'SERVER_SHUTTING_DOWN'
+    const unseen = reservation?.ip === undefined && ip !== undefined
+    if (unseen && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) return 'TOO_MANY_CONNECTIONS'
     return undefined
   }
 
