@@ -68,7 +68,11 @@ export function resumeConnection(
   resumed: ResumedConnection,
   ip: string | undefined,
 ): void {
-  openConnection(core, id, { ...(ip !== undefined ? { ip } : {}), principal: resumed.principal })
+  openConnection(core, id, {
+    ...(ip !== undefined ? { ip } : {}),
+    principal: resumed.principal,
+    ...(resumed.context !== undefined ? { context: resumed.context } : {}),
+  })
   const connection = core.connections.get(id)
   if (!connection || connection.closed) return
   if (resumed.format !== undefined) connection.format = resumed.format
