@@ -6,6 +6,7 @@ import { attachWebSocketServer } from '../../adapters/ws.js'
 import type { Broker } from '../cluster/broker.js'
 import { createSyncServer, VERSION } from '../server/index.js'
 import type { Logger } from '../server/logger.js'
+import type { StaticFiles } from '../server/static-files.js'
 import { isValidNodeId } from '../storage/codec.js'
 import type { DocumentStore } from '../storage/store.js'
 import { loadDemoFiles } from '../web/demo-files.js'
@@ -52,7 +53,7 @@ async function serve(config: CliConfig, io: CliIo): Promise<CommandResult> {
     return 1
   }
   const logger = createLogger(config, nodeId)
-  const staticFiles = config.demo ? await loadDemoFiles() : undefined
+  const staticFiles = await demoFilesFor(config, logger)
   const server = createSyncServer({
     ...config.server,
     nodeId,
@@ -66,7 +67,7 @@ async function serve(config: CliConfig, io: CliIo): Promise<CommandResult> {
     : undefined
   if (webhooks) registerWebhookMetrics(server, () => webhooks.stats())
   const transport = await attachWebSocketServer(server, { port: config.port, host: config.host })
-  io.stdout.write(banner(config, transport.port))
+  io.stdout.write(banner({ ...config, demo: staticFiles !== undefined }, transport.port))
 
   let stopping = false
   const shutdown = (signal: string): void => {
@@ -109,6 +110,26 @@ async function stop(
 }
 
 /** pino: JSON lines in production (for a log pipeline), readable lines otherwise (pino-pretty). */
+/**
+ * The demo page's files, when the demo is on. Development mode turns it on by default, so there a
+ * build without the files (a bundle of the CLI alone) serves the API and says why; asked for
+ * outside development mode (`--demo`), missing files stop the start.
+ */
+export async function demoFilesFor(
+  config: Pick<CliConfig, 'demo' | 'mode'>,
+  logger: Logger,
+  load: () => Promise<StaticFiles> = loadDemoFiles,
+): Promise<StaticFiles | undefined> {
+  if (!config.demo) return undefined
+  try {
+    return await load()
+  } catch (error) {
+    if (config.mode !== 'development') throw error
+    logger.warn({ err: error }, 'demo page not served: its files are missing')
+    return undefined
+  }
+}
+
 function createLogger(config: CliConfig, nodeId: string): Logger {
   const options = { level: config.logLevel, base: { nodeId } }
   if (config.mode === 'production') return pino(options)
