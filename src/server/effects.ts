@@ -48,7 +48,10 @@ export interface EffectHost {
   readonly metrics: ServerMetrics
   readonly cluster: ClusterLink
   connection(id: string): ServerConnection | undefined
-  /** Closes the socket and tells the engine (which may answer with more effects). */
+  /**
+   * Closes the socket at once; the engine hears of it only after the batch being performed, so
+   * the effects the close has never land between this batch's (effects stay in order).
+   */
   closeConnection(connection: ServerConnection, code: number, reason: string): void
   /** Starts an async effect; its resolution is fed back to the engine when it settles. */
   track(task: Promise<Resolution>): void

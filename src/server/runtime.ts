@@ -85,6 +85,13 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly #startedAt = Date.now()
   readonly #timers: RepeatingTimer[]
   #nextConnection = 1
+  /** Effect batches being performed (a batch can start another only through a listener). */
+  #performing = 0
+  /**
+   * Connections closed while a batch was performed (a slow reader, an engine-asked close): the
+   * engine is told after the batch, so the effects of the close follow the batch's, in order.
+   */
+  readonly #closedMidBatch: { connection: ServerConnection; code?: number; reason?: string }[] = []
   #flushScheduled = false
   #state: State = 'running'
   #closed: Promise<void> | undefined
@@ -329,6 +336,15 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     if (connection.ip !== undefined) this.#perIp.remove(connection.ip)
     // Still at the door: the engine never saw it, and no `connection` event announced it.
     if (connection.held) return
+    if (this.#performing > 0) {
+      this.#closedMidBatch.push({ connection, code, reason })
+      return
+    }
+    this.#tellEngineClosed(connection, code, reason)
+  }
+
+  /** The `close` input, and the `disconnect` event after the effects it has. */
+  #tellEngineClosed(connection: ServerConnection, code?: number, reason?: string): void {
     this.#run(this.#engine.close(connection.id, Date.now()))
     this.#scheduleFlush()
     this.#safeEmit('disconnect', {
@@ -431,10 +447,18 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   #run(effects: readonly Effect[]): void {
     if (effects.length === 0) return
+    this.#performing++
     try {
       interpretEffects(this.#host, effects)
     } catch (error) {
       this.#fail(error, { operation: 'engine' })
+    } finally {
+      this.#performing--
+    }
+    if (this.#performing > 0) return
+    // Each close is a batch of its own, which may close another slow reader: fed in turn.
+    for (let next = this.#closedMidBatch.shift(); next; next = this.#closedMidBatch.shift()) {
+      this.#tellEngineClosed(next.connection, next.code, next.reason)
     }
   }
 
