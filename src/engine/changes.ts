@@ -1,5 +1,5 @@
 import type { Register } from '../crdt/types.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
 import type { Connection, DocumentEntry } from './state.js'
 import type { ChangeActor, EngineEvent } from './types.js'
 
@@ -30,11 +30,11 @@ export function noteWriter(entry: DocumentEntry, field: string, writer: Writer):
 }
 
 /** Emits the turn's `document-change` events of one document, one per writer, and resets. */
-export function announceChanges(core: EngineCore, entry: DocumentEntry): void {
+export function announceChanges(ctx: EngineContext, entry: DocumentEntry): void {
   if (entry.announce.size === 0) return
   // An array of its own per event: listeners get it, and must not touch what is persisted.
   if (entry.writers === undefined) {
-    emitChange(core, entry.id, Array.from(entry.announce.values()), entry.writer ?? 'server')
+    emitChange(ctx, entry.id, Array.from(entry.announce.values()), entry.writer ?? 'server')
   } else {
     const byWriter = new Map<Writer, Register[]>()
     for (const [field, register] of entry.announce) {
@@ -43,14 +43,14 @@ export function announceChanges(core: EngineCore, entry: DocumentEntry): void {
       if (list) list.push(register)
       else byWriter.set(writer, [register])
     }
-    for (const [writer, registers] of byWriter) emitChange(core, entry.id, registers, writer)
+    for (const [writer, registers] of byWriter) emitChange(ctx, entry.id, registers, writer)
   }
   entry.announce = new Map()
   entry.writer = undefined
   entry.writers = undefined
 }
 
-function emitChange(core: EngineCore, documentId: string, registers: Register[], writer: Writer): void {
+function emitChange(ctx: EngineContext, documentId: string, registers: Register[], writer: Writer): void {
   const actor: ChangeActor =
     writer === 'server'
       ? { kind: 'server' }
@@ -64,5 +64,5 @@ function emitChange(core: EngineCore, documentId: string, registers: Register[],
   }
   // Set only when there is one: a spread would cost an object per event on the write path.
   if (writer !== 'server' && writer.context !== undefined) event.context = writer.context
-  core.emit(event)
+  ctx.emit(event)
 }

@@ -1,5 +1,5 @@
 import type { ClientMessage } from '../protocol/types.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
 import { handleAuth } from './handlers/auth.js'
 import { handleAwarenessSubscribe, handleAwarenessUpdate } from './handlers/awareness.js'
 import { handleDelta } from './handlers/delta.js'
@@ -12,37 +12,37 @@ import type { Connection } from './state.js'
 
 /** Routes an authenticated connection's message to its handler (one module per message type). */
 export function dispatch(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   message: ClientMessage,
   bytes: number,
 ): void {
   switch (message.type) {
     case 'auth':
-      return handleAuth(core, connection, message)
+      return handleAuth(ctx, connection, message)
     case 'subscribe':
-      return handleSubscribe(core, connection, message)
+      return handleSubscribe(ctx, connection, message)
     case 'unsubscribe':
-      return handleUnsubscribe(core, connection, message)
+      return handleUnsubscribe(ctx, connection, message)
     case 'sync_request':
-      return handleSyncRequest(core, connection, message)
+      return handleSyncRequest(ctx, connection, message)
     case 'sync_step1':
-      return handleSyncStep1(core, connection, message)
+      return handleSyncStep1(ctx, connection, message)
     case 'delta':
-      return handleDelta(core, connection, message, bytes)
+      return handleDelta(ctx, connection, message, bytes)
     case 'delta_batch':
-      return handleDeltaBatch(core, connection, message, bytes)
+      return handleDeltaBatch(ctx, connection, message, bytes)
     case 'ack':
-      return handleAck(core, connection, message)
+      return handleAck(ctx, connection, message)
     case 'ping':
-      return handlePing(core, connection, message)
+      return handlePing(ctx, connection, message)
     case 'awareness_subscribe':
-      return handleAwarenessSubscribe(core, connection, message)
+      return handleAwarenessSubscribe(ctx, connection, message)
     case 'awareness_update':
-      return handleAwarenessUpdate(core, connection, message)
+      return handleAwarenessUpdate(ctx, connection, message)
     case 'snapshot_request':
     case 'snapshot_upload':
-      return handleUnsupported(core, connection, message)
+      return handleUnsupported(ctx, connection, message)
     case 'connect':
     case 'pong':
     case 'delta_batch_chunk':

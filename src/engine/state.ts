@@ -1,7 +1,16 @@
 import type { AwarenessDocument, LwwDocument } from '../crdt/index.js'
 import type { DocumentSnapshot, Register } from '../crdt/types.js'
 import type { ChunkAssembler } from '../protocol/index.js'
-import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
+import type {
+  ClientMessage,
+  DeltaBatchMessage,
+  DeltaMessage,
+  JsonObject,
+  SubscribeMessage,
+  SyncRequestMessage,
+  SyncStep1Message,
+  WireFormat,
+} from '../protocol/types.js'
 import type { TokenBucket } from './buckets.js'
 import type { SubscriberSet } from './subscribers.js'
 import type { ConnectionId, Principal } from './types.js'
@@ -19,7 +28,6 @@ export interface Connection {
   /** `[id]`, frozen: the `to` of every reply, allocated once per connection. */
   readonly only: readonly ConnectionId[]
   readonly ip: string | undefined
-  readonly openedAt: number
   /** Decided by the first frame; replies go out in this encoding. */
   format: WireFormat | undefined
   authState: AuthState
@@ -42,9 +50,8 @@ export interface Connection {
   /** Awareness client ids this connection announced, per document: they leave when it closes. */
   readonly awarenessClients: Map<string, Set<string>>
   chunks: ChunkAssembler | undefined
-  /** Token bucket for the message rate limit. */
-  tokens: number
-  tokensAt: number
+  /** Token bucket for the message rate limit (`maxMessagesPerMinute`). */
+  readonly messages: TokenBucket
   /** Pings answered (`maxPingsPerMinute`), apart from the message budget. */
   readonly pings: TokenBucket
   /** Invalid frames still tolerated (`maxInvalidFrames`); empty means the next one closes. */
@@ -52,9 +59,17 @@ export interface Connection {
   closed: boolean
 }
 
+/** The messages that need their document in memory: they wait for it while it loads. */
+export type ParkableMessage =
+  | SubscribeMessage
+  | SyncRequestMessage
+  | SyncStep1Message
+  | DeltaMessage
+  | DeltaBatchMessage
+
 /** A request that needs the document and arrived while it was loading. */
 export type ParkedItem =
-  | { kind: 'message'; connection: Connection; message: ClientMessage; bytes: number }
+  | { kind: 'message'; connection: Connection; message: ParkableMessage; bytes: number }
   | { kind: 'remote'; registers: Register[] }
 
 export interface DocumentEntry {
@@ -76,7 +91,7 @@ export interface DocumentEntry {
   writer: Connection | 'server' | undefined
   /** ...or each field's writer, once a turn has several. */
   writers: Map<string, Connection | 'server'> | undefined
-  /** Queued in `EngineCore.touched` for the next flush. */
+  /** Queued in `EngineContext.touched` for the next flush. */
   touched: boolean
   /**
    * `doc.clockVersion` of the clock last handed to a `persist` (or loaded). Echoes carry the
@@ -115,6 +130,11 @@ export interface AwarenessRoom {
    * closes. Remote clients have no entry; who owns an id is in its awareness entry (`owner`).
    */
   readonly owners: Map<string, ConnectionId>
+}
+
+/** The bucket all connections of one user share (`rate-limits.ts`), dropped with the last of them. */
+export interface UserBucket extends TokenBucket {
+  connections: number
 }
 
 /** An `ack` waiting for its writes to be durable. */

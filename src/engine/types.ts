@@ -170,7 +170,7 @@ export interface EngineOptions {
   limits?: Partial<EngineLimits>
   /** Write validation per document-id pattern (see `validation.ts`); checked at construction. */
   validate?: ValidationRules
-  /** Id generator for outgoing message ids (injected: the core never calls Math.random). */
+  /** Id generator for outgoing message ids (injected: the ctx never calls Math.random). */
   newId: () => string
 }
 
