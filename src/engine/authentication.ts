@@ -1,3 +1,4 @@
+import { authDeadlinePassed, authTransition } from './auth-state.js'
 import type { EngineContext } from './context.js'
 import { ANONYMOUS_PERMISSIONS } from './limits.js'
 import { joinUserBucket, leaveUserBucket } from './rate-limits.js'
@@ -28,7 +29,7 @@ export function verifyCredentials(
   connection: Connection,
   credentials: Credentials,
 ): void {
-  if (connection.authState !== 'authenticated') connection.authState = 'authenticating'
+  authTransition(connection, 'credentials', ctx.now, ctx.limits.authTimeoutMs)
   ctx.effect({ kind: 'authenticate', conn: connection.id, credentials })
 }
 
@@ -43,9 +44,7 @@ export function completeAuthentication(
   principal: Principal,
 ): void {
   assignPrincipal(ctx, connection, principal)
-  connection.authState = 'authenticated'
-  connection.authDeadline = undefined
-  connection.expiredAt = undefined
+  authTransition(connection, 'verified', ctx.now, ctx.limits.authTimeoutMs)
   ctx.sendTo(connection.id, {
     type: 'auth_success',
     userId: principal.userId,
@@ -83,18 +82,19 @@ export function requireAuthentication(ctx: EngineContext, connection: Connection
  */
 export function checkAuthDeadlines(ctx: EngineContext, connection: Connection): boolean {
   const now = ctx.now
-  if (connection.authDeadline !== undefined && now >= connection.authDeadline) {
-    const expired = connection.expiredAt !== undefined
+  const auth = connection.auth
+  if (auth.phase !== 'authenticated') {
+    if (auth.deadline === undefined || now < auth.deadline) return false
+    const expired = auth.phase === 'expired'
     const reason = expired ? 'Token expired' : 'Authentication timeout'
     ctx.sendError(connection.id, reason, expired ? 'TOKEN_EXPIRED' : 'AUTH_TIMEOUT')
     ctx.requestClose(connection.id, 1008, reason)
-    connection.authDeadline = undefined
+    authDeadlinePassed(connection)
     return true
   }
   const expiresAt = connection.principal?.expiresAt
-  if (connection.expiredAt === undefined && expiresAt !== undefined && now >= expiresAt) {
-    connection.expiredAt = now
-    connection.authDeadline = now + ctx.limits.authTimeoutMs
+  if (expiresAt !== undefined && now >= expiresAt) {
+    authTransition(connection, 'token-expired', now, ctx.limits.authTimeoutMs)
     ctx.sendTo(connection.id, {
       type: 'auth_error',
       error: 'Token expired',

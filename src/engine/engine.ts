@@ -110,7 +110,9 @@ export class SyncEngine {
     let authenticated = 0
     let subscriptions = 0
     for (const connection of ctx.connections.values()) {
-      if (connection.authState === 'authenticated') authenticated++
+      // A connection whose token expired is still authenticated until its deadline passes.
+      const phase = connection.auth.phase
+      if (phase === 'authenticated' || phase === 'expired') authenticated++
       subscriptions += connection.subscriptions.size
     }
     let awarenessClients = 0

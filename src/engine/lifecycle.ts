@@ -1,5 +1,6 @@
 import { isValidDocumentId } from '../protocol/index.js'
 import { authorize } from './access.js'
+import { openingAuth } from './auth-state.js'
 import {
   anonymousPrincipal,
   assignPrincipal,
@@ -20,20 +21,22 @@ export function openConnection(ctx: EngineContext, id: ConnectionId, info: Conne
   const existing = ctx.connections.get(id)
   if (existing && !existing.closed) return
   const principal = info?.principal ?? (ctx.options.anonymous ? anonymousPrincipal(ctx) : undefined)
+  const credentials = info?.credentials
+  // Credentials on the upgrade replace the anonymous grant, as a token in `auth` would.
+  const verifying = !info?.principal && (credentials?.token || credentials?.apiKey)
+  const start = verifying ? 'authenticating' : principal ? 'authenticated' : 'pending'
   const connection: Connection = {
     id,
     only: Object.freeze([id]),
     ip: info?.ip,
     format: undefined,
-    authState: principal ? 'authenticated' : 'pending',
+    auth: openingAuth(start, ctx.now, ctx.limits.authTimeoutMs),
     principal: undefined,
     admitted: info?.principal !== undefined,
     context: info?.context,
     preAuth: [],
     preAuthBytes: 0,
     preAuthDocuments: undefined,
-    authDeadline: principal ? undefined : ctx.now + ctx.limits.authTimeoutMs,
-    expiredAt: undefined,
     subscriptions: new Set(),
     awarenessRooms: new Set(),
     awarenessClients: new Map(),
@@ -44,11 +47,7 @@ export function openConnection(ctx: EngineContext, id: ConnectionId, info: Conne
     closed: false,
   }
   ctx.connections.set(id, connection)
-  const credentials = info?.credentials
-  if (!info?.principal && (credentials?.token || credentials?.apiKey)) {
-    // Credentials on the upgrade replace the anonymous grant, as a token in `auth` would.
-    connection.authState = 'authenticating'
-    connection.authDeadline = ctx.now + ctx.limits.authTimeoutMs
+  if (verifying) {
     ctx.effect({ kind: 'authenticate', conn: id, credentials: { ...credentials } })
     return
   }

@@ -1,5 +1,6 @@
 import { ChunkAssembler, decodeClientFrame, detectFormat } from '../protocol/index.js'
 import type { ClientMessage, DeltaBatchChunkMessage, ErrorCode } from '../protocol/types.js'
+import { isAuthenticated } from './auth-state.js'
 import { takeFromBucket } from './buckets.js'
 import type { EngineContext } from './context.js'
 import { dispatch } from './dispatch.js'
@@ -86,7 +87,7 @@ function processPaidMessage(
 ) {
   if (message.type === 'delta_batch_chunk') {
     // Reassembly buffers up to a chunk set's cap: not for connections nobody has authenticated.
-    if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
+    if (!isAuthenticated(connection)) {
       ctx.sendError(connection.id, 'Not authenticated', 'NOT_AUTHENTICATED')
       return
     }
@@ -94,7 +95,7 @@ function processPaidMessage(
   }
   if (message.type === 'auth') return handleAuth(ctx, connection, message)
   if (message.type === 'connect') return
-  if (connection.authState !== 'authenticated' || connection.expiredAt !== undefined) {
+  if (!isAuthenticated(connection)) {
     bufferUntilAuthenticated(ctx, connection, message, bytes)
     return
   }

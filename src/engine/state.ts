@@ -11,11 +11,10 @@ import type {
   SyncStep1Message,
   WireFormat,
 } from '../protocol/types.js'
+import type { AuthState } from './auth-state.js'
 import type { TokenBucket } from './buckets.js'
 import type { SubscriberSet } from './subscribers.js'
 import type { ConnectionId, Principal } from './types.js'
-
-export type AuthState = 'pending' | 'authenticating' | 'authenticated'
 
 /** A decoded message waiting for authentication, with its size for the pre-auth byte cap. */
 export interface BufferedMessage {
@@ -30,7 +29,9 @@ export interface Connection {
   readonly ip: string | undefined
   /** Decided by the first frame; replies go out in this encoding. */
   format: WireFormat | undefined
-  authState: AuthState
+  /** Where authentication stands; changed only by `auth-state.ts`. */
+  auth: AuthState
+  /** Set once authenticated (`authentication.ts`); kept while the token is expired. */
   principal: Principal | undefined
   /** The principal was given at open by the door or the host (an `auth` without credentials keeps it). */
   readonly admitted: boolean
@@ -41,10 +42,6 @@ export interface Connection {
   preAuthBytes: number
   /** Documents the buffered messages name (capped like subscriptions); created on first need. */
   preAuthDocuments: Set<string> | undefined
-  /** Unauthenticated connections are closed at this time (ms). */
-  authDeadline: number | undefined
-  /** Set once the token expired and the client was asked to re-authenticate. */
-  expiredAt: number | undefined
   readonly subscriptions: Set<string>
   readonly awarenessRooms: Set<string>
   /** Awareness client ids this connection announced, per document: they leave when it closes. */

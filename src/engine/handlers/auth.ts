@@ -21,7 +21,7 @@ export function handleAuth(ctx: EngineContext, connection: Connection, message: 
   if (message.apiKey) credentials.apiKey = message.apiKey
   if (credentials.token || credentials.apiKey) return verifyCredentials(ctx, connection, credentials)
   // A principal from the door (cookie session, host) still holds: the client is told who it is.
-  const current = connection.expiredAt === undefined ? connection.principal : undefined
+  const current = connection.auth.phase === 'expired' ? undefined : connection.principal
   if (ctx.options.anonymous || (connection.admitted && current)) {
     completeAuthentication(ctx, connection, current ?? anonymousPrincipal(ctx))
     return
