@@ -1,25 +1,25 @@
-import type { ClientMessage } from '../protocol/types.js'
 import type { EngineContext } from './context.js'
-import { handleAuth } from './handlers/auth.js'
 import { handleAwarenessSubscribe, handleAwarenessUpdate } from './handlers/awareness.js'
 import { handleDelta } from './handlers/delta.js'
 import { handleDeltaBatch } from './handlers/delta-batch.js'
-import { handleAck, handlePing, handleUnsupported } from './handlers/misc.js'
 import { handleSubscribe } from './handlers/subscribe.js'
 import { handleSyncRequest, handleSyncStep1 } from './handlers/sync-request.js'
 import { handleUnsubscribe } from './handlers/unsubscribe.js'
-import type { Connection } from './state.js'
+import { handleUnsupported } from './handlers/unsupported.js'
+import type { Connection, DispatchedMessage } from './state.js'
 
-/** Routes an authenticated connection's message to its handler (one module per message type). */
+/**
+ * Routes an authenticated connection's message to its handler (one module per message type). It
+ * runs when the message arrives, when it is replayed after authentication (`receive.ts`), and
+ * when it waited for its document to load (`resolve.ts`). A new message type gets a case here.
+ */
 export function dispatch(
   ctx: EngineContext,
   connection: Connection,
-  message: ClientMessage,
+  message: DispatchedMessage,
   bytes: number,
 ): void {
   switch (message.type) {
-    case 'auth':
-      return handleAuth(ctx, connection, message)
     case 'subscribe':
       return handleSubscribe(ctx, connection, message)
     case 'unsubscribe':
@@ -32,10 +32,6 @@ export function dispatch(
       return handleDelta(ctx, connection, message, bytes)
     case 'delta_batch':
       return handleDeltaBatch(ctx, connection, message, bytes)
-    case 'ack':
-      return handleAck(ctx, connection, message)
-    case 'ping':
-      return handlePing(ctx, connection, message)
     case 'awareness_subscribe':
       return handleAwarenessSubscribe(ctx, connection, message)
     case 'awareness_update':
@@ -43,10 +39,12 @@ export function dispatch(
     case 'snapshot_request':
     case 'snapshot_upload':
       return handleUnsupported(ctx, connection, message)
-    case 'connect':
-    case 'pong':
-    case 'delta_batch_chunk':
-      // `connect` and `pong` carry nothing; chunks are reassembled before dispatch.
-      return
+    default:
+      return unreachable(message)
   }
+}
+
+/** Fails the type check when a message type above has no case. */
+function unreachable(message: never): never {
+  throw new Error(`No handler for message type ${(message as { type: string }).type}`)
 }

@@ -5,9 +5,9 @@ import { takeFromBucket } from './buckets.js'
 import type { EngineContext } from './context.js'
 import { dispatch } from './dispatch.js'
 import { handleAuth } from './handlers/auth.js'
-import { handlePing } from './handlers/misc.js'
+import { handlePing } from './handlers/ping.js'
 import { takeMessageToken } from './rate-limits.js'
-import type { Connection } from './state.js'
+import type { Connection, DispatchedMessage } from './state.js'
 
 /** Decode, answer malformed frames precisely, then run the per-message pipeline. */
 export function receiveFrame(ctx: EngineContext, connection: Connection, frame: string | Uint8Array): void {
@@ -74,17 +74,15 @@ function processMessage(
   processPaidMessage(ctx, connection, message, bytes)
 }
 
+/** What costs a token: everything but `ping` (a bucket of its own), `ack` and `pong` (free). */
+type PaidMessage = Exclude<ClientMessage, { type: 'ping' | 'ack' | 'pong' }>
+
 /**
  * The per-message pipeline, for a message already paid for: chunks are reassembled (the whole
  * message costs what its chunks cost), then authentication gating (frames before auth are
  * buffered, bounded, and replayed).
  */
-function processPaidMessage(
-  ctx: EngineContext,
-  connection: Connection,
-  message: ClientMessage,
-  bytes: number,
-) {
+function processPaidMessage(ctx: EngineContext, connection: Connection, message: PaidMessage, bytes: number) {
   if (message.type === 'delta_batch_chunk') {
     // Reassembly buffers up to a chunk set's cap: not for connections nobody has authenticated.
     if (!isAuthenticated(connection)) {
@@ -123,7 +121,7 @@ function refuseInvalid(
 function bufferUntilAuthenticated(
   ctx: EngineContext,
   connection: Connection,
-  message: ClientMessage,
+  message: DispatchedMessage,
   bytes: number,
 ) {
   const { maxPreAuthFrames, maxPreAuthBytes, maxDocumentsPerConnection } = ctx.limits

@@ -16,9 +16,19 @@ import type { TokenBucket } from './buckets.js'
 import type { SubscriberSet } from './subscribers.js'
 import type { ConnectionId, Principal } from './types.js'
 
+/**
+ * The messages `dispatch` routes: those an authenticated connection sends for a document. The
+ * pipeline before it (`receive.ts`) answers `ping` and `auth`, reassembles chunks, and drops
+ * `ack`, `pong` and `connect`, so none of those reaches a handler through `dispatch`.
+ */
+export type DispatchedMessage = Exclude<
+  ClientMessage,
+  { type: 'auth' | 'connect' | 'ping' | 'pong' | 'ack' | 'delta_batch_chunk' }
+>
+
 /** A decoded message waiting for authentication, with its size for the pre-auth byte cap. */
 export interface BufferedMessage {
-  message: ClientMessage
+  message: DispatchedMessage
   bytes: number
 }
 
