@@ -23,6 +23,6 @@ export function queueAck(
 export function releaseAcks(ctx: EngineContext, acks: readonly PendingAck[]): void {
   for (const ack of acks) {
     const connection = ctx.connections.get(ack.conn)
-    if (connection?.closed === false) ctx.send(connection.only, { type: 'ack', messageId: ack.messageId })
+    if (connection?.closed === false) ctx.send(connection.toSelf, { type: 'ack', messageId: ack.messageId })
   }
 }

@@ -24,20 +24,20 @@ export function noteWriter(entry: DocumentEntry, field: string, writer: Writer):
   }
   // A second writer: every field announced so far is the first writer's.
   const writers = new Map<string, Writer>()
-  for (const announced of entry.announce.keys()) writers.set(announced, entry.writer)
+  for (const announced of entry.changesToAnnounce.keys()) writers.set(announced, entry.writer)
   writers.set(field, writer)
   entry.writers = writers
 }
 
 /** Emits the turn's `document-change` events of one document, one per writer, and resets. */
 export function announceChanges(ctx: EngineContext, entry: DocumentEntry): void {
-  if (entry.announce.size === 0) return
+  if (entry.changesToAnnounce.size === 0) return
   // An array of its own per event: listeners get it, and must not touch what is persisted.
   if (entry.writers === undefined) {
-    emitChange(ctx, entry.id, Array.from(entry.announce.values()), entry.writer ?? 'server')
+    emitChange(ctx, entry.id, Array.from(entry.changesToAnnounce.values()), entry.writer ?? 'server')
   } else {
     const byWriter = new Map<Writer, Register[]>()
-    for (const [field, register] of entry.announce) {
+    for (const [field, register] of entry.changesToAnnounce) {
       const writer = entry.writers.get(field) ?? 'server'
       const list = byWriter.get(writer)
       if (list) list.push(register)
@@ -45,7 +45,7 @@ export function announceChanges(ctx: EngineContext, entry: DocumentEntry): void 
     }
     for (const [writer, registers] of byWriter) emitChange(ctx, entry.id, registers, writer)
   }
-  entry.announce = new Map()
+  entry.changesToAnnounce = new Map()
   entry.writer = undefined
   entry.writers = undefined
 }

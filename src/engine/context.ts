@@ -90,12 +90,12 @@ export class EngineContext {
   /** To one connection, if it is still open (a parked write of a closed one has nobody to answer). */
   sendTo(conn: ConnectionId, body: OutgoingBody): void {
     const connection = this.connections.get(conn)
-    if (connection) this.send(connection.only, body)
+    if (connection) this.send(connection.toSelf, body)
   }
 
   /** Part of the answer to the connection's own request for a document (see `SendEffect.reply`). */
   replyTo(connection: Connection, body: OutgoingBody): void {
-    if (!connection.closed) this.send(connection.only, body, true)
+    if (!connection.closed) this.send(connection.toSelf, body, true)
   }
 
   /** `error {error, details}`; `details.code` always set so clients and metrics can branch on it. */

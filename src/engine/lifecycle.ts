@@ -27,7 +27,7 @@ export function openConnection(ctx: EngineContext, id: ConnectionId, info: Conne
   const start = verifying ? 'authenticating' : principal ? 'authenticated' : 'pending'
   const connection: Connection = {
     id,
-    only: Object.freeze([id]),
+    toSelf: Object.freeze([id]),
     ip: info?.ip,
     format: undefined,
     auth: openingAuth(start, ctx.now, ctx.limits.authTimeoutMs),

@@ -35,7 +35,7 @@ export interface BufferedMessage {
 export interface Connection {
   readonly id: ConnectionId
   /** `[id]`, frozen: the `to` of every reply, allocated once per connection. */
-  readonly only: readonly ConnectionId[]
+  readonly toSelf: readonly ConnectionId[]
   readonly ip: string | undefined
   /** Decided by the first frame; replies go out in this encoding. */
   format: WireFormat | undefined
@@ -93,8 +93,8 @@ export interface DocumentEntry {
   /** Registers applied locally and not yet handed to a `persist` effect. */
   dirty: Map<string, Register>
   /** Registers applied locally since the last flush, for the `document-change` event. */
-  announce: Map<string, Register>
-  /** The one writer of `announce` this turn (see `changes.ts`)... */
+  changesToAnnounce: Map<string, Register>
+  /** The one writer of `changesToAnnounce` this turn (see `changes.ts`)... */
   writer: Connection | 'server' | undefined
   /** ...or each field's writer, once a turn has several. */
   writers: Map<string, Connection | 'server'> | undefined
