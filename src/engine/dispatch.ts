@@ -7,6 +7,7 @@ import { handleSyncRequest, handleSyncStep1 } from './handlers/sync-request.js'
 import { handleUnsubscribe } from './handlers/unsubscribe.js'
 import { handleUnsupported } from './handlers/unsupported.js'
 import type { Connection, DispatchedMessage } from './state.js'
+import { unreachable } from './unreachable.js'
 
 /**
  * Routes an authenticated connection's message to its handler (one module per message type). It
@@ -40,11 +41,6 @@ export function dispatch(
     case 'snapshot_upload':
       return handleUnsupported(ctx, connection, message)
     default:
-      return unreachable(message)
+      return unreachable(message, 'message type')
   }
-}
-
-/** Fails the type check when a message type above has no case. */
-function unreachable(message: never): never {
-  throw new Error(`No handler for message type ${(message as { type: string }).type}`)
 }

@@ -79,7 +79,11 @@ export class SyncEngine {
     return this.#run(now, (ctx) => tickEngine(ctx))
   }
 
-  /** End of an I/O turn: coalesced echoes, cluster publication, one persist batch, acks. */
+  /**
+   * End of an I/O turn: coalesced echoes and one persist batch (acks released at once when they
+   * are not durable). The batch's registers are published to the cluster, and durable acks sent,
+   * only once the store committed it (`resolve` with `persisted`).
+   */
   flush(now: number): Effect[] {
     return this.#run(now, (ctx) => flushTurn(ctx))
   }

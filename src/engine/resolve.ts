@@ -11,9 +11,13 @@ import { replayBuffered } from './receive.js'
 import { seedDocument } from './seed.js'
 import type { DocumentEntry } from './state.js'
 import type { Resolution } from './types.js'
+import { unreachable } from './unreachable.js'
 import { registerBytes, setFieldBytes } from './writes.js'
 
-/** Feeds the completion of an effect the runtime ran back into the engine. */
+/**
+ * Feeds the completion of an effect the runtime ran back into the engine. A new kind of
+ * `Resolution` (types.ts) gets a case here; the type check fails until it has one.
+ */
 export function applyResolution(ctx: EngineContext, result: Resolution): void {
   switch (result.kind) {
     case 'authenticated': {
@@ -41,6 +45,8 @@ export function applyResolution(ctx: EngineContext, result: Resolution): void {
       return remoteRegisters(ctx, result.documentId, result.registers)
     case 'remote-awareness':
       return applyRemotePresence(ctx, result.documentId, result.entry)
+    default:
+      return unreachable(result, 'resolution')
   }
 }
 
