@@ -1,5 +1,5 @@
 import { safeEqual } from '../auth/constant-time.js'
-import { PROMETHEUS_CONTENT_TYPE } from './metrics.js'
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js'
 import { mayServeFile, PAGE_HEADERS, type StaticFile, type StaticFiles } from './static-files.js'
 import { SERVER_NAME, VERSION } from './version.js'
 

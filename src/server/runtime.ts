@@ -16,7 +16,6 @@ import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
 import { connectionInfo, IpCounter, REFUSED, ServerConnection, sweepHeartbeats } from './connection.js'
 import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
-import { authenticateTask, loadTask, PersistBackoff, persistTask } from './effect-io.js'
 import {
   type ClusterLink,
   type EffectHost,
@@ -26,6 +25,7 @@ import {
 } from './effects.js'
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
+import { authenticateTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'

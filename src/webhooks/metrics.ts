@@ -1,4 +1,4 @@
-import { CollectedCounter, Gauge, type MetricsRegistry } from '../server/metrics.js'
+import { CollectedCounter, Gauge, type MetricsRegistry } from '../server/prometheus.js'
 import type { WebhookStats } from './dispatcher.js'
 
 /**

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSyncServer, type SyncServer } from '../../src/server/index.js'
-import { MetricsRegistry } from '../../src/server/metrics.js'
+import { MetricsRegistry } from '../../src/server/prometheus.js'
 import {
   attachWebhooks,
   createWebhookDispatcher,
