@@ -13,7 +13,7 @@ import type { Broker } from './cluster/broker.js'
 import { type CliConfig, ConfigError, configFromEnv, HELP_TEXT } from './server/config.js'
 import { createSyncServer, VERSION } from './server/index.js'
 import type { Logger } from './server/logger.js'
-import { isValidNodeId } from './storage/codec.js'
+import { isValidNodeId, NODE_ID_RULE } from './storage/codec.js'
 import { createPgliteStore } from './storage/pglite.js'
 import { createSqliteStore } from './storage/sqlite.js'
 import type { DocumentStore } from './storage/store.js'
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
 
   const nodeId = config.server.nodeId ?? `node-${randomBytes(6).toString('hex')}`
   if (!isValidNodeId(nodeId)) {
-    console.error(`synckit-engine: Invalid SYNCKIT_NODE_ID "${nodeId}": expected 1-128 of [A-Za-z0-9._:-]`)
+    console.error(`synckit-engine: Invalid SYNCKIT_NODE_ID "${nodeId}": expected ${NODE_ID_RULE}`)
     process.exit(1)
   }
   let store: DocumentStore | undefined

@@ -5,6 +5,7 @@ import { createTokenVerifier, type TokenVerifier } from '../auth/verifier.js'
 import type { Broker } from '../cluster/broker.js'
 import { resolveLimits } from '../engine/index.js'
 import type { EngineLimits, EngineOptions } from '../engine/types.js'
+import { isValidNodeId, NODE_ID_RULE } from '../storage/codec.js'
 import { MemoryStore } from '../storage/memory-store.js'
 import type { DocumentStore } from '../storage/store.js'
 import { compileTrustProxy, type ProxyTrust, TRUST_PROXY_EXPECTED, TrustProxyError } from './client-ip.js'
@@ -55,10 +56,8 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
   const logger = safeLogger(loggerOption(options.logger))
   const nodeId = options.nodeId ?? `node-${randomId().slice(0, 12)}`
   // Node ids order stamps (byte order in SQL, code units in JS): ASCII keeps both the same.
-  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
-    throw new RangeError(
-      `Invalid option nodeId: ${JSON.stringify(nodeId)} (expected 1-128 of [A-Za-z0-9._:-])`,
-    )
+  if (!isValidNodeId(nodeId)) {
+    throw new RangeError(`Invalid option nodeId: ${JSON.stringify(nodeId)} (expected ${NODE_ID_RULE})`)
   }
   const engineLimits: Partial<EngineLimits> = { ...options.limits }
   if (options.maxMessagesPerMinute !== undefined && options.limits?.maxMessagesPerMinute === undefined) {
