@@ -29,8 +29,6 @@ export interface ClusterLink {
   /** May return a promise: the document's `load` then waits for it (subscribe before loading). */
   subscribe(documentId: string): Promise<void> | void
   unsubscribe(documentId: string): void
-  /** The document is in memory (e.g. ask other nodes for their present clients). */
-  documentLoaded?(documentId: string): void
   /** A revocation made on this node, for the other nodes to apply. */
   publishRevoke?(target: RevokeTarget): void
 }

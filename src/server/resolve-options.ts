@@ -10,7 +10,6 @@ import { MemoryStore } from '../storage/memory-store.js'
 import type { DocumentStore } from '../storage/store.js'
 import { compileTrustProxy, type ProxyTrust, TRUST_PROXY_EXPECTED, TrustProxyError } from './client-ip.js'
 import { type DoorOptions, originPolicy } from './door.js'
-import { type ClusterLink, SINGLE_NODE } from './effects.js'
 import { checkMetricsToken } from './http.js'
 import type { PersistPolicy } from './io-tasks.js'
 import { consoleLogger, type Logger, safeLogger } from './logger.js'
@@ -39,8 +38,7 @@ export interface ResolvedServerOptions {
   metricsToken: string | undefined
   staticFiles: StaticFiles | undefined
   persist: PersistPolicy
-  /** The Broker seam; a single node by default (replaced by the runtime when `broker` is set). */
-  cluster: ClusterLink
+  /** Cluster fan-out; none (a single node) when undefined. */
   broker: Broker | undefined
   /** `/auth/*` routes when JWT verification is configured. */
   authRoutes: AuthRoutesHandler | undefined
@@ -123,7 +121,6 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
       retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),
       maxRetryDelayMs: positive('persist.maxRetryDelayMs', options.persist?.maxRetryDelayMs ?? 2000),
     },
-    cluster: SINGLE_NODE,
     broker: options.broker,
     authRoutes: options.auth?.jwt ? authRoutes(options.auth) : undefined,
   }

@@ -20,6 +20,7 @@ import {
   type ClusterLink,
   type EffectHost,
   interpretEffects,
+  SINGLE_NODE,
   SLOW_CLIENT_CODE,
   SLOW_CLIENT_REASON,
 } from './effects.js'
@@ -497,7 +498,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     return {
       engine: this.#engine,
       metrics: this.#metrics,
-      cluster: this.#cluster ?? this.#options.cluster,
+      cluster: this.#cluster ?? SINGLE_NODE,
       connection: (id) => this.#connections.get(id),
       closeConnection: (connection, code, reason) => this.#closeConnection(connection, code, reason),
       track: (task) => this.#track(task),
@@ -574,9 +575,6 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         break
       case 'document-evicted':
         this.#lastModified.delete(event.documentId)
-        break
-      case 'document-loaded':
-        this.#host.cluster.documentLoaded?.(event.documentId)
         break
       case 'validator-fault':
         this.#fail(new Error(`validate: ${event.message}`), {
