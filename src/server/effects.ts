@@ -15,9 +15,9 @@ import { encodeServerMessage, utf8Length } from '../protocol/index.js'
 import type { ServerMessage, WireFormat } from '../protocol/types.js'
 import type { ServerConnection } from './connection.js'
 import type { ServerMetrics } from './server-metrics.js'
+import { SLOW_CLIENT_CODE, SLOW_CLIENT_REASON } from './transport.js'
 
-export const SLOW_CLIENT_CODE = 1013
-export const SLOW_CLIENT_REASON = 'Client too slow; reconnect to resync'
+export { SLOW_CLIENT_CODE, SLOW_CLIENT_REASON }
 
 /**
  * The cluster seam: a Broker (through `ClusterBridge`) plugs in here. On a single node there is

@@ -47,7 +47,10 @@ export interface HttpSource {
   readonly staticFiles?: StaticFiles | undefined
 }
 
-const WS_ONLY = 'Upgrade Required: /ws accepts WebSocket connections only'
+/** Where the WebSocket endpoint is unless an adapter's `path` says otherwise. */
+export const DEFAULT_WS_PATH = '/ws'
+
+const WS_ONLY = `Upgrade Required: ${DEFAULT_WS_PATH} accepts WebSocket connections only`
 
 /** The SyncKit HTTP routes (PROTOCOL.md §5.1) plus liveness, readiness and Prometheus metrics. */
 export async function handleHttpRequest(request: Request, source: HttpSource): Promise<Response> {
@@ -120,7 +123,7 @@ const ROUTES = new Map<string, Route>(
         name: SERVER_NAME,
         version: VERSION,
         description: 'Embeddable real-time sync server speaking the SyncKit wire protocol',
-        endpoints: { health: '/health', ws: '/ws', auth: '/auth' },
+        endpoints: { health: '/health', ws: DEFAULT_WS_PATH, auth: '/auth' },
         features: { websocket: true, auth: true, sync: true, crdt: true },
       }),
     '/health': async (source, request) => {
@@ -152,7 +155,7 @@ const ROUTES = new Map<string, Route>(
       if (access !== 'open') return unauthorized(access)
       return text(200, source.metricsText(), PROMETHEUS_CONTENT_TYPE)
     },
-    '/ws': () =>
+    [DEFAULT_WS_PATH]: () =>
       text(426, WS_ONLY, 'text/plain; charset=utf-8', { Upgrade: 'websocket', Connection: 'Upgrade' }),
   } satisfies Record<string, Route>),
 )
