@@ -24,6 +24,7 @@ export interface InboundHost {
   authenticating(): boolean
   becomeReady(): void
   authFailed(error: SyncServerError): void
+  /** The document's replica if there is one (an answer for an unknown document changes nothing). */
   replica(documentId: string): Replica | undefined
   presence(documentId: string): AwarenessDoc | undefined
   send(frame: OutFrame): void
