@@ -20,7 +20,10 @@ import { DOCUMENT_ID, stampWinners, World } from '../helpers/model-world.js'
 
 const NUM_RUNS = Number(process.env.RUNS ?? (process.env.CI ? 1000 : 300))
 
-/** Open engine bugs the property steers around; each has a failing test in engine-regressions. */
+/**
+ * `sdkMayKeepDeletedFields` steers around a limit of SDK 0.3 (see `Workarounds`); `handshakeFirst`
+ * stays off: the engine bug it steered around is fixed.
+ */
 const WORKAROUNDS = { sdkMayKeepDeletedFields: true, handshakeFirst: false }
 
 const setupArb = fc
