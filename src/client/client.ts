@@ -250,7 +250,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
 
   private onOpen(): void {
     const { token, apiKey } = this.credentials
-    // The legacy test client always authenticates; the SDK only with credentials (§8.2, §9).
+    // The legacy test client always authenticates; the SDK only with credentials (docs/protocol.md §10.1, §10.3).
     if (this.dialect === 'legacy' || token !== undefined || apiKey !== undefined) {
       this.phase = 'authenticating'
       this.send(this.frames.auth(token, apiKey))

@@ -17,7 +17,7 @@ interface SubscribeRequest {
   timer?: ReturnType<typeof setTimeout>
 }
 
-/** Legacy test client: 3 `sync_request` attempts, 200 then 400 ms apart (PROTOCOL.md §9). */
+/** Legacy test client: 3 `sync_request` attempts, 200 then 400 ms apart (docs/protocol.md §10.3). */
 const LEGACY_ATTEMPTS = 3
 const LEGACY_RETRY_BASE_MS = 200
 

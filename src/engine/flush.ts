@@ -51,7 +51,7 @@ function echoFields(ctx: EngineContext, entry: DocumentEntry, documentClock: Vec
   if (!doc || entry.pendingEcho.size === 0) return
   if (entry.subscribers.size > 0) {
     const to = entry.subscribers.list()
-    // Never empty on the wire (PROTOCOL.md §3.6 D6); a touched document nearly always has entries.
+    // Never empty on the wire (D6, docs/protocol.md §6.4); a touched document nearly always has entries.
     const clock = doc.clockMax() > 0 ? documentClock : wireClock(ctx, entry)
     for (const field of entry.pendingEcho) {
       const register = doc.get(field)

@@ -142,7 +142,7 @@ export interface EngineLimits {
   maxTextStateBytes: number
   /** Documents kept in memory with no subscriber and nothing pending; older ones are evicted. */
   maxIdleDocuments: number
-  /** Chunk reassembly bounds (PROTOCOL.md §1.7). */
+  /** Chunk reassembly bounds (docs/protocol.md §2.5). */
   maxChunksPerSet: number
   maxChunkSetBytes: number
   maxChunkSetsPerConnection: number

@@ -174,8 +174,9 @@ export function applyWrites(
     }
     accepted++
     const stamp = ctx.hlc.now(ctx.now)
-    // SDK clients adopt an echo only if its largest clock entry reaches their own counter (§8.5)
-    // and exceeds the largest clock sent before, else (max, 'server') ties with a stale value (D5).
+    // SDK clients adopt an echo only if its largest clock entry reaches their own counter and
+    // exceeds the largest clock sent before, else (max, 'server') ties with a stale value
+    // (D5, docs/protocol.md §6.4).
     const clientClock = write.clock ?? messageClock
     const clientMax = clientClock && !ctx.options.testOnly?.flatEchoClock ? clockMax(clientClock) : 0
     const minSeq = Math.max(doc.clockMax() + 1, clientMax)

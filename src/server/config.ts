@@ -7,7 +7,7 @@ import type { SyncServerOptions, TrustProxy } from './options.js'
 
 /**
  * Configuration of the standalone server (`synckit-engine` CLI) from SyncKit's environment
- * variables (PROTOCOL.md §6.1) and command-line flags. Every bad value is refused at startup with
+ * variables (docs/operations.md lists them) and command-line flags. Every bad value is refused at startup with
  * a message naming the setting, never silently replaced by a default.
  */
 

@@ -3,7 +3,7 @@ import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js'
 import { mayServeFile, PAGE_HEADERS, type StaticFile, type StaticFiles } from './static-files.js'
 import { SERVER_NAME, VERSION } from './version.js'
 
-/** PROTOCOL.md §4.6: on every response. The API serves JSON only, so the CSP allows nothing. */
+/** docs/protocol.md §12: on every response. The API serves JSON only, so the CSP allows nothing. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
@@ -52,7 +52,7 @@ export const DEFAULT_WS_PATH = '/ws'
 
 const WS_ONLY = `Upgrade Required: ${DEFAULT_WS_PATH} accepts WebSocket connections only`
 
-/** The SyncKit HTTP routes (PROTOCOL.md §5.1) plus liveness, readiness and Prometheus metrics. */
+/** The SyncKit HTTP routes (docs/protocol.md §12) plus liveness, readiness and Prometheus metrics. */
 export async function handleHttpRequest(request: Request, source: HttpSource): Promise<Response> {
   let path: string
   try {

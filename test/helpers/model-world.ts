@@ -79,7 +79,7 @@ export interface Workarounds {
    * engine-regressions, "an SDK client that moves to another node"): a node lifts its own clock
    * entry when it applies another node's register and echoes that clock; the other nodes never
    * learn of the lift, so an SDK client that moves to one of them can hold a value at the same
-   * (max(clock), 'server') as that node's echo of a newer write, and keeps the old one (D5).
+   * (max(clock), 'server') as that node's echo of a newer write, and keeps the old one (D5, docs/protocol.md §6.4).
    * Workaround: SDK models adopt a server value on an exact tie.
    */
   sdkAdoptsServerTies?: boolean

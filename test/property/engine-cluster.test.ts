@@ -13,7 +13,7 @@
  * node's `documentState` and a fresh `sync_response` from it, every client, and the store equal
  * the LWW-by-stamp reference: per field, the register with the greatest stamp among every
  * register any node created (plus those already in the store). No client ever received a field
- * value with an empty clock (D6), an `error`, or an unknown `requestId`.
+ * value with an empty clock (D6, docs/protocol.md §6.4), an `error`, or an unknown `requestId`.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -50,7 +50,7 @@ const setupArb = fc
     ...setup,
     nodeIds: NODE_IDS.slice(0, nodes),
     skewMs: skewMs.slice(0, nodes),
-    // SDK 0.1.1 clients need the server to re-send fields after `sync_response` (§8.5).
+    // SDK 0.1.1 clients need the server to re-send fields after `sync_response` (docs/protocol.md §5.3, §10.2).
     dialects: setup.resendFieldsOnSubscribe
       ? setup.dialects
       : setup.dialects.map((d) => (d === 'sdk01' ? 'sdk' : d)),

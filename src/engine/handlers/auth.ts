@@ -10,7 +10,7 @@ import type { Connection } from '../state.js'
 import type { Credentials } from '../types.js'
 
 /**
- * `auth` (PROTOCOL.md §2.3). Without credentials: anonymous mode answers `auth_success` (the
+ * `auth` (docs/protocol.md §4.3). Without credentials: anonymous mode answers `auth_success` (the
  * second dialect waits for it); otherwise `Authentication required` and close. With credentials:
  * an `authenticate` effect; the runtime's answer comes back through `resolve`. Re-sending `auth`
  * on an authenticated connection refreshes its principal (in-band re-auth before expiry).

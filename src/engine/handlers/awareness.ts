@@ -24,7 +24,7 @@ export function handleAwarenessSubscribe(
 }
 
 /**
- * `awareness_update` (PROTOCOL.md §2.12 with the FIXes): read access, auto-subscription, stale
+ * `awareness_update` (docs/protocol.md §7, D17): read access, auto-subscription, stale
  * clocks ignored, `null` = leave; broadcast to every watcher, the sender included. A client id
  * belongs to its owner (see `mayAnnounce`), and the connection that announced it last makes it
  * leave when it closes.

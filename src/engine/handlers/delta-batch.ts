@@ -13,7 +13,7 @@ import { keepTextState, measureTextState, type TextStateToKeep, textStateGrowth 
 import { applyWrites, type IncomingWrite, withinDocumentQuota } from '../writes.js'
 
 /**
- * `delta_batch` (PROTOCOL.md §2.9): field ops are applied like `delta`; `text-state` ops are kept
+ * `delta_batch` (docs/protocol.md §5.8): field ops are applied like `delta`; `text-state` ops are kept
  * per client (latest wins, bounded) and relayed; other ops (counter, OR-Set, richtext, legacy
  * text) are relayed to the other subscribers rather than dropped. A relayed or kept op always
  * names the batch's document and a client id its sender may use (see `ownOp`).

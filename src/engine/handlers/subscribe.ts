@@ -7,7 +7,7 @@ import type { Connection } from '../state.js'
 import { subscribe } from '../subscriptions.js'
 
 /**
- * `subscribe` (PROTOCOL.md §2.4, §10): read access, subscription (document and awareness), then
+ * `subscribe` (docs/protocol.md §5.3, §10.2): read access, subscription (document and awareness), then
  * `sync_response` with the full state and a never-empty clock, the other clients' text states,
  * and for SDK 0.1.1 (which ignores `state`) every live field again as a `delta` echo.
  */

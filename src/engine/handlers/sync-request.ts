@@ -8,7 +8,7 @@ import { subscribe } from '../subscriptions.js'
 import { deltasSince } from '../wire.js'
 
 /**
- * `sync_request` (PROTOCOL.md §2.6, §9): auto-subscribes and answers `sync_response` with
+ * `sync_request` (docs/protocol.md §5.4, §10.3): auto-subscribes and answers `sync_response` with
  * `requestId` = the request id, the full state, and in `deltas` exactly the registers the
  * client's `vectorClock` has not seen (tombstones included).
  */
