@@ -20,6 +20,7 @@ import { describe, expect, it } from 'vitest'
 import { canonical } from '../helpers/model-clients.js'
 import { dialectArb, initialRegistersArb, worldCommands } from '../helpers/model-commands.js'
 import { DOCUMENT_ID, stampWinners, World } from '../helpers/model-world.js'
+import { replayable } from '../helpers/replay.js'
 
 const NUM_RUNS = Number(process.env.RUNS ?? (process.env.CI ? 1000 : 300))
 
@@ -61,7 +62,10 @@ describe('engine cluster convergence (property)', () => {
     fc.assert(
       fc.property(
         setupArb,
-        fc.commands(worldCommands({ maxClients: 4, nodes: 3 }), { maxCommands: 100, size: 'max' }),
+        fc.commands(
+          worldCommands({ maxClients: 4, nodes: 3 }),
+          replayable({ maxCommands: 100, size: 'max' }),
+        ),
         (setup, commands) => {
           const world = new World({ ...setup, workarounds: WORKAROUNDS })
           fc.modelRun(() => ({ model: world, real: world }), commands)
