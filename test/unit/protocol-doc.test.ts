@@ -128,12 +128,12 @@ function anchorOf(heading: string): string {
 describe('citations of the protocol', () => {
   const anchors = new Set([...doc.matchAll(/^#{1,4} (.+)$/gm)].map((match) => anchorOf(match[1] as string)))
   const SELF = resolve(import.meta.dirname, 'protocol-doc.test.ts')
-  /** Everything a reader of the repository sees: code, tests, docs, benchmarks, examples, the README. */
+  /** What a reader of the repository sees: code, tests, docs, benchmarks, examples, README, CONTRIBUTING. */
   const files = [
     ...['src', 'adapters', 'test', 'docs', 'bench', 'examples', 'scripts', 'demo'].flatMap((top) =>
       sourceFiles(resolve(ROOT, top)),
     ),
-    resolve(ROOT, 'README.md'),
+    ...['README.md', 'CONTRIBUTING.md'].map((name) => resolve(ROOT, name)),
   ].filter((file) => file !== resolve(ROOT, DOC_PATH) && file !== SELF)
   /** A line points into the page by naming it, or (in docs/) by linking to it. */
   const POINTS_INTO_PAGE = /docs\/protocol\.md|\]\((?:\.\/)?protocol\.md[#)]/
