@@ -9,11 +9,16 @@ import type { DurableObjectState, HibernatableWebSocket } from './cloudflare/run
  *   export class SyncObject extends SyncDurableObject<Env> {
  *     protected override options(env: Env) { return { auth: { jwt: { secret: env.JWT_SECRET } } } }
  *   }
- *   export default createSyncWorker<Env>({ binding: 'SYNC', route: routeByDocument(), auth: ... })
+ *   export default createSyncWorker<Env>({ binding: 'SYNC', route: routeByDocument() })
+ *
+ * Each object checks every upgrade with `sync.upgrade` (caps, `allowedOrigins`,
+ * `auth.authenticate`, credentials), as every other transport does; the Worker's `auth` option
+ * adds an early rejection.
  */
 
 export type { DurableSyncOptions } from './cloudflare/durable-server.js'
 export { DurableSyncServer } from './cloudflare/durable-server.js'
+export type { SyncWorkerAuth } from './cloudflare/early-check.js'
 export type {
   DurableObjectNamespace,
   DurableObjectState,
@@ -37,21 +42,22 @@ export {
 /**
  * A ready Durable Object class: export a subclass from your Worker and bind it in wrangler.toml
  * (a `new_sqlite_classes` migration). Override `options(env)` (a method: it runs in the
- * constructor, before subclass fields exist) to configure the server.
+ * constructor, before subclass fields exist) to configure the server. `Context` is the app
+ * context `auth.authenticate` gives each connection (JSON data, to outlive hibernation).
  */
-export class SyncDurableObject<Env = unknown> {
-  readonly sync: DurableSyncServer
+export class SyncDurableObject<Env = unknown, Context = unknown> {
+  readonly sync: DurableSyncServer<Context>
 
   constructor(ctx: DurableObjectState, env: Env) {
-    this.sync = new DurableSyncServer(ctx, this.options(env))
+    this.sync = new DurableSyncServer<Context>(ctx, this.options(env))
   }
 
   /** The server's options for this object. Default: authentication required, nothing configured. */
-  protected options(_env: Env): DurableSyncOptions {
+  protected options(_env: Env): DurableSyncOptions<Context> {
     return {}
   }
 
-  /** Requests the Worker forwarded: WebSocket upgrades are accepted here, the rest are HTTP routes. */
+  /** Requests the Worker forwarded: upgrades pass the upgrade check, the rest are HTTP routes. */
   fetch(request: Request): Promise<Response> {
     return this.sync.fetch(request)
   }

@@ -34,8 +34,7 @@ export function serveConnections(
   const sockets = new Set<WebSocket>()
   const onConnection = (ws: WebSocket, req?: IncomingMessage, admission?: UpgradeAdmission): void => {
     sockets.add(ws)
-    ws.once('close', () => sockets.delete(ws))
-    bindWebSocket(sync, ws, req, admission)
+    bind(sync, ws, req, admission, sockets)
   }
   wss.on('connection', onConnection)
   return {
@@ -100,6 +99,134 @@ export function writeRefusal(socket: Duplex, refusal: UpgradeRefusal): void {
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]))
 }
 
+/** A turn's frames to one socket are held back (corked) up to this many bytes, then written. */
+export const CORK_BYTES = 65_536
+
+/**
+ * One `ws` socket as a `SyncSocket`: a single object per connection with its methods on the
+ * prototype and listeners shared by every socket (each finds its binding on the `ws`), since a
+ * server holds tens of thousands of these and every closure is heap and GC work per connection.
+ *
+ * Frames written in one turn leave in one `writev` instead of one system call each (a flush can
+ * send a socket many field echoes, and its ack): the TCP socket under `ws` is corked at the
+ * turn's first send and uncorked once the current callback's synchronous work is done
+ * (`process.nextTick`). Past `CORK_BYTES` (or the high-water mark) it is uncorked at once, so a
+ * large burst streams as before and backpressure is seen in time. A `ws` without its usual
+ * `_socket` is simply not corked.
+ */
+class WsBinding implements SyncSocket {
+  handle: ConnectionHandle = REFUSED_HANDLE
+  /** `serveConnections` forgets the socket when it closes. */
+  tracked: Set<WebSocket> | undefined
+  #pressured = false
+  #corked = false
+  readonly #raw: Duplex | undefined
+  readonly #highWaterMark: number
+  readonly #corkLimit: number
+  /** The one per-connection closure: a `ws` write callback says which socket only by closure. */
+  readonly #onWritten: () => void
+
+  constructor(
+    readonly ws: WebSocket,
+    highWaterMark: number,
+    readonly logger: SyncServerTransport['logger'],
+  ) {
+    const raw = (ws as unknown as { _socket?: Partial<Duplex> })._socket
+    this.#raw =
+      typeof raw?.cork === 'function' && typeof raw.uncork === 'function' ? (raw as Duplex) : undefined
+    this.#highWaterMark = highWaterMark
+    this.#corkLimit = Math.min(CORK_BYTES, highWaterMark)
+    this.#onWritten = () => {
+      if (this.#pressured && ws.bufferedAmount <= this.#highWaterMark) {
+        this.#pressured = false
+        this.handle.drained()
+      }
+    }
+  }
+
+  send(data: string | Uint8Array): number {
+    const { ws } = this
+    if (ws.readyState !== WebSocket.OPEN) return 0
+    if (this.#raw && !this.#corked) {
+      this.#corked = true
+      this.#raw.cork()
+      process.nextTick(uncork, this)
+    }
+    try {
+      ws.send(data, this.#onWritten)
+    } catch {
+      return 0
+    }
+    if (this.#corked && ws.bufferedAmount > this.#corkLimit) this.uncork()
+    if (ws.bufferedAmount > this.#highWaterMark) {
+      this.#pressured = true
+      return -1
+    }
+    return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
+  }
+
+  uncork(): void {
+    if (!this.#corked) return
+    this.#corked = false
+    this.#raw?.uncork()
+  }
+
+  close(code: number, reason: string): void {
+    try {
+      this.ws.close(code, reason)
+    } catch {
+      this.ws.terminate()
+    }
+  }
+
+  ping(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping()
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount
+  }
+
+  terminate(): void {
+    this.ws.terminate()
+  }
+}
+
+const BINDING = Symbol('synckit-engine.binding')
+type BoundWebSocket = WebSocket & { [BINDING]?: WsBinding }
+
+const REFUSED_HANDLE: ConnectionHandle = Object.freeze({
+  id: '',
+  receive() {},
+  closed() {},
+  pong() {},
+  drained() {},
+})
+
+function uncork(binding: WsBinding): void {
+  binding.uncork()
+}
+
+// Shared by every socket: `this` is the `ws` that emitted.
+function onMessage(this: BoundWebSocket, data: RawData, isBinary: boolean): void {
+  this[BINDING]?.handle.receive(isBinary ? toBytes(data) : toText(data))
+}
+// A pong, or a client's own protocol ping: a sign of life either way.
+function onLiveness(this: BoundWebSocket): void {
+  this[BINDING]?.handle.pong()
+}
+function onClose(this: BoundWebSocket): void {
+  const binding = this[BINDING]
+  if (!binding) return
+  binding.tracked?.delete(this)
+  binding.handle.closed()
+}
+function onError(this: BoundWebSocket, error: Error): void {
+  // `close` always follows; a peer's reset is its own business, so only at debug level.
+  const binding = this[BINDING]
+  binding?.logger?.debug({ err: error, connectionId: binding.handle.id }, 'socket error')
+}
+
 /**
  * Wires one `ws` socket to the SyncServer through the `SyncSocket` contract. `options` is the
  * admission of `sync.upgrade`, or `{ principal, context }` from a host that authenticated the
@@ -111,57 +238,26 @@ export function bindWebSocket(
   req?: IncomingMessage,
   options?: ConnectionOptions,
 ): ConnectionHandle {
-  const highWaterMark = sync.limits?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
-  let handle: ConnectionHandle | undefined
-  let pressured = false
-  // One callback for every write: it is how a `ws` socket says its buffer drained.
-  const onWritten = (): void => {
-    if (pressured && ws.bufferedAmount <= highWaterMark) {
-      pressured = false
-      handle?.drained()
-    }
-  }
-  const socket: SyncSocket = {
-    send(data) {
-      if (ws.readyState !== WebSocket.OPEN) return 0
-      try {
-        ws.send(data, onWritten)
-      } catch {
-        return 0
-      }
-      if (ws.bufferedAmount > highWaterMark) {
-        pressured = true
-        return -1
-      }
-      return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
-    },
-    close(code, reason) {
-      try {
-        ws.close(code, reason)
-      } catch {
-        ws.terminate()
-      }
-    },
-    ping() {
-      if (ws.readyState === WebSocket.OPEN) ws.ping()
-    },
-    bufferedAmount: () => ws.bufferedAmount,
-    terminate: () => ws.terminate(),
-  }
-  handle = sync.handleConnection(socket, upgradeRequest(req), options)
-  const connection = handle
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    connection.receive(isBinary ? toBytes(data) : toText(data))
-  })
-  ws.on('pong', () => connection.pong())
-  // A client's own protocol ping is a sign of life too.
-  ws.on('ping', () => connection.pong())
-  ws.on('close', () => connection.closed())
-  ws.on('error', (error: Error) => {
-    // `close` always follows; a peer's reset is its own business, so only at debug level.
-    sync.logger?.debug({ err: error, connectionId: connection.id }, 'socket error')
-  })
-  return connection
+  return bind(sync, ws, req, options, undefined)
+}
+
+function bind(
+  sync: SyncServerTransport,
+  ws: WebSocket,
+  req: IncomingMessage | undefined,
+  options: ConnectionOptions | undefined,
+  tracked: Set<WebSocket> | undefined,
+): ConnectionHandle {
+  const binding = new WsBinding(ws, sync.limits?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, sync.logger)
+  binding.tracked = tracked
+  ;(ws as BoundWebSocket)[BINDING] = binding
+  ws.on('message', onMessage)
+  ws.on('pong', onLiveness)
+  ws.on('ping', onLiveness)
+  ws.on('close', onClose)
+  ws.on('error', onError)
+  binding.handle = sync.handleConnection(binding, upgradeRequest(req), options)
+  return binding.handle
 }
 
 /** A node:http request as the server's `UpgradeRequest`. */

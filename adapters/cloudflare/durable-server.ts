@@ -1,12 +1,15 @@
 import type { Principal } from '../../src/engine/types.js'
 import { detectFormat } from '../../src/protocol/detect.js'
 import type { WireFormat } from '../../src/protocol/types.js'
+import type { Logger } from '../../src/server/logger.js'
 import type { ConnectionHandle, SyncServerOptions, SyncSocket } from '../../src/server/options.js'
 import { resolveServerOptions } from '../../src/server/resolve-options.js'
 import { SyncServerRuntime } from '../../src/server/runtime.js'
+import { refusalResponse } from '../../src/server/transport.js'
 import type { SyncServer } from '../../src/server/types.js'
-import { toBytes, upgradeRequestOf } from '../transport.js'
+import { toBytes } from '../transport.js'
 import { ActivityTimers } from './activity-timers.js'
+import { isJsonData } from './json-data.js'
 import {
   type DurableObjectState,
   type HibernatableWebSocket,
@@ -22,13 +25,17 @@ import {
   scopedPolicy,
 } from './scope.js'
 import { DurableObjectSqlStore } from './sql-store.js'
+import { workerUpgradeRequest } from './upgrade-request.js'
 
 /**
  * Options of the server inside one Durable Object. The store is the object's own SQLite and the
  * node id is derived from the object's id; a broker has nothing to do (each document lives in
  * exactly one object), and the heartbeat is the platform's (it answers protocol pings itself).
  */
-export type DurableSyncOptions = Omit<SyncServerOptions, 'store' | 'broker' | 'nodeId'>
+export type DurableSyncOptions<Context = unknown> = Omit<
+  SyncServerOptions<Context>,
+  'store' | 'broker' | 'nodeId'
+>
 
 /** What a socket's attachment holds: enough to serve the connection again after hibernation. */
 interface StoredConnection {
@@ -37,6 +44,10 @@ interface StoredConnection {
   url?: string
   ip?: string
   principal?: Principal
+  /** The app context of the admission (JSON data only: attachments are cloned, rows are JSON). */
+  context?: unknown
+  /** The admission's context was not JSON data: the connection cannot be resumed as it was. */
+  contextNotKept?: true
   format?: WireFormat
   documents: string[]
 }
@@ -69,22 +80,30 @@ const CONNECTIONS_SCHEMA =
  *   webSocketClose(ws, code, reason) { this.sync.webSocketClose(ws, code, reason) }
  *   webSocketError(ws) { this.sync.webSocketError(ws) }
  *
- * Each connection's principal, wire format and subscriptions travel with its socket (the
- * attachment); when the object wakes from hibernation, the constructor serves every socket again
- * through `resumeConnection`, so clients never notice. Documents live in `ctx.storage.sql`.
+ * Every upgrade passes `sync.upgrade` first (caps, `allowedOrigins`, `auth.authenticate`,
+ * credentials on the request): a refusal is answered with its HTTP status and JSON body, and no
+ * WebSocket is accepted. Each connection's principal, app context, wire format and subscriptions
+ * travel with its socket (the attachment); when the object wakes from hibernation, the constructor
+ * serves every socket again through `resumeConnection`, so clients never notice. The context must
+ * be JSON data to travel: a connection admitted with any other context is served as usual, but
+ * closed with 1012 when the object wakes, so the client reconnects through the upgrade check.
+ * Documents live in `ctx.storage.sql`.
  */
-export class DurableSyncServer {
-  readonly server: SyncServer
+export class DurableSyncServer<Context = unknown> {
+  readonly server: SyncServer<Context>
   readonly store: DurableObjectSqlStore
   readonly #ctx: DurableObjectState
+  readonly #logger: Logger
   readonly #timers: ActivityTimers
   readonly #bySocket = new WeakMap<HibernatableWebSocket, Connection>()
   readonly #byId = new Map<string, Connection>()
   /** The connection being handed to the server: its first events name an id we do not know yet. */
   #opening: Connection | undefined
   #scope: DocumentScope | undefined
+  #warnedContext = false
 
-  constructor(ctx: DurableObjectState, options: DurableSyncOptions = {}) {
+  constructor(ctx: DurableObjectState, given: DurableSyncOptions<Context> = {}) {
+    const options = given as DurableSyncOptions
     this.#ctx = ctx
     this.store = new DurableObjectSqlStore(ctx.storage)
     ctx.storage.sql.exec(CONNECTIONS_SCHEMA)
@@ -97,12 +116,16 @@ export class DurableSyncServer {
       nodeId: `do-${ctx.id.toString().slice(0, 16)}`,
     })
     const runtime = new SyncServerRuntime({ ...resolved, timers: this.#timers })
-    this.server = runtime
-    this.#track(runtime)
+    this.server = runtime as SyncServer<Context>
+    this.#logger = runtime.logger
+    this.#track(this.server)
     this.#resumeAll()
   }
 
-  /** Upgrades (forwarded by the Worker) become hibernatable WebSockets; other requests, the HTTP routes. */
+  /**
+   * Upgrades (forwarded by the Worker) become hibernatable WebSockets once `sync.upgrade` admits
+   * them (a refusal is its HTTP status and JSON body); other requests go to the HTTP routes.
+   */
   async fetch(request: Request): Promise<Response> {
     this.#timers.wake()
     const scope = decodeScope(request.headers.get(SCOPE_HEADER))
@@ -114,13 +137,18 @@ export class DurableSyncServer {
     }
     this.#scope = scope
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return this.server.fetch(request)
+    const upgrade = workerUpgradeRequest(request)
+    const admission = await this.server.upgrade(upgrade)
+    if (!admission.ok) return refusalResponse(admission)
     const { client, server } = newWebSocketPair()
     this.#ctx.acceptWebSocket(server)
-    const upgrade = upgradeRequestOf(request, request.headers.get('cf-connecting-ip') ?? undefined)
     const state: StoredConnection = { v: 1, scope: encodeScope(scope), documents: [] }
     if (upgrade.url !== undefined) state.url = withoutToken(upgrade.url)
     if (upgrade.remoteAddress !== undefined) state.ip = upgrade.remoteAddress
-    const connection = this.#open(server, state, (socket) => this.server.handleConnection(socket, upgrade))
+    this.#keepContext(state, admission.context)
+    const connection = this.#open(server, state, (socket) =>
+      this.server.handleConnection(socket, upgrade, admission),
+    )
     if (connection.handle?.id) this.#save(connection)
     return webSocketResponse(client)
   }
@@ -194,8 +222,14 @@ export class DurableSyncServer {
   #resume(socket: HibernatableWebSocket): Connection | undefined {
     const { state, key } = this.#restore(socket.deserializeAttachment())
     const scope = state ? decodeScope(state.scope) : undefined
-    if (!state?.principal || !scope || (this.#scope && !sameScope(this.#scope, scope))) {
-      // Not authenticated before the eviction (or unreadable): a reconnect does it properly.
+    if (
+      !state?.principal ||
+      state.contextNotKept ||
+      !scope ||
+      (this.#scope && !sameScope(this.#scope, scope))
+    ) {
+      // Not authenticated before the eviction, its context lost (or unreadable): a reconnect
+      // passes the upgrade check again and does it properly.
       closeQuietly(socket, 1012, 'Server restarted; reconnect')
       return undefined
     }
@@ -207,8 +241,7 @@ export class DurableSyncServer {
       ...(state.url ? { url: state.url } : {}),
       ...(state.ip ? { remoteAddress: state.ip } : {}),
     }
-    const principal = state.principal
-    const format = state.format
+    const { principal, format, context } = state
     const connection = this.#open(
       socket,
       resumed,
@@ -217,6 +250,7 @@ export class DurableSyncServer {
           principal,
           documents,
           ...(format ? { format } : {}),
+          ...(context !== undefined ? { context } : {}),
         }),
       key,
     )
@@ -232,6 +266,22 @@ export class DurableSyncServer {
       .exec<{ state: string }>('SELECT state FROM synckit_connections WHERE key = ?', key)
       .toArray()
     return { state: row ? (JSON.parse(row.state) as StoredConnection) : undefined, key }
+  }
+
+  /** The admission's context goes with the socket when it is JSON data; else it cannot resume. */
+  #keepContext(state: StoredConnection, context: unknown): void {
+    if (context === undefined) return
+    if (isJsonData(context)) {
+      state.context = context
+      return
+    }
+    state.contextNotKept = true
+    if (this.#warnedContext) return
+    this.#warnedContext = true
+    this.#logger.warn(
+      { operation: 'hibernation' },
+      'connection context is not JSON data: its connections reconnect when the object wakes from hibernation',
+    )
   }
 
   /** The connection's state goes with its socket; above the attachment limit, into SQLite. */
@@ -268,7 +318,7 @@ export class DurableSyncServer {
   }
 
   /** Keeps each socket's stored state in step with what the server says about its connection. */
-  #track(server: SyncServer): void {
+  #track(server: SyncServer<Context>): void {
     const find = (id: string): Connection | undefined => this.#byId.get(id)
     server.on('connection', ({ connectionId }) => {
       if (this.#opening) this.#byId.set(connectionId, this.#opening)

@@ -1,9 +1,6 @@
-import { createAuthenticator } from '../../src/auth/authenticator.js'
-import type { VerifyCredentialsHook } from '../../src/auth/hooks.js'
-import { createTokenVerifier } from '../../src/auth/verifier.js'
 import { validateDocumentId } from '../../src/protocol/document-id.js'
-import type { AuthOptions } from '../../src/server/options.js'
-import { DEFAULT_WS_PATH, upgradeRequestOf } from '../transport.js'
+import { DEFAULT_WS_PATH } from '../transport.js'
+import { earlyCheck, type SyncWorkerAuth } from './early-check.js'
 import type { DurableObjectNamespace } from './runtime-types.js'
 import { type DocumentScope, encodeScope, SCOPE_HEADER } from './scope.js'
 
@@ -60,32 +57,37 @@ export interface SyncWorkerOptions<Env> {
   /** WebSocket path. Default `/ws`; upgrades elsewhere get 404. */
   path?: string
   /**
-   * The objects' `auth` options. Unless anonymous (`required: false`), an upgrade must carry
-   * credentials (`Authorization: Bearer`, `?token=`, `X-API-Key`) that they accept, checked here
-   * before any object is woken or billed: 401 otherwise.
+   * Early rejection (optional): the objects' `auth` options, checked here before an upgrade is
+   * routed, so a refused client never creates or wakes an object. It is the identity part of the
+   * objects' own upgrade check (the `authenticate` hook, then credentials on the request), with
+   * the same status and JSON body, and unless the objects are anonymous it also requires the
+   * upgrade to say who the client is (no later `auth` message). The object checks again: caps,
+   * `allowedOrigins` and identity. Without it, every upgrade reaches its object, whose check
+   * alone decides (and the hook runs once instead of twice).
    */
-  auth?: (env: Env) => AuthOptions | undefined
+  auth?: (env: Env) => SyncWorkerAuth | undefined
   /**
    * Also forward plain requests (`/`, `/health`, `/health/ready`, `/metrics`, ...) to the routed
-   * object, which answers with its own HTTP routes. Default false: 426 on the path, 404 elsewhere.
+   * object, which answers with its own HTTP routes (the name `synckit-engine/node` uses). Default
+   * false: 426 on the path, 404 elsewhere.
    */
-  httpRoutes?: boolean
+  handleHttp?: boolean
 }
 
 /** A Worker (`export default`) that routes `/ws` to the object serving each document or room. */
 export function createSyncWorker<Env>(options: SyncWorkerOptions<Env>): {
-  /** The Worker's `fetch` handler: routes `/ws` to its object, the rest as `httpRoutes` says. */
+  /** The Worker's `fetch` handler: routes `/ws` to its object, the rest as `handleHttp` says. */
   fetch(request: Request, env: Env): Promise<Response>
 } {
   const path = options.path ?? DEFAULT_WS_PATH
   const route = options.route ?? routeByDocument()
-  const check = options.auth ? upgradeCheck(options.auth) : undefined
+  const check = options.auth ? earlyCheck(options.auth) : undefined
   return {
     async fetch(request, env) {
       const url = new URL(request.url)
       const upgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
       if (upgrade && url.pathname !== path) return notFound()
-      if (!upgrade && !options.httpRoutes) {
+      if (!upgrade && !options.handleHttp) {
         return url.pathname === path ? text(426, 'Upgrade Required: WebSocket endpoint') : notFound()
       }
       const target = route(url, request)
@@ -111,48 +113,6 @@ export function forwardToSyncObject(
   const headers = new Headers(request.headers)
   headers.set(SCOPE_HEADER, encodeScope(target.documents))
   return namespace.get(namespace.idFromName(target.object)).fetch(new Request(request, { headers }))
-}
-
-/**
- * The authentication the objects would run, done in the Worker before the upgrade reaches one.
- * (Until the server has an upgrade check of its own, this is where a refusal can still be an
- * HTTP status; the object verifies the same credentials again when the socket opens.)
- */
-function upgradeCheck<Env>(
-  authOf: (env: Env) => AuthOptions | undefined,
-): (request: Request, env: Env) => Promise<Response | undefined> {
-  const hooks = new WeakMap<object, VerifyCredentialsHook | null>()
-  const hookFor = (env: Env): VerifyCredentialsHook | null => {
-    const key = typeof env === 'object' && env !== null ? env : hooks
-    let hook = hooks.get(key)
-    if (hook === undefined) {
-      hook = authenticateHook(authOf(env))
-      hooks.set(key, hook)
-    }
-    return hook
-  }
-  return async (request, env) => {
-    const hook = hookFor(env)
-    if (hook === null) return undefined
-    const upgrade = upgradeRequestOf(request, request.headers.get('cf-connecting-ip') ?? undefined)
-    try {
-      if (await hook({}, upgrade)) return undefined
-    } catch {
-      // A throwing hook refuses, as in the server.
-    }
-    return text(401, 'Authentication failed')
-  }
-}
-
-/** null: anonymous, nothing to check. */
-function authenticateHook(auth: AuthOptions | undefined): VerifyCredentialsHook | null {
-  if (auth?.required === false) return null
-  if (auth?.verifyCredentials) return auth.verifyCredentials
-  if (!auth?.jwt && !auth?.apiKeys) return async () => null
-  return createAuthenticator({
-    ...(auth.jwt ? { jwt: createTokenVerifier(auth.jwt) } : {}),
-    ...(auth.apiKeys ? { apiKeys: auth.apiKeys } : {}),
-  })
 }
 
 function namespaceOf(env: unknown, binding: string): DurableObjectNamespace {

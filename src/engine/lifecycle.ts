@@ -72,7 +72,11 @@ export function resumeConnection(
   resumed: ResumedConnection,
   ip: string | undefined,
 ): void {
-  openConnection(ctx, id, { ...(ip !== undefined ? { ip } : {}), principal: resumed.principal })
+  openConnection(ctx, id, {
+    ...(ip !== undefined ? { ip } : {}),
+    principal: resumed.principal,
+    ...(resumed.context !== undefined ? { context: resumed.context } : {}),
+  })
   const connection = ctx.connections.get(id)
   if (!connection || connection.closed) return
   if (resumed.format !== undefined) connection.format = resumed.format

@@ -83,6 +83,8 @@ export interface ResumedConnection {
   format?: WireFormat
   /** Documents it was subscribed to. */
   documents: readonly string[]
+  /** The app context it was admitted with (the policy, validation and events see it again). */
+  context?: unknown
 }
 
 /** The engine's bounds (docs/security.md lists each with its default). */

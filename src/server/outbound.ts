@@ -36,7 +36,8 @@ interface Queued {
 export class Outbound {
   readonly #socket: SyncSocket
   readonly #limits: OutboundLimits
-  readonly #queue = new Map<string | number, Queued>()
+  /** Created on the first message that has to wait: most sockets never need one. */
+  #queue: Map<string | number, Queued> | undefined
   readonly #replies = new ReplyLedger()
   #queuedBytes = 0
   #queuedReplyBytes = 0
@@ -50,7 +51,7 @@ export class Outbound {
   }
 
   get queuedMessages(): number {
-    return this.#queue.size
+    return this.#queue?.size ?? 0
   }
 
   get queuedBytes(): number {
@@ -64,7 +65,7 @@ export class Outbound {
 
   /** True while messages wait here or the transport signalled it is full. */
   get pressured(): boolean {
-    return this.#pressured || this.#queue.size > 0
+    return this.#pressured || (this.#queue !== undefined && this.#queue.size > 0)
   }
 
   /**
@@ -85,6 +86,7 @@ export class Outbound {
       this.#pressured = true
     }
     const key = coalesceKey ?? this.#seq++
+    this.#queue ??= new Map()
     const previous = this.#queue.get(key)
     if (previous) {
       this.#queue.delete(key)
@@ -106,8 +108,10 @@ export class Outbound {
     if (this.#buffered() > this.#limits.highWaterMark) return this.#overLimit() ? 'overflow' : 0
     this.#pressured = false
     let bytesWritten = 0
-    for (const [key, item] of this.#queue) {
-      this.#queue.delete(key)
+    const queue = this.#queue
+    if (!queue) return 0
+    for (const [key, item] of queue) {
+      queue.delete(key)
       this.#count(item, -1)
       const written = this.#write(item.data, item.bytes, item.reply)
       if (written === 0) {
@@ -124,7 +128,7 @@ export class Outbound {
   }
 
   clear(): void {
-    this.#queue.clear()
+    this.#queue = undefined
     this.#queuedBytes = 0
     this.#queuedReplyBytes = 0
     this.#queuedReplies = 0
@@ -144,7 +148,7 @@ export class Outbound {
     const repliesInTransport = this.#replies.pending(buffered)
     const ordinaryBytes = buffered - repliesInTransport + this.#queuedBytes - this.#queuedReplyBytes
     return (
-      this.#queue.size - this.#queuedReplies > this.#limits.maxQueuedMessages ||
+      this.queuedMessages - this.#queuedReplies > this.#limits.maxQueuedMessages ||
       ordinaryBytes > this.#limits.hardLimit ||
       repliesInTransport + this.#queuedReplyBytes > this.#limits.maxReplyBytes
     )

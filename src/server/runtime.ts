@@ -14,7 +14,7 @@ import { isJsonObject, isJsonValue } from '../protocol/index.js'
 import type { JsonValue } from '../protocol/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
-import { connectionInfo, IpCounter, REFUSED, ServerConnection, sweepHeartbeats } from './connection.js'
+import { connectionInfo, HeartbeatSweep, IpCounter, REFUSED, ServerConnection } from './connection.js'
 import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
 import {
   type ClusterLink,
@@ -28,10 +28,11 @@ import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
 import { authenticateTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
+import { PersistQueue } from './persist-queue.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
-import { endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
+import { delay, endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import {
   type ConnectionHandle,
@@ -85,6 +86,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly #lastModified = new Map<string, number>()
   readonly #startedAt = Date.now()
   readonly #timers: RepeatingTimer[]
+  readonly #sweep = new HeartbeatSweep()
   #nextConnection = 1
   /** Effect batches being performed (a batch can start another only through a listener). */
   #performing = 0
@@ -157,11 +159,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const reserved = ticket?.reservation !== undefined && this.#reservations.has(ticket.reservation)
     if (ticket?.reservation) this.#release(ticket.reservation)
     // A held slot was counted at the upgrade; otherwise every check of the door runs here.
-    const refusal = reserved
-      ? this.#state === 'running'
-        ? undefined
-        : 'SERVER_SHUTTING_DOWN'
-      : this.#checkDoor(request, ip)
+    const refusal = reserved ? this.#checkAdmitted(ticket.reservation, ip) : this.#checkDoor(request, ip)
     if (refusal) return this.#refuse(socket, ip, refusal)
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
@@ -197,9 +195,15 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
     const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
+    connection.context = resumed.context
     this.#connections.set(id, connection)
     if (ip !== undefined) this.#perIp.add(ip)
-    this.#safeEmit('connection', { connectionId: id, ip, userId: resumed.principal.userId })
+    this.#safeEmit('connection', {
+      connectionId: id,
+      ip,
+      userId: resumed.principal.userId,
+      ...(resumed.context !== undefined ? { context: resumed.context } : {}),
+    })
     this.#run(this.#engine.resume(id, now, resumed, ip))
     this.#scheduleFlush()
     return this.#handleOf(connection)
@@ -247,6 +251,20 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     if (this.#connections.size + this.#reservations.size >= this.limits.maxConnections) {
       return 'SERVER_AT_CAPACITY'
     }
+    return undefined
+  }
+
+  /**
+   * A socket whose slot `upgrade` held: counted already, but the per-IP cap is checked now when
+   * the upgrade request did not carry the address the socket has (crossws's Node adapter).
+   */
+  #checkAdmitted(
+    reservation: Reservation | undefined,
+    ip: string | undefined,
+  ): UpgradeRefusalCode | undefined {
+    if (this.#state !== 'running') return 'SERVER_SHUTTING_DOWN'
+    const unseen = reservation?.ip === undefined && ip !== undefined
+    if (unseen && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) return 'TOO_MANY_CONNECTIONS'
     return undefined
   }
 
@@ -427,11 +445,18 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     this.#scheduleFlush()
   }
 
-  /** Protocol-level liveness (see `sweepHeartbeats`). */
+  /** Protocol-level liveness (see `HeartbeatSweep`), a chunk per I/O turn. */
   #heartbeat(): void {
-    sweepHeartbeats(this.#connections.values(), Date.now(), (connection) =>
-      this.#drop(connection, 1001, 'Heartbeat timeout'),
-    )
+    if (this.#sweep.running) return
+    this.#sweep.start(this.#connections.values())
+    const step = (): void => {
+      if (this.#state !== 'running') return
+      const more = this.#sweep.step(Date.now(), (connection) =>
+        this.#drop(connection, 1001, 'Heartbeat timeout'),
+      )
+      if (more) endOfTurn(step)
+    }
+    step()
   }
 
   /** One engine flush at the end of the I/O turn, however many frames and resolutions it had. */
@@ -495,6 +520,22 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       failed: () => backoff.failed(),
     }
     const onError = (error: Error, context: ErrorContext): void => this.#fail(error, context)
+    const persists = new PersistQueue({
+      save: (effect) =>
+        persistTask(
+          store,
+          effect,
+          persist,
+          onError,
+          (seconds) => this.#metrics.persistLatency.observe(seconds),
+          persistBackoff,
+        ),
+      // Called as a method: a bare `queueMicrotask` would get the hooks as `this` (workerd refuses it).
+      soon: (task) => queueMicrotask(task),
+      later: endOfTurn,
+      after: (ms, task) => void delay(ms).then(task),
+      now: () => performance.now(),
+    })
     return {
       engine: this.#engine,
       metrics: this.#metrics,
@@ -507,15 +548,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         return authenticateTask(door.verifyCredentials, effect, request, onError)
       },
       load: (effect) => loadTask(store, effect.documentId, onError, this.#initialFields(effect)),
-      persist: (effect) =>
-        persistTask(
-          store,
-          effect,
-          persist,
-          onError,
-          (seconds) => this.#metrics.persistLatency.observe(seconds),
-          persistBackoff,
-        ),
+      persist: (effect) => persists.persist(effect),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),
     }

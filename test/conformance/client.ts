@@ -159,14 +159,15 @@ export class ConformanceClient {
     })
   }
 
-  /** Opens a socket; fails (bounded) with the reason the handshake failed. */
+  /** Opens a socket (with extra upgrade `headers`); fails (bounded) with the reason the handshake failed. */
   static async open(
     url: string,
     name: string,
     kind: ClientKind,
     timeoutMs = DEFAULT_WAIT_MS,
+    headers?: Record<string, string>,
   ): Promise<ConformanceClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...(headers ? { headers } : {}) })
     const client = new ConformanceClient(ws, name, kind)
     const opened = new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())

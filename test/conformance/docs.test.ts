@@ -16,6 +16,7 @@ const DOCS: Record<string, string[]> = {
   'docs/adapters.md': [
     'examples/cloudflare/src/index.ts',
     'examples/cloudflare/wrangler.toml',
+    'test/runtimes/cloudflare-door.ts',
     'examples/custom-transport.ts',
     'test/runtimes/bun-server.ts',
     'test/runtimes/crossws-node.ts',

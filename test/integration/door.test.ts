@@ -1,14 +1,17 @@
-import { createServer, type IncomingMessage } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import crossws from 'crossws/adapters/node'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
+import { createCrosswsHooks, nodeUpgradeRequest } from '../../adapters/crossws.js'
 import { attachToHttpServer } from '../../adapters/node.js'
 import { attachWebSocketServer, bindWebSocket, upgradeRequest } from '../../adapters/ws.js'
 import { createCookieSessionServer, signSession } from '../../examples/cookie-auth.js'
 import type { Principal } from '../../src/engine/types.js'
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js'
 import { probeUpgrade } from '../helpers/upgrade-probe.js'
+import { within } from '../helpers/wait-for.js'
 import { CODES, RawClient, withCode } from './server-client.js'
 
 /**
@@ -26,6 +29,20 @@ afterEach(async () => {
 
 type Transport = (sync: SyncServer) => Promise<string>
 
+/** A node:http server of the test's, listening on 127.0.0.1, closed after the test. */
+async function listening(httpServer: Server, ...more: (() => Promise<void>)[]): Promise<string> {
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
+  cleanups.push(
+    ...more,
+    () =>
+      new Promise<void>((resolve) => {
+        httpServer.close(() => resolve())
+        httpServer.closeAllConnections()
+      }),
+  )
+  return `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/ws`
+}
+
 const TRANSPORTS: [string, Transport][] = [
   [
     'ws (attachWebSocketServer)',
@@ -40,16 +57,18 @@ const TRANSPORTS: [string, Transport][] = [
     async (sync) => {
       const httpServer = createServer((_req, res) => res.writeHead(404).end())
       const attached = attachToHttpServer(sync, httpServer)
-      await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
-      cleanups.push(
-        () => attached.close(),
-        () =>
-          new Promise<void>((resolve) => {
-            httpServer.close(() => resolve())
-            httpServer.closeAllConnections()
-          }),
+      return listening(httpServer, () => attached.close())
+    },
+  ],
+  [
+    'crossws (createCrosswsHooks on crossws/adapters/node)',
+    async (sync) => {
+      const ws = crossws({ hooks: createCrosswsHooks(sync, { path: '/ws' }) })
+      const httpServer = createServer((_req, res) => res.writeHead(404).end())
+      httpServer.on('upgrade', (req, socket, head) =>
+        ws.handleUpgrade(req, socket, head, nodeUpgradeRequest(req)),
       )
-      return `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/ws`
+      return listening(httpServer, () => ws.close())
     },
   ],
 ]
@@ -218,6 +237,27 @@ describe('a principal passed by the host', () => {
       ['subscribed', 'acme:board', { tenant: 'acme' }],
     ])
     expect(upgradeRequest(undefined)).toEqual({})
+  })
+})
+
+describe('crossws without the client address at the upgrade', () => {
+  it('still holds the per-IP cap once the socket opens (close 1008), and counts the address', async () => {
+    // crossws's Node adapter as it comes: its upgrade request does not carry the address.
+    const sync = createSyncServer({ auth: { required: false }, maxConnectionsPerIp: 1 })
+    cleanups.push(() => sync.close())
+    const ws = crossws({ hooks: createCrosswsHooks(sync) })
+    const httpServer = createServer()
+    httpServer.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
+    const url = await listening(httpServer, () => ws.close())
+    const first = await client(url)
+    first.send(CODES.auth, {})
+    await first.next(withCode(CODES.auth_success))
+    const second = await client(url)
+    expect(await within(second.closed, 5_000, 'the second socket closing')).toEqual({
+      code: 1008,
+      reason: 'Too many connections from your IP',
+    })
+    expect(sync.stats().connections).toBe(1)
   })
 })
 

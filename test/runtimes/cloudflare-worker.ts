@@ -72,7 +72,7 @@ export class StoreProbe {
   }
 }
 
-const worker = createSyncWorker<Env>({ binding: 'SYNC', route: routeToObject(OBJECT), httpRoutes: true })
+const worker = createSyncWorker<Env>({ binding: 'SYNC', route: routeToObject(OBJECT), handleHttp: true })
 /** The same class, one object per room: `/rooms?room=team-1` serves `team-1:*`. */
 const rooms = createSyncWorker<Env>({ binding: 'SYNC', route: routeByRoom(), path: '/rooms' })
 

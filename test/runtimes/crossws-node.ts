@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import crossws from 'crossws/adapters/node'
-import { createCrosswsHooks } from '../../adapters/crossws.js'
+import { createCrosswsHooks, nodeUpgradeRequest } from '../../adapters/crossws.js'
 import { createRequestListener } from '../../adapters/node.js'
 import { createSyncServer } from '../../src/server/index.js'
 import type { ConformanceTarget } from '../conformance/suite.js'
@@ -9,8 +9,8 @@ import { httpTarget } from './http-target.js'
 
 /**
  * In-process Node with crossws's Node adapter (docs/adapters.md): the hooks take the WebSockets on
- * /ws, `createRequestListener` the HTTP routes. In Nitro or Nuxt the same hooks go to
- * `defineWebSocketHandler`.
+ * /ws (after the upgrade check), `createRequestListener` the HTTP routes. In Nitro or Nuxt the
+ * same hooks go to `defineWebSocketHandler`.
  */
 export async function startCrosswsServer(): Promise<ConformanceTarget> {
   const options = CONFORMANCE_OPTIONS // the suite's limits, the same on every runtime
@@ -20,7 +20,10 @@ export async function startCrosswsServer(): Promise<ConformanceTarget> {
     serverOptions: { maxPayload: sync.limits.maxPayloadBytes }, // larger frames: close 1009
   })
   const httpServer = createServer(createRequestListener(sync))
-  httpServer.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head))
+  // nodeUpgradeRequest: the client address reaches the upgrade check (per-IP cap: 429)
+  httpServer.on('upgrade', (req, socket, head) => {
+    ws.handleUpgrade(req, socket, head, nodeUpgradeRequest(req))
+  })
 
   httpServer.listen(0, '127.0.0.1')
 

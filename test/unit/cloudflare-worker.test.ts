@@ -9,10 +9,13 @@ import {
   routeToObject,
   type SyncWorkerOptions,
 } from '../../adapters/cloudflare.js'
+import { upgradeRequestOf } from '../../adapters/transport.js'
+import type { AuthenticateRequest } from '../../src/auth/hooks.js'
 import { signAccessToken } from '../../src/auth/tokens.js'
 import type { AuthorizeRequest } from '../../src/engine/types.js'
+import { type AuthOptions, createSyncServer } from '../../src/server/index.js'
 
-/** The Worker's routing and upgrade check, in Node with a recording namespace (no workerd needed). */
+/** The Worker's routing and early check, in Node with a recording namespace (no workerd needed). */
 
 const SECRET = 'unit-test-secret-of-at-least-32-chars!'
 
@@ -87,11 +90,11 @@ describe('createSyncWorker routes', () => {
     expect(byDocument.forwarded[0]?.scope).toEqual({ document: 'a' })
   })
 
-  it('upgrades elsewhere are 404; plain requests 426 on the path, 404 elsewhere, unless httpRoutes', async () => {
+  it('upgrades elsewhere are 404; plain requests 426 on the path, 404 elsewhere, unless handleHttp', async () => {
     expect((await run({}, upgrade('/other?doc=a'))).status).toBe(404)
     expect((await run({}, new Request('https://sync.example/ws?doc=a'))).status).toBe(426)
     expect((await run({}, new Request('https://sync.example/health?doc=a'))).status).toBe(404)
-    const health = await run({ httpRoutes: true }, new Request('https://sync.example/health?doc=a'))
+    const health = await run({ handleHttp: true }, new Request('https://sync.example/health?doc=a'))
     expect(health.forwarded.map(({ object }) => object)).toEqual(['doc:a'])
   })
 
@@ -103,7 +106,7 @@ describe('createSyncWorker routes', () => {
   })
 })
 
-describe('createSyncWorker upgrade check', () => {
+describe("createSyncWorker's early check", () => {
   const auth = () => ({ jwt: { secret: SECRET } })
   const token = () =>
     signAccessToken(
@@ -135,7 +138,99 @@ describe('createSyncWorker upgrade check', () => {
     expect((await run({ auth: () => ({ required: false }) }, upgrade('/ws?doc=a'))).status).toBe(200)
     expect((await run({ auth: () => ({}) }, upgrade(`/ws?doc=a&token=${await token()}`))).status).toBe(401)
   })
+
+  it('runs the authenticate hook: a session cookie is forwarded, none is refused with the JSON body', async () => {
+    const cookieAuth = () => ({ authenticate: sessionHook })
+    const admitted = await run({ auth: cookieAuth }, upgrade('/ws?doc=a', { cookie: 'session=alice' }))
+    expect(admitted.forwarded).toHaveLength(1)
+    for (const cookie of [undefined, 'session=mallory']) {
+      const refused = await run({ auth: cookieAuth }, upgrade('/ws?doc=a', cookie ? { cookie } : {}))
+      expect([refused.status, JSON.parse(refused.body), refused.forwarded]).toEqual([
+        401,
+        { error: { code: 'AUTH_FAILED', message: 'Authentication failed' } },
+        [],
+      ])
+    }
+    const failing = () => ({
+      authenticate: () => {
+        throw new Error('session store down')
+      },
+    })
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const unavailable = await run({ auth: failing }, upgrade('/ws?doc=a', { cookie: 'session=alice' }))
+    expect([unavailable.status, JSON.parse(unavailable.body).error.code]).toEqual([503, 'AUTH_UNAVAILABLE'])
+    expect(String(logged.mock.calls[0]?.[0])).toContain("authenticate failed in the Worker's early check")
+    logged.mockRestore()
+  })
+
+  it("agrees with the object's upgrade check: it refuses only what the object refuses, or would leave to an auth message", async () => {
+    const configs: Record<string, AuthOptions> = {
+      jwt: { jwt: { secret: SECRET } },
+      cookie: { authenticate: sessionHook },
+      'cookie or jwt': { authenticate: sessionHook, jwt: { secret: SECRET } },
+      'api keys': {
+        apiKeys: [
+          {
+            key: 'api-key-number-1',
+            userId: 'svc',
+            permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false },
+          },
+        ],
+      },
+      anonymous: { required: false },
+      'anonymous with a hook': { required: false, authenticate: sessionHook },
+      nothing: {},
+    }
+    const servers = Object.fromEntries(
+      Object.entries(configs).map(([name, auth]) => [name, createSyncServer({ auth, maxConnections: 1e6 })]),
+    )
+    try {
+      const cookies = [undefined, 'session=alice', 'session=mallory', 'other=1']
+      const tokens = [undefined, await token(), 'x.y.z']
+      const apiKeys = [undefined, 'api-key-number-1', 'api-key-number-2']
+      const outcomes = new Set<string>()
+      // Every combination: 7 configurations × 4 cookies × 3 tokens × 3 API keys.
+      for (const [config, auth] of Object.entries(configs)) {
+        const server = servers[config]
+        if (!server) throw new Error(config)
+        for (const cookie of cookies)
+          for (const jwt of tokens)
+            for (const apiKey of apiKeys) {
+              const headers: Record<string, string> = {}
+              if (cookie) headers.cookie = cookie
+              if (apiKey) headers['x-api-key'] = apiKey
+              const path = `/ws?doc=a${jwt ? `&token=${jwt}` : ''}`
+              const worker = await run({ auth: () => auth }, upgrade(path, headers))
+              const object = await server.upgrade(upgradeRequestOf(upgrade(path, headers), undefined))
+              const what = `${config}, ${JSON.stringify(headers)}, ${path}`
+              if (worker.status === 200) {
+                // Forwarded: the object admits it too, knowing who it is (unless anonymous).
+                expect(object.ok, what).toBe(true)
+                if (auth.required !== false) expect(object.ok && object.principal, what).toBeTruthy()
+                outcomes.add('both admit')
+              } else if (!object.ok) {
+                expect([worker.status, worker.body], what).toEqual([object.status, object.body])
+                outcomes.add(`both refuse ${object.status}`)
+              } else {
+                // The object would wait for an `auth` message; the Worker wants the identity now.
+                expect([worker.status, object.principal], what).toEqual([401, undefined])
+                outcomes.add('only the Worker refuses')
+              }
+            }
+      }
+      // The combinations reach every kind of outcome (the test cannot pass vacuously).
+      expect([...outcomes].sort()).toEqual(['both admit', 'both refuse 401', 'only the Worker refuses'])
+    } finally {
+      await Promise.all(Object.values(servers).map((server) => server.close()))
+    }
+  })
 })
+
+/** A cookie hook: `session=alice` is a user, any other session is refused, no cookie too. */
+function sessionHook({ cookies }: AuthenticateRequest) {
+  if (cookies.session !== 'alice') return null
+  return { userId: 'alice', permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false } }
+}
 
 describe('scopedPolicy', () => {
   const request = (documentId: string): AuthorizeRequest => ({

@@ -34,6 +34,20 @@ describe('sync.upgrade reserves a connection slot', () => {
     expect((await sync.upgrade({ remoteAddress: '10.0.0.3' })).ok).toBe(true)
   })
 
+  it('applies the per-IP cap when the socket opens, if the upgrade did not know the address', async () => {
+    const sync = server({ auth: { required: false }, maxConnectionsPerIp: 1 })
+    const sockets = [new FakeSocket(), new FakeSocket()]
+    for (const socket of sockets) {
+      const admission = await sync.upgrade({}) // e.g. crossws's Node adapter: no address yet
+      sync.handleConnection(socket, { remoteAddress: '10.0.0.1' }, admission.ok ? admission : undefined)
+    }
+    expect(sockets.map((socket) => socket.closedWith)).toEqual([
+      undefined,
+      { code: 1008, reason: 'Too many connections from your IP' },
+    ])
+    expect(sync.stats().connections).toBe(1)
+  })
+
   it('releases a slot nobody used after the auth timeout', async () => {
     const sync = server({
       auth: { required: false },

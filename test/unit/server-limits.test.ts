@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { HEARTBEAT_CHUNK } from '../../src/server/connection.js'
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js'
 import { FakeSocket, frame, sleep, waitFor } from './server-fakes.js'
 
@@ -46,6 +47,23 @@ describe('heartbeat', () => {
     expect(alive.closedWith).toBeUndefined()
     expect(pingless.closedWith).toBeUndefined()
     expect(sync.stats().connections).toBe(2)
+  })
+
+  it('sweeps in chunks, letting I/O run between them, and still pings every socket', async () => {
+    const sync = server({ heartbeat: { intervalMs: 1_000 } })
+    const sockets = Array.from({ length: 2 * HEARTBEAT_CHUNK + 10 }, () => new FakeSocket())
+    for (const socket of sockets) sync.handleConnection(socket, {})
+    let pinged = 0
+    let beforeYield: number | undefined
+    for (const socket of sockets) {
+      socket.onPing = () => {
+        pinged++
+        // Runs once the sweep gives the loop back: how many went out in one go.
+        if (pinged === 1) setImmediate(() => (beforeYield = pinged))
+      }
+    }
+    await waitFor(() => pinged === sockets.length, 3_000, 'every socket pinged')
+    expect(beforeYield).toBe(HEARTBEAT_CHUNK)
   })
 
   it('counts frames as signs of life and never sends application pings', async () => {

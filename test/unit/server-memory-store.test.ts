@@ -76,6 +76,22 @@ describe('MemoryStore', () => {
     expect((await store.load('doc'))?.registers[0]?.value).toEqual({ nested: 1 })
   })
 
+  it('copies nested values, arrays and stamps, and keeps a "__proto__" key as data', async () => {
+    const store = new MemoryStore()
+    const value = JSON.parse('{"list":[{"deep":[1,2]}],"__proto__":{"polluted":true}}')
+    const input = snap([reg('a', value, 10)])
+    await store.save([input])
+    value.list[0].deep.push(3)
+    ;(input.registers[0] as Register).stamp.ms = 1
+    ;(input.registers[0] as Register).dot.seq = 1
+    const loaded = (await store.load('doc'))?.registers[0]
+    expect(loaded?.value).toEqual(JSON.parse('{"list":[{"deep":[1,2]}],"__proto__":{"polluted":true}}'))
+    expect(Object.getPrototypeOf(loaded?.value)).toBe(Object.prototype)
+    expect(Object.hasOwn(loaded?.value as object, '__proto__')).toBe(true)
+    expect(loaded?.stamp.ms).toBe(10)
+    expect(loaded?.dot.seq).toBe(10)
+  })
+
   it('stores documents independently and survives close()', async () => {
     const store = new MemoryStore()
     await store.save([{ documentId: 'one', registers: [reg('a', 1, 1)], clock: {} }])

@@ -53,6 +53,33 @@ describe('SyncServer.resumeConnection', () => {
     expect(socket.closedWith).toEqual({ code: 1001, reason: 'Server shutdown' })
   })
 
+  it('keeps the context the connection was admitted with: the policy and the events see it', async () => {
+    type Team = { team: string }
+    const sync = createSyncServer<Team>({
+      auth: { authorize: ({ documentId, context }) => documentId.startsWith(`${context?.team}:`) },
+    })
+    const contexts: unknown[] = []
+    sync.on('connection', ({ context }) => contexts.push(context))
+    sync.on('subscribed', ({ context }) => contexts.push(context))
+    const socket = new FakeSocket()
+    const handle = sync.resumeConnection(
+      socket,
+      {},
+      {
+        principal: BOB,
+        format: 'json',
+        documents: ['acme:board', 'globex:board'],
+        context: { team: 'acme' },
+      },
+    )
+    await turns()
+    expect(contexts).toEqual([{ team: 'acme' }, { team: 'acme' }]) // globex:board is not resubscribed
+    handle.receive(frame('delta', { documentId: 'acme:board', delta: { a: 1 }, messageId: 'm1' }))
+    await waitFor(() => socket.ofType('ack').length === 1, 2_000, 'the ack in its own team')
+    expect(sync.stats().subscriptions).toBe(1)
+    await sync.close()
+  })
+
   it('refuses with 1001 once the server is closing', async () => {
     const sync = createSyncServer({ auth: { required: false } })
     await sync.close()

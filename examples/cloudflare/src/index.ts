@@ -30,4 +30,4 @@ export class SyncObject extends SyncDurableObject<Env> {
 }
 
 // wss://<worker>/ws?doc=<documentId>&token=<jwt>; GET /health?doc=<documentId> for one object.
-export default createSyncWorker<Env>({ binding: 'SYNC', route: routeByDocument(), auth, httpRoutes: true })
+export default createSyncWorker<Env>({ binding: 'SYNC', route: routeByDocument(), auth, handleHttp: true })
