@@ -3,7 +3,7 @@ import type { EngineContext } from './context.js'
 import { ANONYMOUS_PERMISSIONS } from './limits.js'
 import { joinUserBucket, leaveUserBucket } from './rate-limits.js'
 import type { Connection } from './state.js'
-import { dropUnreadable } from './subscriptions.js'
+import { dropUnreadable, watchedDocuments } from './subscriptions.js'
 import type { Credentials, Principal } from './types.js'
 
 /** The principal of anonymous mode: a fresh copy each time (a policy may not share it). */
@@ -55,7 +55,7 @@ export function completeAuthentication(
     },
   })
   ctx.emit({ type: 'authenticated', conn: connection.id, principal })
-  dropUnreadable(ctx, connection, new Set([...connection.subscriptions, ...connection.awarenessRooms]))
+  dropUnreadable(ctx, connection, watchedDocuments(connection))
 }
 
 /** The credentials did not verify: `auth_error` and close (never a downgrade to anonymous). */

@@ -13,7 +13,7 @@ import { evictIdleDocuments, startLoad } from './documents.js'
 import { expirePresence, leaveOnClose } from './presence.js'
 import { leaveUserBucket } from './rate-limits.js'
 import type { Connection } from './state.js'
-import { subscribe, unsubscribe } from './subscriptions.js'
+import { subscribe, unsubscribe, watchedDocuments } from './subscriptions.js'
 import type { ConnectionId, ConnectionInfo, ResumedConnection } from './types.js'
 
 /** A transport accepted a connection. Anonymous mode authenticates it at once, sending nothing. */
@@ -98,7 +98,7 @@ export function connectionClosed(ctx: EngineContext, id: ConnectionId): void {
   ctx.connections.delete(id)
   leaveUserBucket(ctx, connection.principal)
   leaveOnClose(ctx, connection)
-  for (const documentId of [...connection.subscriptions, ...connection.awarenessRooms]) {
+  for (const documentId of watchedDocuments(connection)) {
     unsubscribe(ctx, connection, documentId)
   }
   for (const entry of ctx.documents.values()) {

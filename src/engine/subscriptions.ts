@@ -64,6 +64,11 @@ export function unsubscribe(ctx: EngineContext, connection: Connection, document
   }
 }
 
+/** Every document the connection watches, each once: its subscriptions and its presence rooms. */
+export function watchedDocuments(connection: Connection): Set<string> {
+  return new Set([...connection.subscriptions, ...connection.awarenessRooms])
+}
+
 /** Drops what `connection` watches but may no longer read (`ACCESS_REVOKED` per document). */
 export function dropUnreadable(
   ctx: EngineContext,

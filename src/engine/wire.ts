@@ -3,8 +3,8 @@ import type { JsonObject, JsonValue, VectorClock } from '../protocol/types.js'
 import type { EngineContext } from './context.js'
 import type { DocumentEntry } from './state.js'
 
-/** The value a tombstone is echoed as (docs/protocol.md §6.2). */
-const TOMBSTONE_VALUE: JsonObject = Object.freeze({ __deleted: true }) as JsonObject
+/** The value a tombstone (or a field that never existed) is echoed as (docs/protocol.md §6.2). */
+export const TOMBSTONE_VALUE: JsonObject = Object.freeze({ __deleted: true }) as JsonObject
 
 /** A register as the wire shows it: tombstones become `{__deleted: true}`. */
 export function wireValue(register: Register): JsonValue {

@@ -9,7 +9,7 @@ import { touch } from './documents.js'
 import { rbacPolicy } from './rbac.js'
 import type { Connection, DocumentEntry } from './state.js'
 import { refuseInvalidWrites } from './validate-writes.js'
-import { wireClock, wireValue } from './wire.js'
+import { TOMBSTONE_VALUE, wireClock, wireValue } from './wire.js'
 
 export interface IncomingWrite extends FieldWrite {
   /** The client's clock for this write (op clock or message clock). */
@@ -135,7 +135,7 @@ export function rollbackEcho(
     type: 'delta',
     documentId: entry.id,
     field,
-    value: register ? wireValue(register) : { __deleted: true },
+    value: register ? wireValue(register) : TOMBSTONE_VALUE,
     clock: wireClock(ctx, entry),
     clientId: 'server',
   })
