@@ -24,6 +24,8 @@ import { connectionUsage, documentUsage, keptTextStates } from './usage.js'
 /**
  * The sans-I/O sync engine: every input is a call with the current time, every output a list of
  * effects for the runtime to perform, in order. It never touches a socket, a timer or a clock.
+ * Each input method runs one step (`#run`) whose code lives in a module of its own; a new input
+ * is one more such method (CONTRIBUTING.md, "An input to the engine, or a resolution").
  */
 export class SyncEngine {
   readonly #ctx: EngineContext
