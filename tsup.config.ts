@@ -18,6 +18,8 @@ const entry = {
   postgres: 'adapters/postgres.ts',
   redis: 'adapters/redis.ts',
   demo: 'src/web/demo-files.ts',
+  webhooks: 'src/webhooks/index.ts',
+  backup: 'src/backup/index.ts',
 }
 
 /** Then `scripts/build-web.ts` (run by `npm run build`) adds the browser files in dist/web. */

@@ -5,7 +5,8 @@
  *
  * Building blocks live behind their own subpaths: `synckit-engine/protocol` (codecs),
  * `/crdt` (registers, clocks), `/storage` (SQL store parts), `/cluster` (brokers),
- * `/testing` (acceptance suites), `/postgres`, `/redis`, `/client`.
+ * `/testing` (acceptance suites), `/postgres`, `/redis`, `/client`, `/webhooks` (signed
+ * webhooks), `/backup` (export, import, SyncKit import; Node).
  *
  * @packageDocumentation
  */

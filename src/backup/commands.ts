@@ -14,7 +14,9 @@ import { countSyncKitDocuments, importFromSyncKit, type SyncKitImportSummary } f
  * `stdout`, so `synckit-engine export > backup.jsonl` works.
  */
 
+/** Options of `exportCommand`. */
 export interface ExportCommandOptions {
+  /** The store to read (it needs `list`). */
   store: DocumentStore
   /** File to write; without it the export goes to `stdout`. */
   out?: string
@@ -58,6 +60,7 @@ export async function exportCommand(options: ExportCommandOptions): Promise<Expo
   }
 }
 
+/** Options of `importCommand`. */
 export interface ImportCommandOptions {
   store: DocumentStore
   /** Export file to read; `-` reads `stdin`. */
@@ -86,6 +89,7 @@ export async function importCommand(options: ImportCommandOptions): Promise<Impo
   return summary
 }
 
+/** Options of `importFromSyncKitCommand`. */
 export interface SyncKitImportCommandOptions {
   store: DocumentStore
   /** `postgres://…` of the SyncKit database. */

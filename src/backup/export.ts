@@ -6,6 +6,7 @@ import type { DocumentStore } from '../server/options.js'
 import { canonicalJson } from './canonical-json.js'
 import { documentLine, endLine, headerLine } from './format.js'
 
+/** How far an export or import is (progress callbacks, summaries). */
 export interface BackupProgress {
   documents: number
   registers: number
@@ -13,6 +14,7 @@ export interface BackupProgress {
   bytes: number
 }
 
+/** Options of `exportDocuments` and `exportLines`. */
 export interface ExportOptions {
   /** Ids fetched per `store.list` call. Default 1000. */
   pageSize?: number
@@ -24,6 +26,7 @@ export interface ExportOptions {
   onProgress?: (progress: BackupProgress) => void
 }
 
+/** What an export wrote. */
 export interface ExportSummary extends BackupProgress {}
 
 /** Stores that can be exported: `list` is optional in `DocumentStore`, export needs it. */

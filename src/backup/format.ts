@@ -18,8 +18,10 @@ import { canonicalJson } from './canonical-json.js'
  * alone. The end line makes a truncated file detectable.
  */
 export const EXPORT_FORMAT = 'synckit-engine-export'
+/** The version this code writes, and the only one it reads. */
 export const EXPORT_VERSION = 1
 
+/** One line of an export, parsed and validated (`parseExportLine`). */
 export type ExportLine =
   | { kind: 'header'; version: number }
   | { kind: 'document'; documentId: string; registers: Register[]; more: boolean; clock?: VectorClock }

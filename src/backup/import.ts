@@ -1,9 +1,10 @@
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { DocumentStore } from '../server/options.js'
 import type { BackupProgress } from './export.js'
-import { BackupFormatError, EXPORT_VERSION, parseExportLine } from './format.js'
+import { BackupFormatError, EXPORT_VERSION, type ExportLine, parseExportLine } from './format.js'
 import { readLines } from './lines.js'
 
+/** Options of `importDocuments`. */
 export interface ImportOptions {
   /** Registers per `store.save` call at most (a batch also closes at `batchDocuments`). Default 5000. */
   batchRegisters?: number
@@ -17,6 +18,7 @@ export interface ImportOptions {
   onProgress?: (progress: BackupProgress) => void
 }
 
+/** What an import read and wrote. */
 export interface ImportSummary extends BackupProgress {
   /** `store.save` calls made (0 for a dry run). */
   batches: number
@@ -28,7 +30,7 @@ export interface ImportSummary extends BackupProgress {
  * max-merges clocks, so importing the same file again, or an older one, changes nothing.
  *
  * Every line is validated; the first invalid one stops the import with a `BackupFormatError`
- * naming it. Batches saved before it stay (re-running the import after a fix is safe). A document
+ * naming it, after saving every valid line before it (re-running the import after a fix is safe). A document
  * split over several lines gets its clock with its last line, so a clock never claims registers
  * that are not stored yet.
  */
@@ -52,55 +54,30 @@ export async function importDocuments(
     progress.batches++
   }
 
-  let sawHeader = false
-  let open: string | undefined // document whose last line has not come yet
-  let end: { documents: number; registers: number; line: number } | undefined
-  for await (const line of readLines(input, options.maxLineBytes ?? 64 * 1024 * 1024)) {
-    progress.bytes = line.bytesRead
-    if (end) throw new BackupFormatError(line.number, 'content after the end line')
-    const parsed = parseExportLine(line.text, line.number)
-    if (!sawHeader) {
-      if (parsed.kind !== 'header')
-        throw new BackupFormatError(line.number, 'the first line must be the header')
-      if (parsed.version !== EXPORT_VERSION) {
-        throw new BackupFormatError(
-          line.number,
-          `export format version ${parsed.version} is not supported (this version reads ${EXPORT_VERSION})`,
-        )
-      }
-      sawHeader = true
-      continue
+  const state: ReadState = { sawHeader: false, open: undefined, end: undefined }
+  try {
+    for await (const line of readLines(input, options.maxLineBytes ?? 64 * 1024 * 1024)) {
+      progress.bytes = line.bytesRead
+      const parsed = checkLine(line.text, line.number, state)
+      if (parsed === undefined) continue
+      batch.push({ documentId: parsed.documentId, registers: parsed.registers, clock: parsed.clock ?? {} })
+      batchSize += parsed.registers.length
+      progress.registers += parsed.registers.length
+      if (!parsed.more) progress.documents++
+      if (batch.length >= batchDocuments || batchSize >= batchRegisters) await flush()
+      if (!parsed.more)
+        options.onProgress?.({
+          documents: progress.documents,
+          registers: progress.registers,
+          bytes: progress.bytes,
+        })
     }
-    if (parsed.kind === 'header') throw new BackupFormatError(line.number, 'a second header')
-    if (parsed.kind === 'end') {
-      if (open !== undefined) {
-        throw new BackupFormatError(
-          line.number,
-          `end line while document ${JSON.stringify(open)} is unfinished`,
-        )
-      }
-      end = { documents: parsed.documents, registers: parsed.registers, line: line.number }
-      continue
-    }
-    if (open !== undefined && parsed.documentId !== open) {
-      throw new BackupFormatError(
-        line.number,
-        `document ${JSON.stringify(parsed.documentId)} starts before ${JSON.stringify(open)} ends`,
-      )
-    }
-    open = parsed.more ? parsed.documentId : undefined
-    batch.push({ documentId: parsed.documentId, registers: parsed.registers, clock: parsed.clock ?? {} })
-    batchSize += parsed.registers.length
-    progress.registers += parsed.registers.length
-    if (!parsed.more) progress.documents++
-    if (batch.length >= batchDocuments || batchSize >= batchRegisters) await flush()
-    if (!parsed.more)
-      options.onProgress?.({
-        documents: progress.documents,
-        registers: progress.registers,
-        bytes: progress.bytes,
-      })
+  } catch (error) {
+    // Every line before the bad one was valid: keep the batch they are in, as earlier batches are.
+    if (error instanceof BackupFormatError) await flush()
+    throw error
   }
+  const { sawHeader, end } = state
   if (!sawHeader) throw new BackupFormatError(0, 'empty input: no header line')
   // Every line so far was valid: keep it, as for an error in the middle of the file.
   await flush()
@@ -112,4 +89,55 @@ export async function importDocuments(
     )
   }
   return progress
+}
+
+/** Where the reader is in the file: what the next line may be. */
+interface ReadState {
+  sawHeader: boolean
+  /** A document whose last line has not come yet. */
+  open: string | undefined
+  end: { documents: number; registers: number; line: number } | undefined
+}
+
+/**
+ * Parses a line and checks it against what came before; a document line is returned, the header
+ * and end lines update `state`. Throws `BackupFormatError`.
+ */
+function checkLine(
+  text: string,
+  number: number,
+  state: ReadState,
+): Extract<ExportLine, { kind: 'document' }> | undefined {
+  if (state.end) throw new BackupFormatError(number, 'content after the end line')
+  const parsed = parseExportLine(text, number)
+  if (!state.sawHeader) {
+    if (parsed.kind !== 'header') throw new BackupFormatError(number, 'the first line must be the header')
+    if (parsed.version !== EXPORT_VERSION) {
+      throw new BackupFormatError(
+        number,
+        `export format version ${parsed.version} is not supported (this version reads ${EXPORT_VERSION})`,
+      )
+    }
+    state.sawHeader = true
+    return undefined
+  }
+  if (parsed.kind === 'header') throw new BackupFormatError(number, 'a second header')
+  if (parsed.kind === 'end') {
+    if (state.open !== undefined) {
+      throw new BackupFormatError(
+        number,
+        `end line while document ${JSON.stringify(state.open)} is unfinished`,
+      )
+    }
+    state.end = { documents: parsed.documents, registers: parsed.registers, line: number }
+    return undefined
+  }
+  if (state.open !== undefined && parsed.documentId !== state.open) {
+    throw new BackupFormatError(
+      number,
+      `document ${JSON.stringify(parsed.documentId)} starts before ${JSON.stringify(state.open)} ends`,
+    )
+  }
+  state.open = parsed.more ? parsed.documentId : undefined
+  return parsed
 }

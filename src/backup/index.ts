@@ -1,5 +1,14 @@
-/** Backup, restore and migration: the export format, export/import, the SyncKit import, progress. */
-export { canonicalJson } from './canonical-json.js'
+/**
+ * `synckit-engine/backup` (Node): export every document of a store as JSON lines, import such a
+ * file into any store (idempotent under last-writer-wins), and import a SyncKit TypeScript
+ * server's Postgres database. The CLI's `export` and `import` commands run the `*Command`
+ * functions. See docs/operations.md, "Backup, restore and migration".
+ *
+ *   await exportDocuments(store, createWriteStream('backup.jsonl'))
+ *   await importDocuments(otherStore, createReadStream('backup.jsonl'))
+ *
+ * @packageDocumentation
+ */
 export {
   type ExportCommandOptions,
   exportCommand,
@@ -10,8 +19,6 @@ export {
 } from './commands.js'
 export {
   type BackupProgress,
-  countDocuments,
-  documentIds,
   type ExportOptions,
   type ExportSummary,
   exportDocuments,
@@ -25,16 +32,8 @@ export {
   parseExportLine,
 } from './format.js'
 export { type ImportOptions, type ImportSummary, importDocuments } from './import.js'
+export type { ProgressStream } from './progress.js'
 export {
-  createProgressReporter,
-  formatBytes,
-  formatDuration,
-  type ProgressReporter,
-  type ProgressReporterOptions,
-  type ProgressStream,
-} from './progress.js'
-export {
-  countSyncKitDocuments,
   importFromSyncKit,
   SYNCKIT_IMPORT_NODE,
   type SyncKitImportOptions,

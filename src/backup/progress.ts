@@ -2,6 +2,7 @@ import type { BackupProgress } from './export.js'
 
 /** Where progress is drawn: `process.stderr` fits. */
 export interface ProgressStream {
+  /** Draws text (a line, or `\r` and a redrawn bar). */
   write(text: string): unknown
   /** A terminal gets a bar redrawn in place; anything else gets plain lines. */
   isTTY?: boolean
@@ -94,7 +95,8 @@ export function createProgressReporter(
 
   const draw = (text: string, final: boolean): void => {
     if (tty) {
-      const width = stream.columns ?? 120
+      // 0 means unknown (a pseudo-terminal without a size, as under `script` or `docker exec -t`).
+      const width = stream.columns || 120
       // \r + erase line: the bar is redrawn in place; cut to the terminal so it never wraps.
       stream.write(`\r\x1b[2K${text.slice(0, Math.max(10, width - 1))}${final ? '\n' : ''}`)
     } else {

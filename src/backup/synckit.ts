@@ -13,6 +13,7 @@ import type { BackupProgress } from './export.js'
  */
 export const SYNCKIT_IMPORT_NODE = 'synckit-import'
 
+/** Options of `importFromSyncKit`. */
 export interface SyncKitImportOptions {
   /** Schema holding SyncKit's tables. Default: the connection's search_path (usually `public`). */
   schema?: string
@@ -22,6 +23,7 @@ export interface SyncKitImportOptions {
   onProgress?: (progress: BackupProgress) => void
 }
 
+/** What a SyncKit import copied and what it skipped. */
 export interface SyncKitImportSummary extends BackupProgress {
   /** Documents SyncKit stored as text (`state.type = 'text'`): they have no fields and are not imported. */
   skippedTextDocuments: string[]

@@ -146,6 +146,24 @@ export class Histogram implements Metric {
   }
 }
 
+/**
+ * Exposition text rendered elsewhere (an add-on's own registry, see `SyncServer.addMetrics`),
+ * appended as is. A failing renderer costs its own lines only: a comment takes their place.
+ */
+export class TextMetrics implements Metric {
+  constructor(readonly read: () => string) {}
+
+  render(lines: string[]): void {
+    let text: string
+    try {
+      text = this.read().trimEnd()
+    } catch (error) {
+      text = `# add-on metrics failed: ${String(error instanceof Error ? error.message : error).replace(/\n/g, ' ')}`
+    }
+    if (text !== '') lines.push(text)
+  }
+}
+
 export class MetricsRegistry {
   readonly #metrics: Metric[] = []
 

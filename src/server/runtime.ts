@@ -29,6 +29,7 @@ import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.
 import { authenticateTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
 import { PersistQueue } from './persist-queue.js'
+import { TextMetrics } from './prometheus.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
@@ -309,6 +310,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   metrics(): string {
     return this.#metrics.render()
+  }
+
+  addMetrics(render: () => string): void {
+    this.#metrics.registry.register(new TextMetrics(render))
   }
 
   stats(): ServerStats {

@@ -93,6 +93,12 @@ export interface SyncServer<Context = unknown>
   /** Prometheus text of `GET /metrics`. */
   metrics(): string
   /**
+   * Appends Prometheus text to `GET /metrics` and `metrics()`: `render` runs at every scrape, so
+   * it reports live values. For add-ons with counters of their own, such as webhooks
+   * (`registerWebhookMetrics`); their metric names must not repeat the server's.
+   */
+  addMetrics(render: () => string): void
+  /**
    * Live revocation: `{userId}` closes that user's connections (1008, they must authenticate
    * again); `{documentId}` re-checks access and unsubscribes connections no longer allowed.
    */

@@ -27,6 +27,31 @@ const UNSTORABLE_KEY = /\0|\p{Cs}/u
 // The same two cases as they appear in JSON.stringify output (it escapes both, lowercase hex).
 const UNSTORABLE_JSON = /\\u0000|\\ud[89a-f]/
 
+/**
+ * The order `list` pages in: stored keys (`encodeKey`) in UTF-8 byte order, which is code point
+ * order. JS `<` compares UTF-16 code units, which puts U+10000 and above before U+E000..U+FFFF.
+ */
+export function compareStoredKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i)
+    let y = b.charCodeAt(i)
+    if (x === y) continue
+    // Both at or above the surrogates: move surrogates (code points >= U+10000) above U+FFFF.
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000
+    }
+    return x - y
+  }
+  return a.length - b.length
+}
+
+/** `ListDocumentsOptions.limit` as every store applies it: default 100, 1 to 10,000. */
+export function listLimit(limit: number | undefined): number {
+  return Math.min(10_000, Math.max(1, Math.floor(limit ?? 100)))
+}
+
 /** Document id or field name -> the text stored in the database. */
 export function encodeKey(key: string): string {
   return UNSTORABLE_KEY.test(key) || key.startsWith(ESC) ? ESC + JSON.stringify(key) : key

@@ -1,11 +1,18 @@
 import { mergeClockInto, registerWins } from '../crdt/index.js'
 import type { DocumentSnapshot, JsonObject, JsonValue, Register, VectorClock } from '../crdt/types.js'
 import { setOwn } from '../protocol/own.js'
-import type { DocumentStore } from './store.js'
+import { compareStoredKeys, encodeKey, listLimit } from './codec.js'
+import type { DocumentStore, ListDocumentsOptions } from './store.js'
 
 interface StoredDocument {
   registers: Map<string, Register>
   clock: VectorClock
+}
+
+/** A document id with the key the SQL stores order it by. */
+interface ListEntry {
+  id: string
+  key: string
 }
 
 /**
@@ -16,6 +23,8 @@ interface StoredDocument {
  */
 export class MemoryStore implements DocumentStore {
   readonly #documents = new Map<string, StoredDocument>()
+  /** Ids in `list` order, rebuilt on the first `list` after a document was added or removed. */
+  #ordered: ListEntry[] | undefined
 
   async load(documentId: string): Promise<DocumentSnapshot | undefined> {
     const stored = this.#documents.get(documentId)
@@ -29,6 +38,7 @@ export class MemoryStore implements DocumentStore {
       if (!stored) {
         stored = { registers: new Map(), clock: {} }
         this.#documents.set(snapshot.documentId, stored)
+        this.#ordered = undefined
       }
       for (const register of snapshot.registers) {
         // Only winners are kept, so only they are copied (clock counters are copied by value).
@@ -38,6 +48,26 @@ export class MemoryStore implements DocumentStore {
       }
       mergeClockInto(stored.clock, snapshot.clock)
     }
+  }
+
+  /**
+   * Document ids in the SQL stores' order (their stored keys in byte order), so an export is the
+   * same bytes from every store: up to `limit` (default 100, at most 10,000) after `after`.
+   */
+  async list(options: ListDocumentsOptions = {}): Promise<string[]> {
+    this.#ordered ??= [...this.#documents.keys()]
+      .map((id) => ({ id, key: encodeKey(id) }))
+      .sort((a, b) => compareStoredKeys(a.key, b.key))
+    const ordered = this.#ordered
+    const start = options.after === undefined ? 0 : firstAfter(ordered, encodeKey(options.after))
+    return ordered.slice(start, start + listLimit(options.limit)).map((entry) => entry.id)
+  }
+
+  /** Forgets the document's registers and clock: a later save starts it afresh. */
+  async delete(documentId: string): Promise<boolean> {
+    const existed = this.#documents.delete(documentId)
+    if (existed) this.#ordered = undefined
+    return existed
   }
 
   async health(): Promise<boolean> {
@@ -58,7 +88,20 @@ export class MemoryStore implements DocumentStore {
   /** Forgets every document. */
   clear(): void {
     this.#documents.clear()
+    this.#ordered = undefined
   }
+}
+
+/** Index of the first entry whose key sorts after `key` (binary search). */
+function firstAfter(ordered: readonly ListEntry[], key: string): number {
+  let low = 0
+  let high = ordered.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (compareStoredKeys((ordered[mid] as ListEntry).key, key) <= 0) low = mid + 1
+    else high = mid
+  }
+  return low
 }
 
 /**

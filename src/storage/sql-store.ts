@@ -1,6 +1,6 @@
 import type { DocumentSnapshot } from '../crdt/types.js'
 import { prepareSave } from './batch.js'
-import { decodeClock, decodeKey, decodeRegister, encodeKey } from './codec.js'
+import { decodeClock, decodeKey, decodeRegister, encodeKey, listLimit } from './codec.js'
 import type { SqlDriver, SqlRow } from './driver.js'
 import { isRetryable, StoreError, toStoreError } from './errors.js'
 import { type MigrationResult, migrate } from './migrations.js'
@@ -28,9 +28,6 @@ export interface SqlStoreStats {
   /** Registers handed to the database by those saves (after in-batch deduplication). */
   registersSent: number
 }
-
-const DEFAULT_LIST_LIMIT = 100
-const MAX_LIST_LIMIT = 10_000
 
 /**
  * `DocumentStore` on Postgres SQL, one row per (document, field); the same SQL runs on the
@@ -99,7 +96,7 @@ export class SqlDocumentStore implements DocumentStore {
 
   /** Document ids in byte order, `limit` (default 100, max 10000) after `after` (exclusive). */
   async list(options: ListDocumentsOptions = {}): Promise<string[]> {
-    const limit = Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_LIST_LIMIT)))
+    const limit = listLimit(options.limit)
     const after = options.after === undefined ? null : encodeKey(options.after)
     const rows = await this.#query('list', LIST_SQL, [after, limit])
     return rows.map((row) => {

@@ -1,7 +1,7 @@
 import type { DocumentSnapshot } from '../crdt/types.js'
 import { mergeClockInto } from '../crdt/vector-clock.js'
 import { mergeSave } from './batch.js'
-import { decodeClock, decodeKey, decodeRegister, encodeKey, encodeValue } from './codec.js'
+import { decodeClock, decodeKey, decodeRegister, encodeKey, encodeValue, listLimit } from './codec.js'
 import { StoreError } from './errors.js'
 import type { SqliteDatabase, SqliteRow, SqliteStatement } from './sqlite-driver.js'
 import { sqliteError } from './sqlite-driver.js'
@@ -67,9 +67,6 @@ on conflict (document_id, field) do update
       stamp_node = excluded.stamp_node, dot_node = excluded.dot_node, dot_seq = excluded.dot_seq
   where (excluded.stamp_ms, excluded.stamp_counter, excluded.stamp_node)
       > (synckit_registers.stamp_ms, synckit_registers.stamp_counter, synckit_registers.stamp_node)`
-
-const DEFAULT_LIST_LIMIT = 100
-const MAX_LIST_LIMIT = 10_000
 
 interface Statements {
   clock: SqliteStatement
@@ -189,7 +186,7 @@ export class SqliteDocumentStore implements DocumentStore {
   /** Document ids in byte order, `limit` (default 100, max 10000) after `after` (exclusive). */
   async list(options: ListDocumentsOptions = {}): Promise<string[]> {
     this.#assertOpen()
-    const limit = Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_LIST_LIMIT)))
+    const limit = listLimit(options.limit)
     const after = options.after === undefined ? null : encodeKey(options.after)
     try {
       return this.#sql.list.all(after, after, limit).map((row) => {

@@ -253,6 +253,17 @@ export function defineDocumentStoreConformance(
       expect(paged).toEqual(expected)
     })
 
+    test('list orders non-ASCII ids by their UTF-8 bytes, not UTF-16 code units (if implemented)', async (store) => {
+      if (store.list === undefined) return
+      // UTF-8: é = C3 A9, Ａ (U+FF21) = EF BC A1, 😀 (U+1F600) = F0 9F 98 80. JS `<` puts 😀
+      // (a surrogate pair, D83D DE00) before Ａ.
+      const expected = ['a', 'z', 'é', 'Ａ', '😀']
+      await store.save(shuffle(expected, prng(7)).map((id) => doc(id, [reg('f', 1, { ms: 1 })])))
+      expect(await store.list({ limit: 100 })).toEqual(expected)
+      expect(await store.list({ after: 'Ａ' })).toEqual(['😀'])
+      expect(await store.list({ after: 'é', limit: 1 })).toEqual(['Ａ'])
+    })
+
     test('delete removes registers and clock (if implemented)', async (store) => {
       if (store.delete === undefined) return
       await store.save([

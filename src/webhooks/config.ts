@@ -1,5 +1,6 @@
 /** The events a webhook endpoint can subscribe to. */
 export const WEBHOOK_EVENT_TYPES = ['document.changed', 'document.deleted', 'presence.changed'] as const
+/** `document.changed`, `document.deleted` or `presence.changed`. */
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
 
 /** What an endpoint receives when it names no events: presence is opt-in (it is chatty). */
@@ -25,8 +26,16 @@ export interface ResolvedWebhookEndpoint {
   secret: string
 }
 
+/** Invalid webhook configuration; the message names the entry or variable, never the secret. */
 export class WebhookConfigError extends Error {
   override readonly name = 'WebhookConfigError'
+  /** The variable at fault (`SYNCKIT_WEBHOOK_URL`, ...), or `webhooks` for a list given in code. */
+  readonly setting: string
+
+  constructor(message: string, setting = 'webhooks') {
+    super(message)
+    this.setting = setting
+  }
 }
 
 const SECRET_PREFIX = 'whsec_'
@@ -111,12 +120,17 @@ export function webhooksFromEnv(env: Readonly<Record<string, string | undefined>
     if (secret !== undefined || events !== undefined) {
       throw new WebhookConfigError(
         'SYNCKIT_WEBHOOK_SECRET / SYNCKIT_WEBHOOK_EVENTS are set without SYNCKIT_WEBHOOK_URL',
+        'SYNCKIT_WEBHOOK_URL',
       )
     }
     return []
   }
-  if (secret === undefined)
-    throw new WebhookConfigError('SYNCKIT_WEBHOOK_URL is set without SYNCKIT_WEBHOOK_SECRET')
+  if (secret === undefined) {
+    throw new WebhookConfigError(
+      'SYNCKIT_WEBHOOK_URL is set without SYNCKIT_WEBHOOK_SECRET',
+      'SYNCKIT_WEBHOOK_SECRET',
+    )
+  }
   const endpoint: WebhookEndpoint = { url, secret }
   if (events !== undefined) {
     endpoint.events = events.split(',').map((event) => event.trim()) as WebhookEventType[]
@@ -125,13 +139,12 @@ export function webhooksFromEnv(env: Readonly<Record<string, string | undefined>
   try {
     resolveWebhookEndpoints([endpoint])
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    throw new WebhookConfigError(
-      message
-        .replace('webhooks[0].url', 'SYNCKIT_WEBHOOK_URL')
-        .replace('webhooks[0].secret', 'SYNCKIT_WEBHOOK_SECRET')
-        .replace('webhooks[0].events', 'SYNCKIT_WEBHOOK_EVENTS'),
-    )
+    if (!(error instanceof WebhookConfigError)) throw error
+    const variable = (['url', 'secret', 'events'] as const)
+      .map((key) => ({ entry: `webhooks[0].${key}`, name: `SYNCKIT_WEBHOOK_${key.toUpperCase()}` }))
+      .find(({ entry }) => error.message.startsWith(entry))
+    if (!variable) throw error
+    throw new WebhookConfigError(error.message.replace(variable.entry, variable.name), variable.name)
   }
   return [endpoint]
 }

@@ -7,6 +7,7 @@ import { resolveWebhookEndpoints, type WebhookEndpoint } from './config.js'
 import { EndpointQueue, type EndpointStats, type WebhookLogger } from './endpoint-queue.js'
 import { changeFromEvent, type DocumentChange, type WebhookBody } from './payload.js'
 
+/** Options of `attachWebhooks` and `createWebhookDispatcher`: the receivers and the delivery policy. */
 export interface WebhookOptions {
   /** Receivers; each gets its own queue, so a slow one never holds back the others. */
   endpoints: readonly WebhookEndpoint[]
@@ -36,6 +37,7 @@ export interface WebhookOptions {
   random?: () => number
 }
 
+/** What `webhooks.stats()` reports (and `registerWebhookMetrics` exposes). */
 export interface WebhookStats {
   /** Documents with changes waiting for their coalescing window to close. */
   pendingDocuments: number
@@ -51,6 +53,7 @@ export interface WebhookStats {
   endpoints: EndpointStats[]
 }
 
+/** The webhook pipeline: coalescing windows, then one bounded, retrying queue per endpoint. */
 export interface WebhookDispatcher {
   /** A committed change (coalesced per document). */
   documentChanged(change: DocumentChange): void
@@ -58,6 +61,7 @@ export interface WebhookDispatcher {
   documentDeleted(documentId: string, options?: { actor?: string }): void
   /** A presence entry changed (`null`: the client left); coalesced per document. */
   presenceChanged(documentId: string, clientId: string, state: JsonObject | null): void
+  /** Counters and queue sizes, totals and per endpoint. */
   stats(): WebhookStats
   /**
    * Sends what is pending and queued for up to `closeTimeoutMs`, then stops: aborts the request

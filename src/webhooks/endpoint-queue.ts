@@ -5,6 +5,7 @@ import { parseRetryAfter, type RetryPolicy, retryDelay } from './retry.js'
 
 /** pino's calling convention, so a pino logger can be passed as is. */
 export interface WebhookLogger {
+  /** Drops, give-ups, a disabled endpoint, messages lost at shutdown. */
   warn(fields: Record<string, unknown>, message: string): void
 }
 
@@ -17,6 +18,7 @@ export interface Delivery {
   failures: number
 }
 
+/** One endpoint's part of `WebhookStats`. */
 export interface EndpointStats {
   url: string
   /** Messages waiting or being sent. */

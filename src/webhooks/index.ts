@@ -1,8 +1,17 @@
-/** Signed webhooks (Standard Webhooks) for committed changes, deletions and presence. */
+/**
+ * `synckit-engine/webhooks`: signed webhooks (Standard Webhooks) for committed changes, deleted
+ * documents and presence, POSTed to your receivers with retries, coalescing and bounded queues.
+ *
+ *   const webhooks = attachWebhooks(sync, { endpoints: [{ url, secret }] })
+ *   registerWebhookMetrics(sync, () => webhooks.stats())
+ *
+ * The standalone server reads `SYNCKIT_WEBHOOK_URL` / `_SECRET` / `_EVENTS` (`webhooksFromEnv`).
+ * Runtime-neutral: it needs `fetch`, timers and Web Crypto only. See docs/webhooks.md.
+ *
+ * @packageDocumentation
+ */
 export {
   DEFAULT_WEBHOOK_EVENTS,
-  type ResolvedWebhookEndpoint,
-  resolveWebhookEndpoints,
   WEBHOOK_EVENT_TYPES,
   WebhookConfigError,
   type WebhookEndpoint,
@@ -18,17 +27,15 @@ export {
   type WebhookStats,
 } from './dispatcher.js'
 export type { EndpointStats, WebhookLogger } from './endpoint-queue.js'
-export { registerWebhookMetrics } from './metrics.js'
-export {
-  changeFromEvent,
-  type DocumentChange,
-  type DocumentChangedData,
-  type DocumentChangedMessage,
-  type DocumentDeletedData,
-  type DocumentDeletedMessage,
-  type FieldChange,
-  type PresenceChangedData,
-  type PresenceChangedMessage,
-  type WebhookBody,
-  type WebhookMessage,
+export { registerWebhookMetrics, type WebhookMetricsTarget } from './metrics.js'
+export type {
+  DocumentChange,
+  DocumentChangedData,
+  DocumentChangedMessage,
+  DocumentDeletedData,
+  DocumentDeletedMessage,
+  PresenceChangedData,
+  PresenceChangedMessage,
+  WebhookBody,
+  WebhookMessage,
 } from './payload.js'

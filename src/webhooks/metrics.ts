@@ -1,11 +1,17 @@
-import { CollectedCounter, Gauge, type MetricsRegistry } from '../server/prometheus.js'
+import { CollectedCounter, Gauge, MetricsRegistry } from '../server/prometheus.js'
+import type { SyncServer } from '../server/types.js'
 import type { WebhookStats } from './dispatcher.js'
 
+/** Where `registerWebhookMetrics` adds its metrics: a server handle. */
+export type WebhookMetricsTarget = Pick<SyncServer, 'addMetrics'>
+
 /**
- * Adds the webhook counters to a Prometheus registry (the runtime's `/metrics` one, once it wires
- * webhooks in), read from `stats()` at scrape time so they never drift.
+ * Adds the webhook counters and gauges to the server's `GET /metrics`
+ * (`registerWebhookMetrics(sync, () => webhooks.stats())`), read from `stats()` at every scrape so
+ * they never drift. Register one dispatcher per server: the metric names are fixed.
  */
-export function registerWebhookMetrics(registry: MetricsRegistry, stats: () => WebhookStats): void {
+export function registerWebhookMetrics(target: WebhookMetricsTarget, stats: () => WebhookStats): void {
+  const registry = new MetricsRegistry()
   const counters: [string, string, keyof WebhookStats][] = [
     ['synckit_webhook_delivered_total', 'Webhook messages a receiver accepted (2xx).', 'delivered'],
     ['synckit_webhook_retries_total', 'Webhook attempts that failed and were scheduled again.', 'retries'],
@@ -20,4 +26,5 @@ export function registerWebhookMetrics(registry: MetricsRegistry, stats: () => W
   registry.register(
     new Gauge('synckit_webhook_queued_bytes', 'Webhook body bytes queued.', () => stats().queuedBytes),
   )
+  target.addMetrics(() => registry.render())
 }

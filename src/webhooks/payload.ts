@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../crdt/types.js'
-import type { DocumentChangeEvent } from '../server/events.js'
+import type { DocumentChangeEvent, FieldChange } from '../server/events.js'
 
 /**
  * The JSON body of every webhook (the Standard Webhooks payload shape): the event type, when it
@@ -11,6 +11,7 @@ export interface WebhookMessage<T extends string, D> {
   data: D
 }
 
+/** `data` of a `document.changed` call. */
 export interface DocumentChangedData {
   documentId: string
   /**
@@ -24,28 +25,27 @@ export interface DocumentChangedData {
   delete: string[]
 }
 
+/** `data` of a `document.deleted` call. */
 export interface DocumentDeletedData {
   documentId: string
   actor?: string
 }
 
+/** `data` of a `presence.changed` call. */
 export interface PresenceChangedData {
   documentId: string
   /** clientId -> its latest presence state, `null` when the client left. */
   clients: Record<string, JsonObject | null>
 }
 
+/** The body of a `document.changed` call. */
 export type DocumentChangedMessage = WebhookMessage<'document.changed', DocumentChangedData>
+/** The body of a `document.deleted` call. */
 export type DocumentDeletedMessage = WebhookMessage<'document.deleted', DocumentDeletedData>
+/** The body of a `presence.changed` call. */
 export type PresenceChangedMessage = WebhookMessage<'presence.changed', PresenceChangedData>
+/** Every body a receiver can get, told apart by `type`. */
 export type WebhookBody = DocumentChangedMessage | DocumentDeletedMessage | PresenceChangedMessage
-
-/** One field as a change carries it. */
-export interface FieldChange {
-  field: string
-  value: JsonValue
-  deleted: boolean
-}
 
 /** A committed change of one document, as the dispatcher coalesces it. */
 export interface DocumentChange {

@@ -1,19 +1,8 @@
 import { PassThrough, Writable } from 'node:stream'
 import { type ExportOptions, exportDocuments } from '../../src/backup/export.js'
 import type { DocumentSnapshot } from '../../src/crdt/types.js'
-import type { DocumentStore, ListDocumentsOptions } from '../../src/server/options.js'
-import { MemoryStore } from '../../src/storage/memory-store.js'
+import type { DocumentStore } from '../../src/server/options.js'
 import { register } from '../../src/testing/store-fixtures.js'
-
-/** The memory store with `list` (it has none yet): ids in code-unit order, as the interface says. */
-export class ListableMemoryStore extends MemoryStore implements DocumentStore {
-  async list(options: ListDocumentsOptions = {}): Promise<string[]> {
-    const ids = this.documentIds().sort()
-    const after = options.after
-    const start = after === undefined ? 0 : ids.findIndex((id) => id > after)
-    return start < 0 ? [] : ids.slice(start, start + (options.limit ?? 100))
-  }
-}
 
 /** Exports `store` to a string. */
 export async function exportToString(store: DocumentStore, options: ExportOptions = {}): Promise<string> {
@@ -75,3 +64,31 @@ export function sampleDocuments(): DocumentSnapshot[] {
     },
   ]
 }
+
+/**
+ * SyncKit's TypeScript server tables, as its schema.sql lays them out (ids: `gen_random_uuid()`
+ * instead of the uuid-ossp extension, which the import never reads).
+ */
+export const SYNCKIT_TABLES = [
+  `create table documents (
+     id varchar(255) primary key,
+     state jsonb not null default '{}',
+     created_at timestamptz not null default now(),
+     updated_at timestamptz not null default now(),
+     version bigint not null default 1)`,
+  `create table vector_clocks (
+     document_id varchar(255) not null references documents(id) on delete cascade,
+     client_id varchar(255) not null,
+     clock_value bigint not null,
+     updated_at timestamptz not null default now(),
+     primary key (document_id, client_id))`,
+  `create table deltas (
+     id uuid primary key default gen_random_uuid(),
+     document_id varchar(255) not null references documents(id) on delete cascade,
+     client_id varchar(255) not null,
+     operation_type varchar(50) not null,
+     field_path varchar(500) not null,
+     value jsonb,
+     clock_value bigint not null,
+     timestamp timestamptz not null default now())`,
+]

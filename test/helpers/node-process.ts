@@ -41,6 +41,21 @@ export interface StartNodeOptions {
 
 const live = new Set<ChildProcess>()
 
+/** This process's environment in development mode, without any setting the CLI reads. */
+export function cliEnvironment(): Record<string, string | undefined> {
+  const base: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'development' }
+  for (const name of Object.keys(base)) {
+    if (
+      name.startsWith('SYNCKIT_') ||
+      name.startsWith('JWT_') ||
+      name.startsWith('REDIS_') ||
+      name === 'DATABASE_URL'
+    )
+      delete base[name]
+  }
+  return base
+}
+
 /** A CLI process that has been spawned, not yet known to be serving. */
 export interface SpawnedNode {
   readonly child: ChildProcess
@@ -57,16 +72,7 @@ export interface SpawnedNode {
  * its banner). For tests that expect the start to fail.
  */
 export function spawnNode(options: StartNodeOptions): SpawnedNode {
-  const base: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'development' }
-  for (const name of Object.keys(base)) {
-    if (
-      name.startsWith('SYNCKIT_') ||
-      name.startsWith('JWT_') ||
-      name.startsWith('REDIS_') ||
-      name === 'DATABASE_URL'
-    )
-      delete base[name]
-  }
+  const base = cliEnvironment()
   const args = ['--import', 'tsx', 'src/cli.ts', '--port', '0', '--host', '127.0.0.1']
   args.push('--storage', options.storage)
   if (options.dataDir !== undefined) args.push('--data', options.dataDir)

@@ -83,3 +83,10 @@ export class WebhookReceiver {
 }
 
 export const TEST_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
+
+/** A receiver with `TEST_SECRET`, closed by the test's cleanup list. */
+export async function startReceiver(cleanups: (() => Promise<void>)[]): Promise<WebhookReceiver> {
+  const receiver = await WebhookReceiver.start(TEST_SECRET)
+  cleanups.push(() => receiver.close())
+  return receiver
+}

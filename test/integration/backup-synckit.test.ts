@@ -6,40 +6,12 @@ import { importFromSyncKit, SYNCKIT_IMPORT_NODE } from '../../src/backup/synckit
 import type { Register } from '../../src/crdt/types.js'
 import type { SqlDocumentStore } from '../../src/storage/sql-store.js'
 import { normalize } from '../../src/testing/store-fixtures.js'
-import { exportToString } from '../helpers/backup-fixtures.js'
+import { exportToString, SYNCKIT_TABLES } from '../helpers/backup-fixtures.js'
 import { dropSchema, postgresAvailable, testSchemaName } from '../helpers/services.js'
 
 const pg = await postgresAvailable()
 if ('skip' in pg) console.warn(`skipping SyncKit import tests: ${pg.skip}`)
 const url = 'url' in pg ? pg.url : ''
-
-/**
- * SyncKit's TypeScript server tables, as its schema.sql lays them out (ids: `gen_random_uuid()`
- * instead of the uuid-ossp extension, which the import never reads).
- */
-const SYNCKIT_TABLES = [
-  `create table documents (
-     id varchar(255) primary key,
-     state jsonb not null default '{}',
-     created_at timestamptz not null default now(),
-     updated_at timestamptz not null default now(),
-     version bigint not null default 1)`,
-  `create table vector_clocks (
-     document_id varchar(255) not null references documents(id) on delete cascade,
-     client_id varchar(255) not null,
-     clock_value bigint not null,
-     updated_at timestamptz not null default now(),
-     primary key (document_id, client_id))`,
-  `create table deltas (
-     id uuid primary key default gen_random_uuid(),
-     document_id varchar(255) not null references documents(id) on delete cascade,
-     client_id varchar(255) not null,
-     operation_type varchar(50) not null,
-     field_path varchar(500) not null,
-     value jsonb,
-     clock_value bigint not null,
-     timestamp timestamptz not null default now())`,
-]
 
 const BULK = 1100 // more than one page of ids (500)
 const UPDATED = '2024-05-01T10:00:00.123Z'

@@ -7,9 +7,10 @@ import { exportCommand, importCommand } from '../../src/backup/commands.js'
 import { BackupFormatError } from '../../src/backup/format.js'
 import { importDocuments } from '../../src/backup/import.js'
 import type { DocumentStore } from '../../src/server/options.js'
+import { MemoryStore } from '../../src/storage/memory-store.js'
 import type { SqlDocumentStore } from '../../src/storage/sql-store.js'
 import { normalize, register } from '../../src/testing/store-fixtures.js'
-import { exportToString, ListableMemoryStore, sampleDocuments, streamOf } from '../helpers/backup-fixtures.js'
+import { exportToString, sampleDocuments, streamOf } from '../helpers/backup-fixtures.js'
 import { sharedPglite } from '../helpers/pglite-shared.js'
 import { dropSchema, postgresAvailable, testSchemaName } from '../helpers/services.js'
 
@@ -74,7 +75,7 @@ describe.skipIf('skip' in pg)('backup: export → import', () => {
   })
 
   it('exports the same bytes from the memory store, the embedded store and Postgres', async () => {
-    const memory = new ListableMemoryStore()
+    const memory = new MemoryStore()
     await memory.save(sampleDocuments())
     const { store: embedded, cleanup } = await pglite.store()
     try {
@@ -90,7 +91,7 @@ describe.skipIf('skip' in pg)('backup: export → import', () => {
   })
 
   it('is idempotent: importing the same file twice, or an older one, changes nothing', async () => {
-    const source = new ListableMemoryStore()
+    const source = new MemoryStore()
     await source.save(sampleDocuments())
     const older = await exportToString(source)
     // Later writes: a newer value, a delete, a new field, a new document, a clock that moved.
@@ -117,7 +118,7 @@ describe.skipIf('skip' in pg)('backup: export → import', () => {
     await importDocuments(target, streamOf(older))
     expect(await exportToString(target)).toBe(newer)
     // The same holds for the memory store's LWW merge.
-    const memory = new ListableMemoryStore()
+    const memory = new MemoryStore()
     await importDocuments(memory, streamOf(newer))
     await importDocuments(memory, streamOf(older))
     await importDocuments(memory, streamOf(newer))
@@ -125,7 +126,7 @@ describe.skipIf('skip' in pg)('backup: export → import', () => {
   })
 
   it('export and import commands: a file written whole (via .partial), progress on the side', async () => {
-    const source = new ListableMemoryStore()
+    const source = new MemoryStore()
     await source.save(sampleDocuments())
     const out = join(dir, 'backup.jsonl')
     const progress: string[] = []
@@ -156,11 +157,11 @@ describe.skipIf('skip' in pg)('backup: export → import', () => {
   })
 
   it('a dry run validates without writing', async () => {
-    const source = new ListableMemoryStore()
+    const source = new MemoryStore()
     await source.save(sampleDocuments())
     const file = join(dir, 'dry.jsonl')
     await writeFile(file, await exportToString(source))
-    const target = new ListableMemoryStore()
+    const target = new MemoryStore()
     const summary = await importCommand({ store: target, file, dryRun: true })
     expect(summary).toMatchObject({ documents: 4, batches: 0 })
     expect(target.size).toBe(0)
@@ -221,7 +222,7 @@ describe('backup: refuses malformed input with line numbers', () => {
     ['content after the end', file(header, doc, end, doc), 4, /after the end line/],
     ['an empty line', file(header, '', doc, end), 2, /not JSON/],
   ])('%s', async (_, input, line, message) => {
-    const error = await importDocuments(new ListableMemoryStore(), streamOf(input)).catch((e: unknown) => e)
+    const error = await importDocuments(new MemoryStore(), streamOf(input)).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(BackupFormatError)
     expect((error as BackupFormatError).line).toBe(line)
     expect((error as Error).message).toMatch(message)
@@ -230,11 +231,9 @@ describe('backup: refuses malformed input with line numbers', () => {
 
   it('a truncated file, an empty one, invalid UTF-8, an endless line', async () => {
     const run = (input: string | Uint8Array, maxLineBytes?: number) =>
-      importDocuments(
-        new ListableMemoryStore(),
-        streamOf(input, 5),
-        maxLineBytes ? { maxLineBytes } : {},
-      ).catch((e: unknown) => e as Error)
+      importDocuments(new MemoryStore(), streamOf(input, 5), maxLineBytes ? { maxLineBytes } : {}).catch(
+        (e: unknown) => e as Error,
+      )
     expect(await run(file(header, doc))).toMatchObject({
       message: expect.stringMatching(/without its end line/),
     })
@@ -252,9 +251,17 @@ describe('backup: refuses malformed input with line numbers', () => {
   })
 
   it('keeps what came before the first bad line (a re-run after the fix is safe)', async () => {
-    const store = new ListableMemoryStore()
+    const store = new MemoryStore()
     const input = file(header, doc, '{"document":"broken"', end)
     await expect(importDocuments(store, streamOf(input), { batchDocuments: 1 })).rejects.toThrow(/line 3/)
     expect(store.documentIds()).toEqual(['d'])
+  })
+
+  it('keeps the valid lines of a batch still open at the bad line too (default batch size)', async () => {
+    const store = new MemoryStore()
+    const other = doc.replace('"document":"d"', '"document":"e"')
+    const input = file(header, doc, other, '{"document":"broken"', end)
+    await expect(importDocuments(store, streamOf(input))).rejects.toThrow(/^line 4: not JSON/)
+    expect(await store.list()).toEqual(['d', 'e'])
   })
 })

@@ -39,6 +39,8 @@ describe('npm run build', () => {
       ['crdt', ['LwwDocument', 'registerWins']],
       ['storage', ['SqlDocumentStore', 'migrate']],
       ['cluster', ['MemoryBroker', 'ClusterBridge']],
+      ['webhooks', ['attachWebhooks', 'registerWebhookMetrics', 'webhooksFromEnv']],
+      ['backup', ['exportDocuments', 'importDocuments', 'importFromSyncKit', 'exportCommand']],
     ]
     for (const [entry, names] of expected) {
       const esm = await import(pathToFileURL(join(root, `dist/${entry}.js`)).href)
@@ -51,6 +53,18 @@ describe('npm run build', () => {
     const main = await import(pathToFileURL(join(root, 'dist/index.js')).href)
     expect(main.encodeFrame).toBeUndefined()
     expect(Object.keys(main).length).toBeLessThanOrEqual(36)
+  })
+
+  it('the built CLI runs its commands (dist/cli.js, the package bin)', async () => {
+    const help = await run(process.execPath, [join(root, 'dist/cli.js'), 'export', '--help'], { cwd: root })
+    expect(help.stdout).toMatch(/^Usage: synckit-engine export \[--out FILE\]/)
+    const refused = await run(process.execPath, [join(root, 'dist/cli.js'), 'import'], { cwd: root }).catch(
+      (error: { code?: number; stderr?: string }) => error,
+    )
+    expect(refused).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('synckit-engine: Missing FILE'),
+    })
   })
 
   it('the transport and client entries load', async () => {

@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createWebhookReceiver, type SyncEvent } from '../../examples/webhook-receiver.js'
+import { sendWebhooks, shutdown } from '../../examples/webhooks.js'
+import { createSyncServer } from '../../src/server/index.js'
 import { createWebhookDispatcher } from '../../src/webhooks/index.js'
 import { TEST_SECRET } from '../helpers/webhook-receiver.js'
-import { waitFor } from '../unit/server-fakes.js'
+import { FakeSocket, frame, waitFor } from '../unit/server-fakes.js'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -95,5 +97,30 @@ describe('docs/webhooks.md receiver example', () => {
     })
     expect(altered.status).toBe(401)
     expect(events).toHaveLength(1)
+  })
+})
+
+describe('docs/webhooks.md configuration example (examples/webhooks.ts)', () => {
+  it('sends a signed change, counts it on /metrics, and delivers the last change at shutdown', async () => {
+    const events: SyncEvent[] = []
+    const url = await start(async (event) => {
+      events.push(event)
+    })
+    const sync = createSyncServer({ auth: { required: false } })
+    const webhooks = sendWebhooks(sync, url, TEST_SECRET)
+    const handle = sync.handleConnection(new FakeSocket(), { remoteAddress: '127.0.0.1' })
+    handle.receive(frame('delta', { documentId: 'board-7', delta: { title: 'Roadmap' } }, 'json'))
+    await waitFor(() => events.length === 1, 5000, 'first call')
+    expect(await (await sync.fetch(new Request('http://localhost/metrics'))).text()).toMatch(
+      /^synckit_webhook_delivered_total 1$/m,
+    )
+    // Inside the next coalescing window (1 s): only the shutdown sends it.
+    handle.receive(frame('delta', { documentId: 'board-7', delta: { owner: 'ada' } }, 'json'))
+    await shutdown(sync, webhooks)
+    expect(events.map((event) => event.data)).toEqual([
+      { documentId: 'board-7', actors: expect.any(Array), set: { title: 'Roadmap' }, delete: [] },
+      { documentId: 'board-7', actors: expect.any(Array), set: { owner: 'ada' }, delete: [] },
+    ])
+    expect(webhooks.stats()).toMatchObject({ delivered: 2, abandoned: 0 })
   })
 })

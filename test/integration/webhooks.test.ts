@@ -3,7 +3,6 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSyncServer, type SyncServer } from '../../src/server/index.js'
-import { MetricsRegistry } from '../../src/server/prometheus.js'
 import {
   attachWebhooks,
   createWebhookDispatcher,
@@ -12,7 +11,7 @@ import {
   type WebhookOptions,
 } from '../../src/webhooks/index.js'
 import { registerWebhookMetrics } from '../../src/webhooks/metrics.js'
-import { type ReceivedWebhook, TEST_SECRET, WebhookReceiver } from '../helpers/webhook-receiver.js'
+import { type ReceivedWebhook, startReceiver, TEST_SECRET } from '../helpers/webhook-receiver.js'
 import { FakeSocket, frame, waitFor } from '../unit/server-fakes.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -20,11 +19,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await WebhookReceiver.start(TEST_SECRET)
-  cleanups.push(() => r.close())
-  return r
-}
+const receiver = () => startReceiver(cleanups)
 
 function server(): SyncServer {
   const sync = createSyncServer({ auth: { required: false } })
@@ -163,9 +158,13 @@ describe('webhooks against a real receiver', () => {
       2000,
       'head is the oldest kept',
     )
-    const registry = new MetricsRegistry()
-    registerWebhookMetrics(registry, () => webhooks.stats())
-    expect(registry.render()).toContain(`synckit_webhook_dropped_total ${40 - maxQueueSize}`)
+    // On the server's GET /metrics, after its own metrics.
+    registerWebhookMetrics(sync, () => webhooks.stats())
+    const scrape = await (await sync.fetch(new Request('http://localhost/metrics'))).text()
+    expect(scrape).toContain(`\nsynckit_webhook_dropped_total ${40 - maxQueueSize}\n`)
+    expect(scrape).toContain(`\nsynckit_webhook_queued ${maxQueueSize}\n`)
+    expect(scrape.indexOf('synckit_connections_total')).toBeLessThan(scrape.indexOf('synckit_webhook'))
+    expect(sync.metrics()).toBe(scrape)
     const started = Date.now()
     await webhooks.close()
     expect(Date.now() - started).toBeLessThan(2000)

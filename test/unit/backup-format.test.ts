@@ -5,7 +5,8 @@ import { BackupFormatError } from '../../src/backup/format.js'
 import { importDocuments } from '../../src/backup/import.js'
 import { readLines } from '../../src/backup/lines.js'
 import { createProgressReporter } from '../../src/backup/progress.js'
-import { exportToString, ListableMemoryStore, sampleDocuments, streamOf } from '../helpers/backup-fixtures.js'
+import { MemoryStore } from '../../src/storage/memory-store.js'
+import { exportToString, sampleDocuments, streamOf } from '../helpers/backup-fixtures.js'
 
 async function collect(input: AsyncIterable<Uint8Array | string>, max = 1 << 20) {
   const out: { number: number; text: string; bytesRead: number }[] = []
@@ -55,7 +56,7 @@ describe('canonical JSON', () => {
 
 describe('import never crashes on a damaged file', () => {
   it('any truncation or byte flip of a valid export imports or fails with a BackupFormatError', async () => {
-    const source = new ListableMemoryStore()
+    const source = new MemoryStore()
     await source.save(sampleDocuments())
     const valid = Buffer.from(await exportToString(source, { maxRegistersPerLine: 30 }))
     await fc.assert(
@@ -67,7 +68,7 @@ describe('import never crashes on a damaged file', () => {
         async (cut, flips) => {
           const damaged = Buffer.from(valid.subarray(0, cut))
           for (const { at, byte } of flips) if (at < damaged.length) damaged[at] = byte
-          const outcome = await importDocuments(new ListableMemoryStore(), streamOf(damaged, 4096)).then(
+          const outcome = await importDocuments(new MemoryStore(), streamOf(damaged, 4096)).then(
             () => 'ok',
             (error: unknown) => error,
           )
@@ -98,6 +99,16 @@ describe('progress reporter', () => {
     expect(writes).toEqual([
       '\r\x1b[2Kimport [#####---------------] 25% 5 documents, 50 registers, 250 B, ETA 0:30',
       '\r\x1b[2Kimport [####################] 100% 20 documents, 200 registers, 1000 B, in 0:20\n',
+    ])
+  })
+
+  it('draws the whole bar on a terminal that reports no width (columns 0: a pty without a size)', () => {
+    const writes: string[] = []
+    const out = { write: (text: string) => writes.push(text), isTTY: true, columns: 0 }
+    const reporter = createProgressReporter(out, { label: 'export', totalDocuments: 4, now: () => 0 })
+    reporter.done({ documents: 4, registers: 40, bytes: 100 })
+    expect(writes).toEqual([
+      '\r\x1b[2Kexport [####################] 100% 4/4 documents, 40 registers, 100 B, in 0:00\n',
     ])
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, configFromEnv, HELP_TEXT } from '../../src/server/config.js'
+import { ConfigError, configFromEnv, HELP_TEXT } from '../../src/cli/config.js'
 
 const SECRET = 's'.repeat(32)
 
@@ -163,6 +163,24 @@ describe('configFromEnv: settings', () => {
     expect('redisPrefix' in defaults).toBe(false)
   })
 
+  it('takes the last of a repeated flag, and arguments after -- as arguments', () => {
+    expect(configFromEnv({}, ['--port', '1', '--port=2']).port).toBe(2)
+    expect(() => configFromEnv({}, ['--', '--port'])).toThrow('Unexpected argument "--port" (see --help)')
+  })
+
+  it('SYNCKIT_WEBHOOK_URL / _SECRET / _EVENTS configure one webhook endpoint', () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
+    const config = configFromEnv({
+      SYNCKIT_WEBHOOK_URL: 'https://hooks.example/sync',
+      SYNCKIT_WEBHOOK_SECRET: secret,
+      SYNCKIT_WEBHOOK_EVENTS: 'document.changed,presence.changed',
+    })
+    expect(config.webhooks).toEqual([
+      { url: 'https://hooks.example/sync', secret, events: ['document.changed', 'presence.changed'] },
+    ])
+    expect('webhooks' in configFromEnv({})).toBe(false)
+  })
+
   it('--help skips validation of everything else', () => {
     const config = configFromEnv({ PORT: 'abc', NODE_ENV: 'production' }, ['--port', 'x', '--help'])
     expect(config.help).toBe(true)
@@ -194,6 +212,12 @@ describe('configFromEnv: settings', () => {
       'SYNCKIT_EXPOSE_DOCUMENT_IDS',
       'SYNCKIT_PG_SCHEMA',
       'REDIS_CHANNEL_PREFIX',
+      'SYNCKIT_WEBHOOK_URL',
+      'SYNCKIT_WEBHOOK_SECRET',
+      'SYNCKIT_WEBHOOK_EVENTS',
+      'export',
+      'import',
+      '--from-synckit',
     ]) {
       expect(HELP_TEXT).toContain(name)
     }
@@ -378,8 +402,36 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
       'REDIS_CHANNEL_PREFIX',
       'Invalid REDIS_CHANNEL_PREFIX "a b": expected 1-128 characters without spaces or control characters',
     ],
+    [
+      'SYNCKIT_WEBHOOK_URL without a secret',
+      { SYNCKIT_WEBHOOK_URL: 'https://hooks.example/x' },
+      [],
+      'SYNCKIT_WEBHOOK_SECRET',
+      'SYNCKIT_WEBHOOK_URL is set without SYNCKIT_WEBHOOK_SECRET',
+    ],
+    [
+      'SYNCKIT_WEBHOOK_SECRET malformed (value not echoed)',
+      { SYNCKIT_WEBHOOK_URL: 'https://hooks.example/x', SYNCKIT_WEBHOOK_SECRET: 'hunter2' },
+      [],
+      'SYNCKIT_WEBHOOK_SECRET',
+      'SYNCKIT_WEBHOOK_SECRET must be a string starting with "whsec_"',
+    ],
+    [
+      'SYNCKIT_WEBHOOK_EVENTS',
+      {
+        SYNCKIT_WEBHOOK_URL: 'https://hooks.example/x',
+        SYNCKIT_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+        SYNCKIT_WEBHOOK_EVENTS: 'document.changed,doc.deleted',
+      },
+      [],
+      'SYNCKIT_WEBHOOK_EVENTS',
+      'SYNCKIT_WEBHOOK_EVENTS: unknown event "doc.deleted" (expected document.changed, document.deleted, presence.changed)',
+    ],
     ['unknown flag', {}, ['--verbose'], '--verbose', 'Unknown option "--verbose" (see --help)'],
-    ['positional argument', {}, ['serve'], 'serve', 'Unknown option "serve" (see --help)'],
+    ['positional argument', {}, ['serve'], 'serve', 'Unexpected argument "serve" (see --help)'],
+    ['value given to a switch', {}, ['--demo=yes'], '--demo', 'Option --demo takes no value'],
+    ['empty inline value', {}, ['--port='], '--port', 'Missing value for --port'],
+    ['unknown short option', {}, ['-p', '80'], '-p', 'Unknown option "-p" (see --help)'],
     ['missing flag value', {}, ['--port'], '--port', 'Missing value for --port'],
     ['flag followed by a flag', {}, ['--host', '--port', '1'], '--host', 'Missing value for --host'],
   ]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { configFromEnv } from '../../src/server/config.js'
+import { configFromEnv } from '../../src/cli/config.js'
 import { resolveServerOptions } from '../../src/server/resolve-options.js'
 import { isValidNodeId } from '../../src/storage/codec.js'
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DocumentSnapshot, Register } from '../../src/crdt/types.js'
 import { MemoryStore } from '../../src/server/index.js'
+import { createSqliteStore } from '../../src/storage/sqlite.js'
 
 function reg(
   field: string,
@@ -100,5 +101,49 @@ describe('MemoryStore', () => {
     expect(await store.health()).toBe(true)
     expect(store.documentIds().sort()).toEqual(['one', 'two'])
     expect(fields(await store.load('two'))).toEqual({ a: 2 })
+  })
+})
+
+describe('MemoryStore.list and delete', () => {
+  // Ids the SQL stores keep escaped (NUL, lone surrogates, a leading \u0001) and ids whose
+  // UTF-8 order differs from JS string order: the memory store must page them exactly as the
+  // embedded store does, so an export is the same bytes from either.
+  const ids = ['a', 'a\u0000b', '\u0001x', 'lone\ud800', '\uff21', '😀', 'é', 'B', '']
+
+  it('pages ids in the same order as the SQLite store, escaped keys included', async () => {
+    const sqlite = await createSqliteStore({ dataDir: 'memory://' })
+    const memory = new MemoryStore()
+    try {
+      for (const store of [sqlite, memory]) {
+        await store.save(ids.map((documentId) => ({ documentId, registers: [reg('f', 1, 1)], clock: {} })))
+      }
+      const expected = await sqlite.list({ limit: 100 })
+      expect(expected).toHaveLength(ids.length)
+      expect(await memory.list({ limit: 100 })).toEqual(expected)
+      for (const after of ids) {
+        expect(await memory.list({ after, limit: 3 }), JSON.stringify(after)).toEqual(
+          await sqlite.list({ after, limit: 3 }),
+        )
+      }
+    } finally {
+      await sqlite.close()
+    }
+  })
+
+  it('sees documents saved and deleted after a list, and clamps the limit like the SQL stores', async () => {
+    const store = new MemoryStore()
+    await store.save([snap([reg('f', 1, 1)])])
+    expect(await store.list()).toEqual(['doc'])
+    await store.save([{ documentId: 'a-doc', registers: [], clock: { a: 1 } }])
+    expect(await store.list()).toEqual(['a-doc', 'doc'])
+    expect(await store.delete('a-doc')).toBe(true)
+    expect(await store.delete('a-doc')).toBe(false)
+    expect(await store.list()).toEqual(['doc'])
+    await store.save(
+      Array.from({ length: 150 }, (_, i) => ({ documentId: `d${i}`, registers: [], clock: {} })),
+    )
+    expect(await store.list()).toHaveLength(100)
+    expect(await store.list({ limit: 0 })).toHaveLength(1)
+    expect(await store.list({ limit: 20_000 })).toHaveLength(151)
   })
 })

@@ -1,26 +1,35 @@
 import { AuthConfigError, authConfigFromEnv, createAuthenticator, type EnvAuthConfig } from '../auth/index.js'
+import { compileTrustProxy, TRUST_PROXY_EXPECTED, TrustProxyError } from '../server/client-ip.js'
+import { originPolicy } from '../server/door.js'
+import { checkMetricsToken } from '../server/http.js'
+import type { SyncServerOptions, TrustProxy } from '../server/options.js'
 import { isValidNodeId, NODE_ID_RULE } from '../storage/codec.js'
-import { compileTrustProxy, TRUST_PROXY_EXPECTED, TrustProxyError } from './client-ip.js'
-import { originPolicy } from './door.js'
-import { checkMetricsToken } from './http.js'
-import type { SyncServerOptions, TrustProxy } from './options.js'
+import { WebhookConfigError, type WebhookEndpoint, webhooksFromEnv } from '../webhooks/config.js'
+import { ConfigError, parseCommandLine } from './args.js'
+import {
+  STORE_ENV_HELP,
+  STORE_OPTIONS,
+  STORE_OPTIONS_HELP,
+  type StoreConfig,
+  storeConfigFromEnv,
+} from './store.js'
+import { boolean, checkUrl, type Env, envReader, integer, invalid, optionalInteger } from './values.js'
 
 /**
- * Configuration of the standalone server (`synckit-engine` CLI) from SyncKit's environment
- * variables (docs/operations.md lists them) and command-line flags. Every bad value is refused at startup with
- * a message naming the setting, never silently replaced by a default.
+ * Configuration of `synckit-engine start` (the standalone server) from SyncKit's environment
+ * variables and command-line flags; flags win over the environment, the environment over the
+ * defaults. Every bad value is refused at startup with a message naming the setting, never
+ * silently replaced by a default.
  */
+
+export { ConfigError }
 
 export type RunMode = 'development' | 'production' | 'test'
 
-export interface CliConfig {
+export interface CliConfig extends StoreConfig {
   server: SyncServerOptions
   port: number
   host: string
-  /** `embedded` (SQLite in `dataDir`, the default), `pglite` (in `dataDir`), `memory`, or a postgres:// URL. */
-  storage: 'embedded' | 'pglite' | 'memory' | string
-  /** Where an embedded store keeps its files. */
-  dataDir: string
   mode: RunMode
   /** `--help` was given: print HELP_TEXT and exit (nothing else was validated). */
   help: boolean
@@ -29,45 +38,36 @@ export interface CliConfig {
   /** Serve the demo page at `/` to browsers: in development mode, or with `--demo`. */
   demo: boolean
   redisUrl?: string
-  /** `SYNCKIT_PG_SCHEMA`: schema of the SQL store's tables (default: the search_path). */
-  pgSchema?: string
   /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
   redisPrefix?: string
   /** `LOG_LEVEL`: pino level of the CLI's logger (default `info`). */
   logLevel: CliLogLevel
-  /** `SYNCKIT_SQLITE_SYNCHRONOUS`: durability of the embedded SQLite store's commits (default normal). */
-  sqliteSynchronous?: 'full' | 'normal'
+  /** `SYNCKIT_WEBHOOK_URL` / `_SECRET` / `_EVENTS`: where signed webhooks go (absent: none). */
+  webhooks?: WebhookEndpoint[]
 }
 
 /** pino's levels. */
 export type CliLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 const LOG_LEVELS: readonly CliLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
-/** A setting with an unusable value; `setting` names the env variable or flag. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+/** The commands `synckit-engine --help` lists (each has its own `--help`). */
+export const COMMANDS_HELP = `Usage: synckit-engine [start] [options]       Run the server (the default command)
+       synckit-engine export [--out FILE]     Write every document to a backup (JSON lines)
+       synckit-engine import FILE             Restore a backup; FILE - reads stdin
+       synckit-engine import --from-synckit postgres://...
+                                              Copy a SyncKit server's database
+       synckit-engine <command> --help        The options of a command
+`
 
 export const HELP_TEXT = `synckit-engine: a real-time sync server speaking the SyncKit wire protocol
 
-Usage: synckit-engine [options]
-
-Options:
+${COMMANDS_HELP}
+Options of start:
   --port <n>         Port to listen on (env PORT, default 8080; 0 picks a free port)
   --host <addr>      Address to bind (env HOST). Default 127.0.0.1 (this machine only) in
                      development and test mode, 0.0.0.0 (every interface) in production;
                      HOST=0.0.0.0 exposes a development server
-  --storage <s>      embedded (SQLite in --data), pglite (PGlite in --data), memory, or a
-                     postgres:// URL (env DATABASE_URL; default embedded). One process per
-                     data directory; a PGlite directory is migrated to SQLite by embedded
-  --data <dir>       Data directory for embedded storage (env SYNCKIT_DATA_DIR, default ./synckit-data)
-  --demo             Serve the collaborative demo at / to browsers (always on in development mode)
+${STORE_OPTIONS_HELP}  --demo             Serve the collaborative demo at / to browsers (always on in development mode)
   -h, --help         Show this help
 
 Environment:
@@ -89,17 +89,9 @@ Environment:
   SYNCKIT_MAX_CONNECTIONS_PER_IP    Maximum connections per client address (default 50)
   SYNCKIT_MAX_MESSAGES_PER_MINUTE   Per-connection message rate limit (default 500)
   WS_HEARTBEAT_INTERVAL             Protocol ping period in ms (default 30000)
-  DATABASE_URL                      postgres:// URL of the document store (same as --storage)
-  REDIS_URL                         redis:// URL for multi-node fan-out
+${STORE_ENV_HELP}  REDIS_URL                         redis:// URL for multi-node fan-out
   REDIS_CHANNEL_PREFIX              Prefix of the Redis channels (default synckit:); nodes of one
                                     cluster share it, other deployments on the same Redis use another
-  SYNCKIT_PG_SCHEMA                 Schema of the store's tables (Postgres or pglite; embedded reads
-                                    it when migrating a PGlite directory), created if missing;
-                                    default the database's search_path (usually public)
-  SYNCKIT_DATA_DIR                  as --data
-  SYNCKIT_SQLITE_SYNCHRONOUS        normal | full: embedded store commits (default normal: an acked
-                                    write survives the process being killed; full: a power cut too,
-                                    one fsync per commit)
   SYNCKIT_TRUST_PROXY               Proxies allowed to name the client address (X-Forwarded-For, or
                                     X-Real-IP without it) for per-IP limits: false (default), true
                                     (one proxy), a number of proxies, or a comma-separated list of
@@ -112,23 +104,28 @@ Environment:
   SYNCKIT_ALLOWED_ORIGINS           Comma-separated browser origins allowed to open a WebSocket
                                     (https://app.example.com, https://*.example.com, *); others get
                                     403. Default: any origin
+  SYNCKIT_WEBHOOK_URL               http(s):// URL that receives signed webhooks (POST, Standard
+                                    Webhooks) after every change; needs SYNCKIT_WEBHOOK_SECRET
+  SYNCKIT_WEBHOOK_SECRET            Signing secret: whsec_ and 24 to 64 random bytes in base64
+  SYNCKIT_WEBHOOK_EVENTS            Comma-separated: document.changed, document.deleted,
+                                    presence.changed (default document.changed,document.deleted)
 `
 
-type Env = Record<string, string | undefined>
-
-const FLAGS = new Set(['--port', '--host', '--storage', '--data'])
+const START_OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  ...STORE_OPTIONS,
+  demo: { type: 'boolean' },
+} as const
 
 /**
- * Reads the configuration. `argv` is the arguments after the script (`process.argv.slice(2)`);
- * flags win over the environment. Throws `ConfigError`.
+ * Reads the configuration of `start`. `argv` is the arguments after the command
+ * (`process.argv.slice(2)` without `start`); flags win over the environment. Throws `ConfigError`.
  */
 export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig {
-  const flags = parseArgs(argv)
-  if (flags.help) return helpOnly()
-  const read = (name: string): string | undefined => {
-    const value = env[name]?.trim()
-    return value ? value : undefined
-  }
+  const { help, options: flags } = parseCommandLine(argv, START_OPTIONS)
+  if (help) return helpOnly()
+  const read = envReader(env)
   const mode = parseMode(read('NODE_ENV'))
   const port = integer(
     flags.port === undefined ? 'PORT' : '--port',
@@ -142,20 +139,11 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     flags.host === undefined ? 'HOST' : '--host',
     flags.host ?? read('HOST') ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1'),
   )
-  const storage = parseStorage(flags.storage, read('DATABASE_URL'))
-  const dataDir = flags.data ?? read('SYNCKIT_DATA_DIR') ?? './synckit-data'
+  const store = storeConfigFromEnv(read, flags)
   const redisUrl = read('REDIS_URL')
   if (redisUrl !== undefined)
     checkUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:'], 'a redis:// or rediss:// URL')
 
-  const pgSchema = read('SYNCKIT_PG_SCHEMA')
-  if (pgSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(pgSchema)) {
-    throw invalid(
-      'SYNCKIT_PG_SCHEMA',
-      pgSchema,
-      'expected a lower-case identifier of [a-z0-9_] (not starting with a digit), at most 63 characters',
-    )
-  }
   const redisPrefix = read('REDIS_CHANNEL_PREFIX')
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (redisPrefix !== undefined && !/^[^\s\u0000-\u001f\u007f]{1,128}$/.test(redisPrefix)) {
@@ -164,11 +152,6 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
       redisPrefix,
       'expected 1-128 characters without spaces or control characters',
     )
-  }
-
-  const sqliteSynchronous = read('SYNCKIT_SQLITE_SYNCHRONOUS')?.toLowerCase()
-  if (sqliteSynchronous !== undefined && sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') {
-    throw invalid('SYNCKIT_SQLITE_SYNCHRONOUS', sqliteSynchronous, 'expected normal or full')
   }
 
   const server: SyncServerOptions = { auth: authOptions(env, read, mode) }
@@ -204,23 +187,32 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   if (!LOG_LEVELS.includes(logLevel as CliLogLevel)) {
     throw invalid('LOG_LEVEL', logLevel, `expected one of ${LOG_LEVELS.join(', ')}`)
   }
+  const webhooks = webhookEndpoints(env)
   const config: CliConfig = {
     server,
     port,
     host,
-    storage,
-    dataDir,
+    ...store,
     mode,
     help: false,
     anonymous: server.auth?.required === false,
     logLevel: logLevel as CliLogLevel,
-    demo: flags.demo || mode === 'development',
+    demo: flags.demo === true || mode === 'development',
   }
   if (redisUrl !== undefined) config.redisUrl = redisUrl
-  if (pgSchema !== undefined) config.pgSchema = pgSchema
   if (redisPrefix !== undefined) config.redisPrefix = redisPrefix
-  if (sqliteSynchronous !== undefined) config.sqliteSynchronous = sqliteSynchronous
+  if (webhooks.length > 0) config.webhooks = webhooks
   return config
+}
+
+/** `SYNCKIT_WEBHOOK_*` through the webhooks module's own reader, errors named like the others. */
+function webhookEndpoints(env: Env): WebhookEndpoint[] {
+  try {
+    return webhooksFromEnv(env)
+  } catch (error) {
+    if (error instanceof WebhookConfigError) throw new ConfigError(error.setting, error.message)
+    throw error
+  }
 }
 
 function authOptions(env: Env, read: (name: string) => string | undefined, mode: RunMode) {
@@ -261,40 +253,6 @@ function authOptions(env: Env, read: (name: string) => string | undefined, mode:
     if (error instanceof AuthConfigError) throw new ConfigError(error.setting, `Invalid ${error.message}`)
     throw error
   }
-}
-
-interface Flags {
-  help: boolean
-  demo: boolean
-  port?: string
-  host?: string
-  storage?: string
-  data?: string
-}
-
-function parseArgs(argv: readonly string[]): Flags {
-  const flags: Flags = { help: false, demo: false }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
-    if (arg === '--help' || arg === '-h') {
-      flags.help = true
-      continue
-    }
-    if (arg === '--demo') {
-      flags.demo = true
-      continue
-    }
-    const eq = arg.indexOf('=')
-    const name = eq === -1 ? arg : arg.slice(0, eq)
-    if (!FLAGS.has(name)) throw new ConfigError(arg, `Unknown option "${arg}" (see --help)`)
-    let value = eq === -1 ? argv[i + 1] : arg.slice(eq + 1)
-    if (eq === -1) i++
-    value = value?.trim()
-    if (!value || (eq === -1 && value.startsWith('--')))
-      throw new ConfigError(name, `Missing value for ${name}`)
-    flags[name.slice(2) as 'port' | 'host' | 'storage' | 'data'] = value
-  }
-  return flags
 }
 
 function helpOnly(): CliConfig {
@@ -341,75 +299,6 @@ function parseHost(setting: string, value: string): string {
   throw invalid(setting, value, 'expected a hostname or IP address')
 }
 
-function parseStorage(flag: string | undefined, databaseUrl: string | undefined): string {
-  if (flag !== undefined) {
-    if (flag === 'memory' || flag === 'embedded' || flag === 'pglite') return flag
-    checkUrl(
-      '--storage',
-      flag,
-      ['postgres:', 'postgresql:'],
-      '"embedded", "pglite", "memory" or a postgres:// URL',
-    )
-    return flag
-  }
-  // The embedded store (SQLite in the data directory) keeps data across restarts, no service needed.
-  if (databaseUrl === undefined) return 'embedded'
-  checkUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:'], 'a postgres:// or postgresql:// URL')
-  return databaseUrl
-}
-
-function checkUrl(setting: string, value: string, protocols: string[], expected: string): void {
-  let ok = false
-  try {
-    const url = new URL(value)
-    ok = protocols.includes(url.protocol) && url.hostname !== ''
-  } catch {
-    ok = false
-  }
-  if (!ok) throw invalid(setting, redact(value), `expected ${expected}`)
-}
-
-/** Connection strings carry passwords; error messages end up in logs. */
-function redact(value: string): string {
-  return value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')
-}
-
-function integer(
-  setting: string,
-  value: string | undefined,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
-  return optionalInteger(setting, value, min, max) ?? fallback
-}
-
-function optionalInteger(
-  setting: string,
-  value: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined) return undefined
-  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN
-  if (Number.isSafeInteger(n) && n >= min && n <= max) return n
-  const range =
-    max === Number.MAX_SAFE_INTEGER
-      ? min === 1
-        ? 'a positive integer'
-        : `an integer of at least ${min}`
-      : `an integer between ${min} and ${max}`
-  throw invalid(setting, value, `expected ${range}`)
-}
-
-function boolean(setting: string, value: string | undefined): boolean | undefined {
-  if (value === undefined) return undefined
-  const lower = value.toLowerCase()
-  if (lower === 'true' || lower === '1') return true
-  if (lower === 'false' || lower === '0') return false
-  throw invalid(setting, value, 'expected true or false')
-}
-
 /** `true`/`false`, a number of hops, or a comma-separated list of addresses, ranges and presets. */
 function parseTrustProxy(value: string | undefined): TrustProxy | undefined {
   if (value === undefined) return undefined
@@ -425,8 +314,4 @@ function parseTrustProxy(value: string | undefined): TrustProxy | undefined {
     throw invalid('SYNCKIT_TRUST_PROXY', value, `${error.message} (${TRUST_PROXY_EXPECTED})`)
   }
   return trust
-}
-
-function invalid(setting: string, value: string, expected: string): ConfigError {
-  return new ConfigError(setting, `Invalid ${setting} "${value}": ${expected}`)
 }
