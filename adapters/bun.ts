@@ -1,6 +1,8 @@
 import {
   type ConnectionHandle,
   refusalResponse,
+  SLOW_CLIENT_CODE,
+  SLOW_CLIENT_REASON,
   type UpgradeAdmission,
   type UpgradeRequest,
 } from '../src/server/transport.js'
@@ -38,8 +40,6 @@ export interface BunAdapterOptions {
 }
 
 const OPEN = 1
-const SLOW_CLIENT_CODE = 1013
-const SLOW_CLIENT_REASON = 'Client too slow; reconnect to resync'
 
 /**
  * `{ fetch, websocket }` for `Bun.serve`: upgrades on `/ws` once `sync.upgrade` admits the

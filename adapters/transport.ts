@@ -2,10 +2,9 @@ import type { SyncServerTransport, UpgradeRequest } from '../src/server/transpor
 
 /** Helpers shared by the transport adapters (not a public entry point). */
 
-export type { SyncServerTransport }
-
 /** Where every adapter upgrades unless told otherwise (`path` option). */
-export const DEFAULT_WS_PATH = '/ws'
+export { DEFAULT_WS_PATH } from '../src/server/http.js'
+export type { SyncServerTransport }
 /** The server's default `backpressure.highWaterMark`. */
 export const DEFAULT_HIGH_WATER_MARK = 1_048_576
 

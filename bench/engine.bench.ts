@@ -12,7 +12,7 @@ import type { ClientMessage } from '../src/protocol/types.js'
 const SUBSCRIBERS = 10
 const FIELDS = 100
 
-/** `bench`: the minimal single-field shape. `sdk`: what SDK 0.1.1 sends for `set()` (PROTOCOL.md §8.5). */
+/** `bench`: the minimal single-field shape. `sdk`: what SDK 0.1.1 sends for `set()` (docs/protocol.md §10.2). */
 type FrameShape = 'bench' | 'sdk'
 
 function deltaPayload(shape: FrameShape, i: number, time: number): Record<string, unknown> {

@@ -5,7 +5,7 @@ import { AuthConfigError } from './errors.js'
 const SETTING = 'SYNCKIT_AUTH_APIKEYS'
 const KEY = /^[A-Za-z0-9_.~-]+$/
 const NAME = /^[A-Za-z0-9_.-]+$/
-/** `*`, an exact document id (PROTOCOL.md §4.4 charset) or `prefix*`. */
+/** `*`, an exact document id (the charset of docs/protocol.md §3.4) or `prefix*`. */
 const PATTERN = /^(\*|[A-Za-z0-9_:-]+\*?)$/
 
 /**

@@ -42,7 +42,7 @@ export interface AuthRoutesOptions {
 export type AuthRoutesHandler = (request: Request) => Promise<Response | undefined>
 
 /**
- * PROTOCOL.md §5.1 auth routes as a fetch-style handler. Resolves `undefined` for paths that are
+ * The `/auth/*` routes (docs/protocol.md §12) as a fetch-style handler. Resolves `undefined` for paths that are
  * not auth routes, so the runtime can fall through to its own routing.
  */
 export function createAuthRoutes(options: AuthRoutesOptions): AuthRoutesHandler {

@@ -3,6 +3,7 @@ import { compileTrustProxy, TRUST_PROXY_EXPECTED, TrustProxyError } from '../ser
 import { originPolicy } from '../server/door.js'
 import { checkMetricsToken } from '../server/http.js'
 import type { SyncServerOptions, TrustProxy } from '../server/options.js'
+import { isValidNodeId, NODE_ID_RULE } from '../storage/codec.js'
 import { WebhookConfigError, type WebhookEndpoint, webhooksFromEnv } from '../webhooks/config.js'
 import { ConfigError, parseCommandLine } from './args.js'
 import {
@@ -156,13 +157,7 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
   const server: SyncServerOptions = { auth: authOptions(env, read, mode) }
   const nodeId = read('SYNCKIT_NODE_ID')
   if (nodeId !== undefined) {
-    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId)) {
-      throw invalid(
-        'SYNCKIT_NODE_ID',
-        nodeId,
-        'expected 1-64 characters of letters, digits, ".", "_", ":", "-"',
-      )
-    }
+    if (!isValidNodeId(nodeId)) throw invalid('SYNCKIT_NODE_ID', nodeId, `expected ${NODE_ID_RULE}`)
     server.nodeId = nodeId
   }
   const positive = (name: string) => optionalInteger(name, read(name), 1, Number.MAX_SAFE_INTEGER)

@@ -7,7 +7,7 @@ import type { Broker } from '../cluster/broker.js'
 import { createSyncServer, VERSION } from '../server/index.js'
 import type { Logger } from '../server/logger.js'
 import type { StaticFiles } from '../server/static-files.js'
-import { isValidNodeId } from '../storage/codec.js'
+import { isValidNodeId, NODE_ID_RULE } from '../storage/codec.js'
 import type { DocumentStore } from '../storage/store.js'
 import { loadDemoFiles } from '../web/demo-files.js'
 import { attachWebhooks, registerWebhookMetrics, type WebhookDispatcher } from '../webhooks/index.js'
@@ -33,7 +33,7 @@ export const startCommand: CliCommand = {
 async function serve(config: CliConfig, io: CliIo): Promise<CommandResult> {
   const nodeId = config.server.nodeId ?? `node-${randomBytes(6).toString('hex')}`
   if (!isValidNodeId(nodeId)) {
-    report(io, `Invalid SYNCKIT_NODE_ID "${nodeId}": expected 1-128 of [A-Za-z0-9._:-]`)
+    report(io, `Invalid SYNCKIT_NODE_ID "${nodeId}": expected ${NODE_ID_RULE}`)
     return 1
   }
   let store: DocumentStore | undefined

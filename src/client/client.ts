@@ -91,7 +91,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
       frames: this.frames,
       isReady: () => this.phase === 'ready',
       send: (frame: OutFrame) => this.send(frame),
-      replica: (documentId: string) => this.replica(documentId),
+      ensureReplica: (documentId: string) => this.ensureReplica(documentId),
       emitChange: (documentId: string, fields: string[], origin: ChangeOrigin) =>
         this.emitChange(documentId, fields, origin),
       emitError: (error: Error) => this.emitError(error),
@@ -149,7 +149,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
 
   private subscribeDocument(documentId: string): Promise<DocumentReplica> {
     if (this.phase === 'closed') return Promise.reject(new Error('Client is closed'))
-    const replica = this.replica(documentId)
+    const replica = this.ensureReplica(documentId)
     replica.subscribed = true
     if (replica.synced && !this.subs.has(documentId)) return Promise.resolve(replica)
     return this.subs.wait(documentId)
@@ -250,7 +250,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
 
   private onOpen(): void {
     const { token, apiKey } = this.credentials
-    // The legacy test client always authenticates; the SDK only with credentials (§8.2, §9).
+    // The legacy test client always authenticates; the SDK only with credentials (docs/protocol.md §10.1, §10.3).
     if (this.dialect === 'legacy' || token !== undefined || apiKey !== undefined) {
       this.phase = 'authenticating'
       this.send(this.frames.auth(token, apiKey))
@@ -375,7 +375,7 @@ class SyncClientImpl extends EventEmitter<SyncClientEvents> implements SyncClien
     return this.writes.write(documentId, fields)
   }
 
-  private replica(documentId: string): Replica {
+  private ensureReplica(documentId: string): Replica {
     let replica = this.replicas.get(documentId)
     if (!replica) {
       replica = new Replica(documentId)

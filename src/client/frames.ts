@@ -19,8 +19,8 @@ export interface WriteSpec {
 }
 
 /**
- * Frame shapes per dialect. `sdk` follows the SyncKit SDK (PROTOCOL.md §8.1: no `id`, writes as
- * `delta_batch` set ops); `legacy` the SyncKit test client (§9: `id` everywhere, `delta` maps).
+ * Frame shapes per dialect (docs/protocol.md §10.1, §10.3). `sdk` follows the SyncKit SDK (no `id`,
+ * writes as `delta_batch` set ops); `legacy` the SyncKit test client (`id` everywhere, `delta` maps).
  */
 export class FrameBuilder {
   constructor(

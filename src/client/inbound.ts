@@ -24,6 +24,7 @@ export interface InboundHost {
   authenticating(): boolean
   becomeReady(): void
   authFailed(error: SyncServerError): void
+  /** The document's replica if there is one (an answer for an unknown document changes nothing). */
   replica(documentId: string): Replica | undefined
   presence(documentId: string): AwarenessDoc | undefined
   send(frame: OutFrame): void
@@ -88,7 +89,7 @@ function onDelta(host: InboundHost, message: DeltaOut): void {
     clock: message.clock,
   })
   if (changed) host.emitChange(message.documentId, [message.field], 'remote')
-  // The legacy test client counts the echo of its own value as confirmation (§9).
+  // The legacy test client counts the echo of its own value as confirmation (docs/protocol.md §10.3).
   if (host.dialect !== 'legacy') return
   for (const messageId of matched) if (host.writes.isSent(messageId)) host.writes.settle(messageId)
 }

@@ -1,7 +1,7 @@
 import { isTombstone } from '../protocol/guards.js'
 import type { JsonObject, JsonValue, VectorClock } from '../protocol/types.js'
 
-/** The delete marker of the wire protocol (PROTOCOL.md §0). */
+/** The delete marker of the wire protocol (docs/protocol.md §6.2). */
 export const TOMBSTONE: JsonObject = Object.freeze({ __deleted: true }) as JsonObject
 
 export { isTombstone }

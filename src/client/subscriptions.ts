@@ -17,7 +17,7 @@ interface SubscribeRequest {
   timer?: ReturnType<typeof setTimeout>
 }
 
-/** Legacy test client: 3 `sync_request` attempts, 200 then 400 ms apart (PROTOCOL.md §9). */
+/** Legacy test client: 3 `sync_request` attempts, 200 then 400 ms apart (docs/protocol.md §10.3). */
 const LEGACY_ATTEMPTS = 3
 const LEGACY_RETRY_BASE_MS = 200
 
@@ -27,7 +27,8 @@ export interface SubscriptionHost {
   frames: FrameBuilder
   isReady(): boolean
   send(frame: OutFrame): void
-  replica(documentId: string): Replica
+  /** The document's replica, created on first need. */
+  ensureReplica(documentId: string): Replica
   emitError(error: Error): void
 }
 
@@ -75,7 +76,7 @@ export class Subscriptions {
     if (!request) return
     clearTimeout(request.timer)
     this.requests.delete(request.documentId)
-    const replica = this.host.replica(request.documentId)
+    const replica = this.host.ensureReplica(request.documentId)
     for (const waiter of request.waiters) waiter.resolve(replica)
   }
 
@@ -103,7 +104,11 @@ export class Subscriptions {
     request.attempt++
     request.requestId = randomId('req')
     const frame = request.resync
-      ? frames.resync(request.documentId, request.requestId, this.host.replica(request.documentId).clock)
+      ? frames.resync(
+          request.documentId,
+          request.requestId,
+          this.host.ensureReplica(request.documentId).clock,
+        )
       : frames.subscribe(request.documentId, request.requestId)
     this.host.send(frame)
     request.sent = true
@@ -133,7 +138,7 @@ export class Subscriptions {
   private fail(request: SubscribeRequest, error: Error): void {
     clearTimeout(request.timer)
     this.requests.delete(request.documentId)
-    const replica = this.host.replica(request.documentId)
+    const replica = this.host.ensureReplica(request.documentId)
     if (!replica.synced) replica.subscribed = false
     for (const waiter of request.waiters) waiter.reject(error)
   }

@@ -48,7 +48,7 @@ export type ClientDialect = 'sdk' | 'legacy'
 /** Options of `createSyncClient`. */
 export interface SyncClientOptions {
   url: string
-  /** `sdk`: the SyncKit SDK's frames (§8); `legacy`: the SyncKit test client's (§9). Default `sdk`. */
+  /** `sdk`: the SyncKit SDK's frames (docs/protocol.md §10.1); `legacy`: the test client's (§10.3). Default `sdk`. */
   dialect?: ClientDialect
   /** Default `binary`, as every SyncKit client. */
   format?: 'binary' | 'json'

@@ -19,7 +19,8 @@ export interface WriteHost {
   frames: FrameBuilder
   isReady(): boolean
   send(frame: OutFrame): void
-  replica(documentId: string): Replica
+  /** The document's replica, created on first need. */
+  ensureReplica(documentId: string): Replica
   emitChange(documentId: string, fields: string[], origin: ChangeOrigin): void
 }
 
@@ -45,7 +46,7 @@ export class Writes {
     if (this.entries.size >= this.limit) {
       return Promise.reject(new Error(`Outgoing queue is full (${this.limit} unacknowledged writes)`))
     }
-    const replica = this.host.replica(documentId)
+    const replica = this.host.ensureReplica(documentId)
     const spec: WriteSpec = {
       messageId: randomId('msg'),
       documentId,
@@ -83,7 +84,7 @@ export class Writes {
     this.entries.delete(messageId)
     clearTimeout(entry.timer)
     const { documentId } = entry.spec
-    const changed = this.host.replica(documentId).settle(messageId, error === undefined)
+    const changed = this.host.ensureReplica(documentId).settle(messageId, error === undefined)
     this.host.emitChange(documentId, changed, error ? 'rollback' : 'remote')
     if (error) entry.done.reject(error)
     else entry.done.resolve()

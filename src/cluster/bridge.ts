@@ -34,8 +34,8 @@ export interface ClusterBridgeOptions {
  * to know topics or message shapes. Runtime wiring:
  *
  * - `subscribe-topic`: `await bridge.subscribeDocument(id)` BEFORE running the `load` effect
- *   (it never rejects: while the broker is down the node serves locally and resyncs later);
- *   once the `loaded` resolution is applied, `bridge.requestAwareness(id)`.
+ *   (it never rejects: while the broker is down the node serves locally and resyncs later), then
+ *   `bridge.requestAwareness(id)`.
  * - `unsubscribe-topic`: `bridge.unsubscribeDocument(id)`.
  * - `publish` / `publish-awareness`: `bridge.publishRegisters` / `bridge.publishAwareness`
  *   (fire and forget; failures are remembered and repaired on reconnect).

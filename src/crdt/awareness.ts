@@ -28,7 +28,7 @@ export function leaveBytes(clientId: string, owner: string | undefined): number 
 }
 
 /**
- * Presence of one document (PROTOCOL §2.12 with its FIXes): per-client last-writer-wins by the
+ * Presence of one document (docs/protocol.md §7, D17): per-client last-writer-wins by the
  * client's own clock, leaves remembered so a delayed older update cannot resurrect a client that
  * left, and a bound on clients. Entries are immutable; every accepted update replaces its entry.
  *

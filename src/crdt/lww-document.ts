@@ -12,7 +12,7 @@ export interface LocalWrite {
   stamp: Stamp
   /**
    * Lower bound for the dot's seq: lets the server lift its counter to at least a client's own
-   * counter, so SDK clients comparing `max(clock)` accept the echo (PROTOCOL §8.5, D5).
+   * counter, so SDK clients comparing `max(clock)` accept the echo (D5, docs/protocol.md §6.4).
    */
   minSeq?: number
 }

@@ -56,7 +56,7 @@ export function concurrent(a: VectorClock, b: VectorClock): boolean {
   return compareClocks(a, b) === 'concurrent'
 }
 
-/** Largest entry; 0 for an empty clock. What SyncKit clients read as the echo's counter (D5). */
+/** Largest entry; 0 for an empty clock. What SyncKit clients read as the echo's counter (D5, docs/protocol.md §6.4). */
 export function clockMax(c: VectorClock): number {
   let max = 0
   // for-in with an own check: `Object.values` would allocate an array on every write.

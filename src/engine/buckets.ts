@@ -8,12 +8,17 @@ export function fullBucket(perMinute: number, now: number): TokenBucket {
   return { tokens: perMinute, at: now }
 }
 
-/** Takes one token if there is one. Time going backwards refills nothing. */
-export function takeFromBucket(bucket: TokenBucket, perMinute: number, now: number): boolean {
+/** Adds what accrued since the last visit and returns the tokens held. Time going backwards refills nothing. */
+export function refillBucket(bucket: TokenBucket, perMinute: number, now: number): number {
   const elapsed = Math.max(0, now - bucket.at)
   bucket.tokens = Math.min(perMinute, bucket.tokens + (elapsed * perMinute) / 60_000)
   bucket.at = now
-  if (bucket.tokens < 1) return false
+  return bucket.tokens
+}
+
+/** Takes one token if there is one. */
+export function takeFromBucket(bucket: TokenBucket, perMinute: number, now: number): boolean {
+  if (refillBucket(bucket, perMinute, now) < 1) return false
   bucket.tokens -= 1
   return true
 }

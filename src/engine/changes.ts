@@ -1,5 +1,5 @@
 import type { Register } from '../crdt/types.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
 import type { Connection, DocumentEntry } from './state.js'
 import type { ChangeActor, EngineEvent } from './types.js'
 
@@ -24,33 +24,33 @@ export function noteWriter(entry: DocumentEntry, field: string, writer: Writer):
   }
   // A second writer: every field announced so far is the first writer's.
   const writers = new Map<string, Writer>()
-  for (const announced of entry.announce.keys()) writers.set(announced, entry.writer)
+  for (const announced of entry.changesToAnnounce.keys()) writers.set(announced, entry.writer)
   writers.set(field, writer)
   entry.writers = writers
 }
 
 /** Emits the turn's `document-change` events of one document, one per writer, and resets. */
-export function announceChanges(core: EngineCore, entry: DocumentEntry): void {
-  if (entry.announce.size === 0) return
+export function announceChanges(ctx: EngineContext, entry: DocumentEntry): void {
+  if (entry.changesToAnnounce.size === 0) return
   // An array of its own per event: listeners get it, and must not touch what is persisted.
   if (entry.writers === undefined) {
-    emitChange(core, entry.id, Array.from(entry.announce.values()), entry.writer ?? 'server')
+    emitChange(ctx, entry.id, Array.from(entry.changesToAnnounce.values()), entry.writer ?? 'server')
   } else {
     const byWriter = new Map<Writer, Register[]>()
-    for (const [field, register] of entry.announce) {
+    for (const [field, register] of entry.changesToAnnounce) {
       const writer = entry.writers.get(field) ?? 'server'
       const list = byWriter.get(writer)
       if (list) list.push(register)
       else byWriter.set(writer, [register])
     }
-    for (const [writer, registers] of byWriter) emitChange(core, entry.id, registers, writer)
+    for (const [writer, registers] of byWriter) emitChange(ctx, entry.id, registers, writer)
   }
-  entry.announce = new Map()
+  entry.changesToAnnounce = new Map()
   entry.writer = undefined
   entry.writers = undefined
 }
 
-function emitChange(core: EngineCore, documentId: string, registers: Register[], writer: Writer): void {
+function emitChange(ctx: EngineContext, documentId: string, registers: Register[], writer: Writer): void {
   const actor: ChangeActor =
     writer === 'server'
       ? { kind: 'server' }
@@ -64,5 +64,5 @@ function emitChange(core: EngineCore, documentId: string, registers: Register[],
   }
   // Set only when there is one: a spread would cost an object per event on the write path.
   if (writer !== 'server' && writer.context !== undefined) event.context = writer.context
-  core.emit(event)
+  ctx.emit(event)
 }

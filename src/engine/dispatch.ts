@@ -1,52 +1,46 @@
-import type { ClientMessage } from '../protocol/types.js'
-import type { EngineCore } from './core.js'
-import { handleAuth } from './handlers/auth.js'
+import type { EngineContext } from './context.js'
 import { handleAwarenessSubscribe, handleAwarenessUpdate } from './handlers/awareness.js'
 import { handleDelta } from './handlers/delta.js'
 import { handleDeltaBatch } from './handlers/delta-batch.js'
-import { handleAck, handlePing, handleUnsupported } from './handlers/misc.js'
 import { handleSubscribe } from './handlers/subscribe.js'
 import { handleSyncRequest, handleSyncStep1 } from './handlers/sync-request.js'
 import { handleUnsubscribe } from './handlers/unsubscribe.js'
-import type { Connection } from './state.js'
+import { handleUnsupported } from './handlers/unsupported.js'
+import type { Connection, DispatchedMessage } from './state.js'
+import { unreachable } from './unreachable.js'
 
-/** Routes an authenticated connection's message to its handler (one module per message type). */
+/**
+ * Routes an authenticated connection's message to its handler (one module per message type). It
+ * runs when the message arrives, when it is replayed after authentication (`receive.ts`), and
+ * when it waited for its document to load (`resolve.ts`). A new message type gets a case here.
+ */
 export function dispatch(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
-  message: ClientMessage,
+  message: DispatchedMessage,
   bytes: number,
 ): void {
   switch (message.type) {
-    case 'auth':
-      return handleAuth(core, connection, message)
     case 'subscribe':
-      return handleSubscribe(core, connection, message)
+      return handleSubscribe(ctx, connection, message)
     case 'unsubscribe':
-      return handleUnsubscribe(core, connection, message)
+      return handleUnsubscribe(ctx, connection, message)
     case 'sync_request':
-      return handleSyncRequest(core, connection, message)
+      return handleSyncRequest(ctx, connection, message)
     case 'sync_step1':
-      return handleSyncStep1(core, connection, message)
+      return handleSyncStep1(ctx, connection, message)
     case 'delta':
-      return handleDelta(core, connection, message, bytes)
+      return handleDelta(ctx, connection, message, bytes)
     case 'delta_batch':
-      return handleDeltaBatch(core, connection, message, bytes)
-    case 'ack':
-      return handleAck(core, connection, message)
-    case 'ping':
-      return handlePing(core, connection, message)
+      return handleDeltaBatch(ctx, connection, message, bytes)
     case 'awareness_subscribe':
-      return handleAwarenessSubscribe(core, connection, message)
+      return handleAwarenessSubscribe(ctx, connection, message)
     case 'awareness_update':
-      return handleAwarenessUpdate(core, connection, message)
+      return handleAwarenessUpdate(ctx, connection, message)
     case 'snapshot_request':
     case 'snapshot_upload':
-      return handleUnsupported(core, connection, message)
-    case 'connect':
-    case 'pong':
-    case 'delta_batch_chunk':
-      // `connect` and `pong` carry nothing; chunks are reassembled before dispatch.
-      return
+      return handleUnsupported(ctx, connection, message)
+    default:
+      return unreachable(message, 'message type')
   }
 }

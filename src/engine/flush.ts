@@ -1,9 +1,12 @@
 import { registerWins } from '../crdt/register.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { VectorClock } from '../protocol/types.js'
+import { releaseAcks } from './acks.js'
 import { announceChanges } from './changes.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
+import { touch } from './documents.js'
 import type { DocumentEntry, PendingAck } from './state.js'
+import { wireClock, wireValue } from './wire.js'
 
 const NO_ACKS: readonly PendingAck[] = Object.freeze([])
 
@@ -12,52 +15,52 @@ const NO_ACKS: readonly PendingAck[] = Object.freeze([])
  * the document clock) and one `persist` effect for everything applied in the turn (group commit)
  * carrying the turn's acks. Cluster `publish` waits for the commit (see `persisted`).
  */
-export function flushTurn(core: EngineCore): void {
+export function flushTurn(ctx: EngineContext): void {
   // Most turns touch one document: no per-turn maps, one array only when something is dirty.
   let snapshots: DocumentSnapshot[] | undefined
   // Nothing below touches a document, so the list can be walked and emptied in place.
-  for (const entry of core.touched) {
+  for (const entry of ctx.touched) {
     entry.touched = false
     // Evicted or failed to load since it was touched: nothing of it is left to flush.
-    if (!entry.doc || core.documents.get(entry.id) !== entry) continue
+    if (!entry.doc || ctx.documents.get(entry.id) !== entry) continue
     // One copy of the clock per document and turn, shared by the echoes and the persist batch.
     const clock = entry.doc.clock()
-    echoFields(core, entry, clock)
+    echoFields(ctx, entry, clock)
     const clockMoved = entry.doc.clockVersion !== entry.persistedClockVersion
     if (entry.dirty.size === 0 && !clockMoved) continue
     entry.persistedClockVersion = entry.doc.clockVersion
     const registers = Array.from(entry.dirty.values())
-    announceChanges(core, entry)
+    announceChanges(ctx, entry)
     entry.dirty = new Map()
     if (snapshots === undefined) snapshots = []
     snapshots.push({ documentId: entry.id, registers, clock })
   }
-  core.touched.length = 0
+  ctx.touched.length = 0
   // The batch keeps its acks: a turn without any must not hand over the array the next turn fills.
-  const acks = core.acksThisTurn.length > 0 ? core.acksThisTurn : NO_ACKS
-  if (acks !== NO_ACKS) core.acksThisTurn = []
+  const acks = ctx.acksThisTurn.length > 0 ? ctx.acksThisTurn : NO_ACKS
+  if (acks !== NO_ACKS) ctx.acksThisTurn = []
   if (snapshots === undefined) {
-    releaseAcks(core, acks)
+    releaseAcks(ctx, acks)
     return
   }
-  startPersist(core, snapshots, acks)
+  startPersist(ctx, snapshots, acks)
 }
 
-function echoFields(core: EngineCore, entry: DocumentEntry, documentClock: VectorClock): void {
+function echoFields(ctx: EngineContext, entry: DocumentEntry, documentClock: VectorClock): void {
   const doc = entry.doc
   if (!doc || entry.pendingEcho.size === 0) return
   if (entry.subscribers.size > 0) {
     const to = entry.subscribers.list()
-    // Never empty on the wire (PROTOCOL.md §3.6 D6); a touched document nearly always has entries.
-    const clock = doc.clockMax() > 0 ? documentClock : core.wireClock(entry)
+    // Never empty on the wire (D6, docs/protocol.md §6.4); a touched document nearly always has entries.
+    const clock = doc.clockMax() > 0 ? documentClock : wireClock(ctx, entry)
     for (const field of entry.pendingEcho) {
       const register = doc.get(field)
       if (!register) continue
-      core.send(to, {
+      ctx.send(to, {
         type: 'delta',
         documentId: entry.id,
         field,
-        value: core.wireValue(register),
+        value: wireValue(register),
         clock,
         clientId: 'server',
       })
@@ -66,21 +69,14 @@ function echoFields(core: EngineCore, entry: DocumentEntry, documentClock: Vecto
   entry.pendingEcho = new Set()
 }
 
-function startPersist(core: EngineCore, documents: DocumentSnapshot[], acks: readonly PendingAck[]): void {
-  const batchId = core.nextBatchId++
-  core.batches.add({ id: batchId, acks, documents })
+function startPersist(ctx: EngineContext, documents: DocumentSnapshot[], acks: readonly PendingAck[]): void {
+  const batchId = ctx.nextBatchId++
+  ctx.batches.add({ id: batchId, acks, documents })
   for (const snapshot of documents) {
-    const entry = core.documents.get(snapshot.documentId)
+    const entry = ctx.documents.get(snapshot.documentId)
     if (entry) entry.inFlight++
   }
-  core.out.push({ kind: 'persist', batchId, documents })
-}
-
-export function releaseAcks(core: EngineCore, acks: readonly PendingAck[]): void {
-  for (const ack of acks) {
-    const connection = core.connections.get(ack.conn)
-    if (connection?.closed === false) core.send(connection.only, { type: 'ack', messageId: ack.messageId })
-  }
+  ctx.effect({ kind: 'persist', batchId, documents })
 }
 
 /**
@@ -88,13 +84,13 @@ export function releaseAcks(core: EngineCore, acks: readonly PendingAck[]): void
  * only after the commit closes the window in which a node that subscribes to the document and
  * loads it from the store would miss a register that is neither in the store nor on the topic.
  */
-export function persisted(core: EngineCore, batchId: number): void {
-  const batch = core.batches.take(batchId)
+export function persisted(ctx: EngineContext, batchId: number): void {
+  const batch = ctx.batches.take(batchId)
   if (!batch) return
-  settleInFlight(core, batch.documents)
-  releaseAcks(core, batch.acks)
+  settleInFlight(ctx, batch.documents)
+  releaseAcks(ctx, batch.acks)
   for (const { documentId, registers } of batch.documents) {
-    if (registers.length > 0) core.out.push({ kind: 'publish', documentId, registers })
+    if (registers.length > 0) ctx.effect({ kind: 'publish', documentId, registers })
   }
 }
 
@@ -102,19 +98,19 @@ export function persisted(core: EngineCore, batchId: number): void {
  * The store refused the batch: no ack is released (the writers are told, with a code), and the
  * registers go back to the dirty set so the next flush retries them. Nothing acked is lost.
  */
-export function persistFailed(core: EngineCore, batchId: number, error: string): void {
-  const batch = core.batches.take(batchId)
+export function persistFailed(ctx: EngineContext, batchId: number, error: string): void {
+  const batch = ctx.batches.take(batchId)
   if (!batch) return
-  settleInFlight(core, batch.documents)
+  settleInFlight(ctx, batch.documents)
   for (const ack of batch.acks) {
-    if (core.connections.get(ack.conn)?.closed !== false) continue
-    core.sendError(ack.conn, `Write not persisted: ${error}`, 'PERSIST_FAILED', {
+    if (ctx.connections.get(ack.conn)?.closed !== false) continue
+    ctx.sendError(ack.conn, `Write not persisted: ${error}`, 'PERSIST_FAILED', {
       documentId: ack.documentId,
       messageId: ack.messageId,
     })
   }
   for (const { documentId, registers } of batch.documents) {
-    const entry = core.documents.get(documentId)
+    const entry = ctx.documents.get(documentId)
     if (!entry) continue
     // The clock of the failed batch is not stored either: the next flush persists the current one.
     entry.persistedClockVersion = -1
@@ -123,13 +119,13 @@ export function persistFailed(core: EngineCore, batchId: number, error: string):
       const queued = entry.dirty.get(register.field)
       if (queued === undefined || registerWins(register, queued)) entry.dirty.set(register.field, register)
     }
-    core.touch(entry)
+    touch(ctx, entry)
   }
 }
 
-function settleInFlight(core: EngineCore, documents: readonly DocumentSnapshot[]): void {
+function settleInFlight(ctx: EngineContext, documents: readonly DocumentSnapshot[]): void {
   for (const { documentId } of documents) {
-    const entry = core.documents.get(documentId)
+    const entry = ctx.documents.get(documentId)
     if (entry && entry.inFlight > 0) entry.inFlight--
   }
 }

@@ -1,60 +1,64 @@
 import { isValidDocumentId } from '../protocol/index.js'
+import { authorize } from './access.js'
+import { openingAuth } from './auth-state.js'
+import {
+  anonymousPrincipal,
+  assignPrincipal,
+  checkAuthDeadlines,
+  completeAuthentication,
+} from './authentication.js'
 import { fullBucket } from './buckets.js'
-import type { EngineCore } from './core.js'
-import { completeAuthentication } from './handlers/auth.js'
-import { unsubscribeConnection } from './handlers/unsubscribe.js'
+import type { EngineContext } from './context.js'
+import { evictIdleDocuments, startLoad } from './documents.js'
 import { expirePresence, leaveOnClose } from './presence.js'
+import { leaveUserBucket } from './rate-limits.js'
 import type { Connection } from './state.js'
+import { subscribe, unsubscribe, watchedDocuments } from './subscriptions.js'
 import type { ConnectionId, ConnectionInfo, ResumedConnection } from './types.js'
-import { assignPrincipal, releasePrincipal } from './users.js'
 
 /** A transport accepted a connection. Anonymous mode authenticates it at once, sending nothing. */
-export function openConnection(core: EngineCore, id: ConnectionId, info: ConnectionInfo | undefined): void {
-  const existing = core.connections.get(id)
+export function openConnection(ctx: EngineContext, id: ConnectionId, info: ConnectionInfo | undefined): void {
+  const existing = ctx.connections.get(id)
   if (existing && !existing.closed) return
-  const principal = info?.principal ?? (core.options.anonymous ? core.anonymousPrincipal() : undefined)
+  const principal = info?.principal ?? (ctx.options.anonymous ? anonymousPrincipal(ctx) : undefined)
+  const credentials = info?.credentials
+  // Credentials on the upgrade replace the anonymous grant, as a token in `auth` would.
+  const verifying = !info?.principal && (credentials?.token || credentials?.apiKey)
+  const start = verifying ? 'authenticating' : principal ? 'authenticated' : 'pending'
   const connection: Connection = {
     id,
-    only: Object.freeze([id]),
+    toSelf: Object.freeze([id]),
     ip: info?.ip,
-    openedAt: core.now,
     format: undefined,
-    authState: principal ? 'authenticated' : 'pending',
+    auth: openingAuth(start, ctx.now, ctx.limits.authTimeoutMs),
     principal: undefined,
     admitted: info?.principal !== undefined,
     context: info?.context,
     preAuth: [],
     preAuthBytes: 0,
     preAuthDocuments: undefined,
-    authDeadline: principal ? undefined : core.now + core.limits.authTimeoutMs,
-    expiredAt: undefined,
     subscriptions: new Set(),
     awarenessRooms: new Set(),
     awarenessClients: new Map(),
     chunks: undefined,
-    tokens: core.limits.maxMessagesPerMinute,
-    tokensAt: core.now,
-    pings: fullBucket(core.limits.maxPingsPerMinute, core.now),
-    invalidFrames: fullBucket(core.limits.maxInvalidFrames, core.now),
+    messages: fullBucket(ctx.limits.maxMessagesPerMinute, ctx.now),
+    pings: fullBucket(ctx.limits.maxPingsPerMinute, ctx.now),
+    invalidFrames: fullBucket(ctx.limits.maxInvalidFrames, ctx.now),
     closed: false,
   }
-  core.connections.set(id, connection)
-  const credentials = info?.credentials
-  if (!info?.principal && (credentials?.token || credentials?.apiKey)) {
-    // Credentials on the upgrade replace the anonymous grant, as a token in `auth` would.
-    connection.authState = 'authenticating'
-    connection.authDeadline = core.now + core.limits.authTimeoutMs
-    core.out.push({ kind: 'authenticate', conn: id, credentials: { ...credentials } })
+  ctx.connections.set(id, connection)
+  if (verifying) {
+    ctx.effect({ kind: 'authenticate', conn: id, credentials: { ...credentials } })
     return
   }
   if (!principal) return
   if (info?.principal && info.verifiedCredentials) {
     // Checked at the upgrade: answered as the `auth` message carrying them would have been.
-    completeAuthentication(core, connection, principal)
+    completeAuthentication(ctx, connection, principal)
     return
   }
-  assignPrincipal(core, connection, principal)
-  core.emit({ type: 'authenticated', conn: id, principal })
+  assignPrincipal(ctx, connection, principal)
+  ctx.emit({ type: 'authenticated', conn: id, principal })
 }
 
 /**
@@ -63,40 +67,41 @@ export function openConnection(core: EngineCore, id: ConnectionId, info: Connect
  * documents the principal may still read are subscribed again.
  */
 export function resumeConnection(
-  core: EngineCore,
+  ctx: EngineContext,
   id: ConnectionId,
   resumed: ResumedConnection,
   ip: string | undefined,
 ): void {
-  openConnection(core, id, {
+  openConnection(ctx, id, {
     ...(ip !== undefined ? { ip } : {}),
     principal: resumed.principal,
     ...(resumed.context !== undefined ? { context: resumed.context } : {}),
   })
-  const connection = core.connections.get(id)
+  const connection = ctx.connections.get(id)
   if (!connection || connection.closed) return
   if (resumed.format !== undefined) connection.format = resumed.format
   for (const documentId of resumed.documents) {
-    if (!isValidDocumentId(documentId) || !core.authorize(connection, 'read', documentId)) continue
-    core.subscribe(connection, core.documents.get(documentId) ?? core.startLoading(documentId))
+    if (!isValidDocumentId(documentId) || !authorize(ctx, connection, 'read', documentId)) continue
+    subscribe(ctx, connection, ctx.documents.get(documentId) ?? startLoad(ctx, documentId))
   }
 }
 
 /**
- * The transport closed. Subscriptions end, the presence this connection announced leaves at once
- * (not after a 30-60 s sweep), and nothing pending for other clients is discarded.
+ * The transport closed (either side; `requestClose` only asks for it). Subscriptions end, the
+ * presence this connection announced leaves at once (not after a 30-60 s sweep), and nothing
+ * pending for other clients is discarded.
  */
-export function closeConnection(core: EngineCore, id: ConnectionId): void {
-  const connection = core.connections.get(id)
+export function connectionClosed(ctx: EngineContext, id: ConnectionId): void {
+  const connection = ctx.connections.get(id)
   if (!connection || connection.closed) return
   connection.closed = true
-  core.connections.delete(id)
-  releasePrincipal(core, connection)
-  leaveOnClose(core, connection)
-  for (const documentId of [...connection.subscriptions, ...connection.awarenessRooms]) {
-    unsubscribeConnection(core, connection, documentId)
+  ctx.connections.delete(id)
+  leaveUserBucket(ctx, connection.principal)
+  leaveOnClose(ctx, connection)
+  for (const documentId of watchedDocuments(connection)) {
+    unsubscribe(ctx, connection, documentId)
   }
-  for (const entry of core.documents.values()) {
+  for (const entry of ctx.documents.values()) {
     // Parked reads of a closed connection would only answer nobody; its parked writes still apply.
     if (entry.status === 'loading') {
       const kept = entry.parked.filter(
@@ -109,55 +114,12 @@ export function closeConnection(core: EngineCore, id: ConnectionId): void {
 }
 
 /** Time-driven work: auth deadlines, token expiry, presence expiry, chunk expiry, idle documents. */
-export function tickEngine(core: EngineCore): void {
-  for (const connection of core.connections.values()) checkDeadlines(core, connection)
-  expirePresence(core)
-  evictIdleDocuments(core)
-}
-
-function checkDeadlines(core: EngineCore, connection: Connection): void {
-  const now = core.now
-  if (connection.authDeadline !== undefined && now >= connection.authDeadline) {
-    const expired = connection.expiredAt !== undefined
-    const reason = expired ? 'Token expired' : 'Authentication timeout'
-    core.sendError(connection.id, reason, expired ? 'TOKEN_EXPIRED' : 'AUTH_TIMEOUT')
-    core.closeConnection(connection.id, 1008, reason)
-    connection.authDeadline = undefined
-    return
+export function tickEngine(ctx: EngineContext): void {
+  for (const connection of ctx.connections.values()) {
+    if (!checkAuthDeadlines(ctx, connection)) connection.chunks?.sweep(ctx.now)
   }
-  const expiresAt = connection.principal?.expiresAt
-  if (connection.expiredAt === undefined && expiresAt !== undefined && now >= expiresAt) {
-    // Tell the client and give it the auth window to send a fresh token without reconnecting.
-    connection.expiredAt = now
-    connection.authDeadline = now + core.limits.authTimeoutMs
-    core.sendTo(connection.id, {
-      type: 'auth_error',
-      error: 'Token expired',
-      details: { code: 'TOKEN_EXPIRED' },
-    })
-  }
-  connection.chunks?.sweep(now)
-}
-
-/** Keeps at most `maxIdleDocuments` documents nobody uses in memory, least recently active first. */
-function evictIdleDocuments(core: EngineCore): void {
-  const idle = [...core.documents.values()].filter(
-    (entry) =>
-      entry.status === 'ready' &&
-      entry.subscribers.size === 0 &&
-      entry.inFlight === 0 &&
-      entry.dirty.size === 0 &&
-      entry.doc?.clockVersion === entry.persistedClockVersion &&
-      !entry.touched,
-  )
-  const excess = idle.length - core.limits.maxIdleDocuments
-  if (excess <= 0) return
-  idle.sort((a, b) => a.lastActive - b.lastActive)
-  for (const entry of idle.slice(0, excess)) {
-    core.documents.delete(entry.id)
-    core.releaseTopic(entry.id)
-    core.emit({ type: 'document-evicted', documentId: entry.id })
-  }
+  expirePresence(ctx)
+  evictIdleDocuments(ctx)
 }
 
 function isWrite(type: string): boolean {

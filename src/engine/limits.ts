@@ -8,7 +8,7 @@ export const DEFAULT_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxMessagesPerMinutePerUser: 2_000,
   maxPingsPerMinute: 60,
   maxInvalidFrames: 20,
-  // SDK 0.1.1 subscribes to every registered document before it authenticates (PROTOCOL §8.2).
+  // SDK 0.1.1 subscribes to every registered document before it authenticates (docs/protocol.md §4.3).
   maxPreAuthFrames: 1_000,
   maxPreAuthBytes: 1_048_576,
   authTimeoutMs: 10_000,

@@ -1,4 +1,4 @@
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
 import type { Connection } from './state.js'
 import type { ConnectionId } from './types.js'
 
@@ -14,10 +14,10 @@ const CONNECTION_OWNER = 'connection:'
  * socket before the old one is found dead keeps its id. Anonymous connections share one user id,
  * so each owns its own ids, until it closes.
  */
-export function ownerKey(core: EngineCore, connection: Connection): string {
+export function ownerKey(ctx: EngineContext, connection: Connection): string {
   const principal = connection.principal
   if (principal !== undefined && principal.via !== 'anonymous') return `user:${principal.userId}`
-  return `${CONNECTION_OWNER}${core.nodeId}/${connection.id}`
+  return `${CONNECTION_OWNER}${ctx.nodeId}/${connection.id}`
 }
 
 /**
@@ -26,24 +26,24 @@ export function ownerKey(core: EngineCore, connection: Connection): string {
  * Presence, text states and relayed ops share one namespace of client ids per document.
  */
 export function clientIdHeldByOther(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   documentId: string,
   clientId: string,
 ): boolean {
-  return heldByOther(core, documentId, clientId, ownerKey(core, connection), connection.id)
+  return heldByOther(ctx, documentId, clientId, ownerKey(ctx, connection), connection.id)
 }
 
 /** The same rule for `owner`, speaking through the local connection `conn` (none: another node). */
 export function heldByOther(
-  core: EngineCore,
+  ctx: EngineContext,
   documentId: string,
   clientId: string,
   owner: string,
   conn: ConnectionId | undefined,
 ): boolean {
   if (clientId === SERVER_CLIENT_ID) return true
-  const room = core.rooms.get(documentId)
+  const room = ctx.rooms.get(documentId)
   const present = room?.awareness.get(clientId)
   if (
     present !== undefined &&
@@ -52,12 +52,12 @@ export function heldByOther(
   ) {
     return true
   }
-  const kept = core.documents.get(documentId)?.textStates.get(clientId)
+  const kept = ctx.documents.get(documentId)?.textStates.get(clientId)
   if (kept === undefined || kept.owner === owner || kept.conn === conn) return false
-  return !claimEnded(core, kept.owner, kept.conn)
+  return !claimEnded(ctx, kept.owner, kept.conn)
 }
 
 /** An anonymous connection's claim ends when it closes: the client reconnecting has no other identity. */
-export function claimEnded(core: EngineCore, owner: string, conn: ConnectionId): boolean {
-  return owner.startsWith(CONNECTION_OWNER) && !core.connections.has(conn)
+export function claimEnded(ctx: EngineContext, owner: string, conn: ConnectionId): boolean {
+  return owner.startsWith(CONNECTION_OWNER) && !ctx.connections.has(conn)
 }

@@ -1,6 +1,7 @@
 import type { AwarenessUpdateMessage } from '../protocol/types.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
 import { clientIdHeldByOther, heldByOther, UNKNOWN_REMOTE_OWNER } from './owners.js'
+import { ensureRoom, pruneRoom } from './rooms.js'
 import type { AwarenessRoom, Connection } from './state.js'
 import type { OwnedAwarenessEntry } from './types.js'
 
@@ -11,32 +12,32 @@ import type { OwnedAwarenessEntry } from './types.js'
  * most `maxAwarenessClockStep`.
  */
 export function mayAnnounce(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   room: AwarenessRoom,
   message: AwarenessUpdateMessage,
 ): boolean {
   const { documentId, clientId, state, clock } = message
-  if (clientIdHeldByOther(core, connection, documentId, clientId)) {
-    core.sendError(connection.id, 'Awareness client id belongs to another client', 'PERMISSION_DENIED', {
+  if (clientIdHeldByOther(ctx, connection, documentId, clientId)) {
+    ctx.sendError(connection.id, 'Awareness client id belongs to another client', 'PERMISSION_DENIED', {
       documentId,
       clientId,
     })
     return false
   }
   const present = room.awareness.get(clientId)
-  const step = core.limits.maxAwarenessClockStep
+  const step = ctx.limits.maxAwarenessClockStep
   if (present !== undefined && state !== null && clock - present.clock > step) {
-    core.sendError(connection.id, `Awareness clock moves too far (max step ${step})`, 'LIMIT_EXCEEDED', {
+    ctx.sendError(connection.id, `Awareness clock moves too far (max step ${step})`, 'LIMIT_EXCEEDED', {
       documentId,
       clientId,
     })
     return false
   }
   const announced = connection.awarenessClients.get(documentId)
-  const max = core.limits.maxAwarenessClientsPerConnection
+  const max = ctx.limits.maxAwarenessClientsPerConnection
   if (state !== null && !announced?.has(clientId) && (announced?.size ?? 0) >= max) {
-    core.sendError(
+    ctx.sendError(
       connection.id,
       `Too many awareness client ids on one connection (max ${max})`,
       'LIMIT_EXCEEDED',
@@ -49,13 +50,13 @@ export function mayAnnounce(
 
 /** Remembers which local connection announced `clientId` last, so its close makes it leave. */
 export function recordAnnouncement(
-  core: EngineCore,
+  ctx: EngineContext,
   room: AwarenessRoom,
   connection: Connection,
   clientId: string,
   left: boolean,
 ): void {
-  forgetAnnouncement(core, room, clientId)
+  forgetAnnouncement(ctx, room, clientId)
   if (left) return
   room.owners.set(clientId, connection.id)
   let announced = connection.awarenessClients.get(room.documentId)
@@ -67,11 +68,11 @@ export function recordAnnouncement(
 }
 
 /** The id left, expired, or moved to another connection or node: no local connection answers for it. */
-function forgetAnnouncement(core: EngineCore, room: AwarenessRoom, clientId: string): void {
+function forgetAnnouncement(ctx: EngineContext, room: AwarenessRoom, clientId: string): void {
   const conn = room.owners.get(clientId)
   if (conn === undefined) return
   room.owners.delete(clientId)
-  core.connections.get(conn)?.awarenessClients.get(room.documentId)?.delete(clientId)
+  ctx.connections.get(conn)?.awarenessClients.get(room.documentId)?.delete(clientId)
 }
 
 /**
@@ -81,30 +82,34 @@ function forgetAnnouncement(core: EngineCore, room: AwarenessRoom, clientId: str
  * until it leaves or expires; neither is taken over. Kept text states live on each node, so
  * this node checks the id against its own.)
  */
-export function applyRemotePresence(core: EngineCore, documentId: string, entry: OwnedAwarenessEntry): void {
+export function applyRemotePresence(
+  ctx: EngineContext,
+  documentId: string,
+  entry: OwnedAwarenessEntry,
+): void {
   // Kept while this node holds the document or its presence, so late local watchers see it.
-  if (!core.rooms.has(documentId) && !core.documents.has(documentId)) return
-  const room = core.room(documentId)
+  if (!ctx.rooms.has(documentId) && !ctx.documents.has(documentId)) return
+  const room = ensureRoom(ctx, documentId)
   const { clientId, state, clock } = entry
   const owner = entry.owner ?? UNKNOWN_REMOTE_OWNER
-  if (heldByOther(core, documentId, clientId, owner, undefined)) return
+  if (heldByOther(ctx, documentId, clientId, owner, undefined)) return
   const present = room.awareness.get(clientId)
-  const step = core.limits.maxAwarenessClockStep
+  const step = ctx.limits.maxAwarenessClockStep
   if (present !== undefined && state !== null && clock - present.clock > step) return
-  const outcome = room.awareness.apply(clientId, state, clock, core.now, owner)
+  const outcome = room.awareness.apply(clientId, state, clock, ctx.now, owner)
   if (outcome !== 'updated' && outcome !== 'left') return
   // The same owner now speaks for it elsewhere (an SDK that moved nodes): closing here ends nothing.
-  forgetAnnouncement(core, room, clientId)
-  broadcastAwareness(core, room, clientId, state, clock)
+  forgetAnnouncement(ctx, room, clientId)
+  broadcastAwareness(ctx, room, clientId, state, clock)
 }
 
 /** The connection closed: the ids it announced last leave at once, here and on other nodes. */
-export function leaveOnClose(core: EngineCore, connection: Connection): void {
+export function leaveOnClose(ctx: EngineContext, connection: Connection): void {
   for (const documentId of [...connection.awarenessClients.keys()]) {
-    const room = core.rooms.get(documentId)
+    const room = ctx.rooms.get(documentId)
     if (!room) continue
     room.subscribers.delete(connection.id)
-    leaveRoom(core, connection, room)
+    leaveRoom(ctx, connection, room)
   }
 }
 
@@ -112,7 +117,7 @@ export function leaveOnClose(core: EngineCore, connection: Connection): void {
  * The ids `connection` announced last in `room` leave: it closed or stopped watching the room
  * (unsubscribed, or lost read access), so it holds presence only where it is.
  */
-export function leaveRoom(core: EngineCore, connection: Connection, room: AwarenessRoom): void {
+export function leaveRoom(ctx: EngineContext, connection: Connection, room: AwarenessRoom): void {
   const clientIds = connection.awarenessClients.get(room.documentId)
   if (!clientIds) return
   connection.awarenessClients.delete(room.documentId)
@@ -122,46 +127,49 @@ export function leaveRoom(core: EngineCore, connection: Connection, room: Awaren
     const removed = room.awareness.remove(clientId)
     if (!removed) continue
     const clock = removed.clock + 1
-    broadcastAwareness(core, room, clientId, null, clock)
+    broadcastAwareness(ctx, room, clientId, null, clock)
     const entry: OwnedAwarenessEntry = { clientId, state: null, clock }
     if (removed.owner !== undefined) entry.owner = removed.owner
-    core.out.push({ kind: 'publish-awareness', documentId: room.documentId, entry })
+    ctx.effect({ kind: 'publish-awareness', documentId: room.documentId, entry })
   }
 }
 
 /** Entries nobody refreshed within `awarenessTimeoutMs` leave; rooms left empty are dropped. */
-export function expirePresence(core: EngineCore): void {
-  for (const room of core.rooms.values()) {
-    for (const entry of room.awareness.expire(core.now, core.limits.awarenessTimeoutMs)) {
-      forgetAnnouncement(core, room, entry.clientId)
-      broadcastAwareness(core, room, entry.clientId, null, entry.clock + 1)
+export function expirePresence(ctx: EngineContext): void {
+  for (const room of ctx.rooms.values()) {
+    for (const entry of room.awareness.expire(ctx.now, ctx.limits.awarenessTimeoutMs)) {
+      forgetAnnouncement(ctx, room, entry.clientId)
+      broadcastAwareness(ctx, room, entry.clientId, null, entry.clock + 1)
     }
-    core.pruneRoom(room)
+    pruneRoom(ctx, room)
   }
 }
 
 export function broadcastAwareness(
-  core: EngineCore,
+  ctx: EngineContext,
   room: AwarenessRoom,
   clientId: string,
   state: AwarenessUpdateMessage['state'],
   clock: number,
 ): void {
-  core.send(room.subscribers.list(), {
+  ctx.send(room.subscribers.list(), {
     type: 'awareness_update',
     documentId: room.documentId,
     clientId,
     state,
     clock,
   })
-  core.emit({ type: 'awareness-change', documentId: room.documentId, clientId, state })
+  ctx.emit({ type: 'awareness-change', documentId: room.documentId, clientId, state })
 }
 
-/** Who owns each present client of a room, as the cluster carries it. */
-export function ownedEntries(room: AwarenessRoom): OwnedAwarenessEntry[] {
+/**
+ * The present clients of a room: as `awareness_state` lists them, or with their owners as the
+ * cluster carries them (`withOwners`).
+ */
+export function presentClients(room: AwarenessRoom, withOwners: boolean): OwnedAwarenessEntry[] {
   return room.awareness.entries().map(({ clientId, state, clock, owner }) => {
     const entry: OwnedAwarenessEntry = { clientId, state, clock }
-    if (owner !== undefined) entry.owner = owner
+    if (withOwners && owner !== undefined) entry.owner = owner
     return entry
   })
 }

@@ -10,7 +10,7 @@ export function matchesPattern(pattern: string, documentId: string): boolean {
   return pattern === documentId
 }
 
-/** Default policy (PROTOCOL.md §4.3 with the FIX): `isAdmin`, `*`, prefixes; write implies read. */
+/** Default policy (docs/protocol.md §5.1, D18): `isAdmin`, `*`, prefixes; write implies read. */
 export function rbacPolicy({ principal, action, documentId }: AuthorizeRequest): boolean {
   const { permissions } = principal
   if (permissions.isAdmin) return true

@@ -1,6 +1,7 @@
 import type { JsonValue } from '../protocol/types.js'
 import { noteWriter } from './changes.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
+import { touch } from './documents.js'
 import type { DocumentEntry } from './state.js'
 import { markApplied, registerBytes, setFieldBytes } from './writes.js'
 
@@ -10,7 +11,7 @@ import { markApplied, registerBytes, setFieldBytes } from './writes.js'
  * so once stored the document is loaded from the store and never seeded again.
  */
 export function seedDocument(
-  core: EngineCore,
+  ctx: EngineContext,
   entry: DocumentEntry,
   fields: Readonly<Record<string, JsonValue>>,
 ): void {
@@ -21,7 +22,7 @@ export function seedDocument(
       field,
       value,
       deleted: false,
-      stamp: core.hlc.now(core.now),
+      stamp: ctx.hlc.now(ctx.now),
       minSeq: doc.clockMax() + 1,
     })
     if (!applied) continue
@@ -29,5 +30,5 @@ export function seedDocument(
     noteWriter(entry, field, 'server')
     setFieldBytes(entry, field, registerBytes(field, value, false))
   }
-  core.touch(entry)
+  touch(ctx, entry)
 }

@@ -1,28 +1,47 @@
 import type { AwarenessDocument, LwwDocument } from '../crdt/index.js'
 import type { DocumentSnapshot, Register } from '../crdt/types.js'
 import type { ChunkAssembler } from '../protocol/index.js'
-import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
+import type {
+  ClientMessage,
+  DeltaBatchMessage,
+  DeltaMessage,
+  JsonObject,
+  SubscribeMessage,
+  SyncRequestMessage,
+  SyncStep1Message,
+  WireFormat,
+} from '../protocol/types.js'
+import type { AuthState } from './auth-state.js'
 import type { TokenBucket } from './buckets.js'
 import type { SubscriberSet } from './subscribers.js'
 import type { ConnectionId, Principal } from './types.js'
 
-export type AuthState = 'pending' | 'authenticating' | 'authenticated'
+/**
+ * The messages `dispatch` routes: those an authenticated connection sends for a document. The
+ * pipeline before it (`receive.ts`) answers `ping` and `auth`, reassembles chunks, and drops
+ * `ack`, `pong` and `connect`, so none of those reaches a handler through `dispatch`.
+ */
+export type DispatchedMessage = Exclude<
+  ClientMessage,
+  { type: 'auth' | 'connect' | 'ping' | 'pong' | 'ack' | 'delta_batch_chunk' }
+>
 
 /** A decoded message waiting for authentication, with its size for the pre-auth byte cap. */
 export interface BufferedMessage {
-  message: ClientMessage
+  message: DispatchedMessage
   bytes: number
 }
 
 export interface Connection {
   readonly id: ConnectionId
   /** `[id]`, frozen: the `to` of every reply, allocated once per connection. */
-  readonly only: readonly ConnectionId[]
+  readonly toSelf: readonly ConnectionId[]
   readonly ip: string | undefined
-  readonly openedAt: number
   /** Decided by the first frame; replies go out in this encoding. */
   format: WireFormat | undefined
-  authState: AuthState
+  /** Where authentication stands; changed only by `auth-state.ts`. */
+  auth: AuthState
+  /** Set once authenticated (`authentication.ts`); kept while the token is expired. */
   principal: Principal | undefined
   /** The principal was given at open by the door or the host (an `auth` without credentials keeps it). */
   readonly admitted: boolean
@@ -33,18 +52,13 @@ export interface Connection {
   preAuthBytes: number
   /** Documents the buffered messages name (capped like subscriptions); created on first need. */
   preAuthDocuments: Set<string> | undefined
-  /** Unauthenticated connections are closed at this time (ms). */
-  authDeadline: number | undefined
-  /** Set once the token expired and the client was asked to re-authenticate. */
-  expiredAt: number | undefined
   readonly subscriptions: Set<string>
   readonly awarenessRooms: Set<string>
   /** Awareness client ids this connection announced, per document: they leave when it closes. */
   readonly awarenessClients: Map<string, Set<string>>
   chunks: ChunkAssembler | undefined
-  /** Token bucket for the message rate limit. */
-  tokens: number
-  tokensAt: number
+  /** Token bucket for the message rate limit (`maxMessagesPerMinute`). */
+  readonly messages: TokenBucket
   /** Pings answered (`maxPingsPerMinute`), apart from the message budget. */
   readonly pings: TokenBucket
   /** Invalid frames still tolerated (`maxInvalidFrames`); empty means the next one closes. */
@@ -52,9 +66,17 @@ export interface Connection {
   closed: boolean
 }
 
+/** The messages that need their document in memory: they wait for it while it loads. */
+export type ParkableMessage =
+  | SubscribeMessage
+  | SyncRequestMessage
+  | SyncStep1Message
+  | DeltaMessage
+  | DeltaBatchMessage
+
 /** A request that needs the document and arrived while it was loading. */
 export type ParkedItem =
-  | { kind: 'message'; connection: Connection; message: ClientMessage; bytes: number }
+  | { kind: 'message'; connection: Connection; message: ParkableMessage; bytes: number }
   | { kind: 'remote'; registers: Register[] }
 
 export interface DocumentEntry {
@@ -71,12 +93,12 @@ export interface DocumentEntry {
   /** Registers applied locally and not yet handed to a `persist` effect. */
   dirty: Map<string, Register>
   /** Registers applied locally since the last flush, for the `document-change` event. */
-  announce: Map<string, Register>
-  /** The one writer of `announce` this turn (see `changes.ts`)... */
+  changesToAnnounce: Map<string, Register>
+  /** The one writer of `changesToAnnounce` this turn (see `changes.ts`)... */
   writer: Connection | 'server' | undefined
   /** ...or each field's writer, once a turn has several. */
   writers: Map<string, Connection | 'server'> | undefined
-  /** Queued in `EngineCore.touched` for the next flush. */
+  /** Queued in `EngineContext.touched` for the next flush. */
   touched: boolean
   /**
    * `doc.clockVersion` of the clock last handed to a `persist` (or loaded). Echoes carry the
@@ -115,6 +137,11 @@ export interface AwarenessRoom {
    * closes. Remote clients have no entry; who owns an id is in its awareness entry (`owner`).
    */
   readonly owners: Map<string, ConnectionId>
+}
+
+/** The bucket all connections of one user share (`rate-limits.ts`), dropped with the last of them. */
+export interface UserBucket extends TokenBucket {
+  connections: number
 }
 
 /** An `ack` waiting for its writes to be durable. */

@@ -1,6 +1,6 @@
 import { utf8Length } from '../protocol/index.js'
 import type { JsonObject } from '../protocol/types.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
 import { claimEnded, ownerKey } from './owners.js'
 import type { Connection, DocumentEntry } from './state.js'
 
@@ -25,16 +25,16 @@ export function measureTextState(clientId: string, op: JsonObject): TextStateToK
  * over `maxTextStateBytes` (the writer is told; the message is refused whole, like a field value).
  */
 export function textStateGrowth(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   states: readonly TextStateToKeep[],
 ): number | undefined {
-  const max = core.limits.maxTextStateBytes
+  const max = ctx.limits.maxTextStateBytes
   const latest = new Map<string, number>()
   for (const { clientId, bytes } of states) {
     if (bytes > max) {
-      core.sendError(connection.id, `Text state too large (${bytes} bytes, max ${max})`, 'LIMIT_EXCEEDED', {
+      ctx.sendError(connection.id, `Text state too large (${bytes} bytes, max ${max})`, 'LIMIT_EXCEEDED', {
         documentId: entry.id,
         clientId,
       })
@@ -48,16 +48,16 @@ export function textStateGrowth(
 }
 
 export function keepTextState(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   { clientId, op, bytes }: TextStateToKeep,
 ): void {
   dropTextState(entry, clientId)
-  entry.textStates.set(clientId, { op, bytes, owner: ownerKey(core, connection), conn: connection.id })
+  entry.textStates.set(clientId, { op, bytes, owner: ownerKey(ctx, connection), conn: connection.id })
   entry.bytes += bytes
-  while (entry.textStates.size > core.limits.maxTextStatesPerDocument) {
-    const victim = evictionVictim(core, entry)
+  while (entry.textStates.size > ctx.limits.maxTextStatesPerDocument) {
+    const victim = evictionVictim(ctx, entry)
     if (victim === undefined) break
     dropTextState(entry, victim)
   }
@@ -69,7 +69,7 @@ export function keepTextState(
  * push the others' states out (and then take their ids). Runs only past the cap, over at most
  * `maxTextStatesPerDocument + 1` states; Map order is insertion order, so the first match is the oldest.
  */
-function evictionVictim(core: EngineCore, entry: DocumentEntry): string | undefined {
+function evictionVictim(ctx: EngineContext, entry: DocumentEntry): string | undefined {
   const counts = new Map<string, number>()
   let most = 0
   for (const kept of entry.textStates.values()) {
@@ -79,7 +79,7 @@ function evictionVictim(core: EngineCore, entry: DocumentEntry): string | undefi
   }
   let victim: string | undefined
   for (const [clientId, kept] of entry.textStates) {
-    if (claimEnded(core, kept.owner, kept.conn)) return clientId
+    if (claimEnded(ctx, kept.owner, kept.conn)) return clientId
     if (victim === undefined && counts.get(kept.owner) === most) victim = clientId
   }
   return victim
@@ -104,8 +104,8 @@ export function latestTextState(entry: DocumentEntry): string | undefined {
  * The kept ops for a late joiner, grouped into frames of at most `maxTextStateBytes` of ops each
  * (one op always fits): several ordinary frames instead of one as large as the document quota.
  */
-export function textStateFrames(core: EngineCore, entry: DocumentEntry): JsonObject[][] {
-  const max = core.limits.maxTextStateBytes
+export function textStateFrames(ctx: EngineContext, entry: DocumentEntry): JsonObject[][] {
+  const max = ctx.limits.maxTextStateBytes
   const frames: JsonObject[][] = []
   let frame: JsonObject[] = []
   let bytes = 0

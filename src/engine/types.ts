@@ -144,7 +144,7 @@ export interface EngineLimits {
   maxTextStateBytes: number
   /** Documents kept in memory with no subscriber and nothing pending; older ones are evicted. */
   maxIdleDocuments: number
-  /** Chunk reassembly bounds (PROTOCOL.md §1.7). */
+  /** Chunk reassembly bounds (docs/protocol.md §2.5). */
   maxChunksPerSet: number
   maxChunkSetBytes: number
   maxChunkSetsPerConnection: number
@@ -172,7 +172,7 @@ export interface EngineOptions {
   limits?: Partial<EngineLimits>
   /** Write validation per document-id pattern (see `validation.ts`); checked at construction. */
   validate?: ValidationRules
-  /** Id generator for outgoing message ids (injected: the core never calls Math.random). */
+  /** Id generator for outgoing message ids (injected: the ctx never calls Math.random). */
   newId: () => string
 }
 

@@ -1,16 +1,16 @@
 import { utf8Length } from '../protocol/index.js'
 import type { JsonObject } from '../protocol/types.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
 import type { ConnectionId, ConnectionUsage, DocumentUsage } from './types.js'
 
 /** What the engine holds on behalf of one connection; undefined once it closed. */
-export function connectionUsage(core: EngineCore, conn: ConnectionId): ConnectionUsage | undefined {
-  const connection = core.connections.get(conn)
+export function connectionUsage(ctx: EngineContext, conn: ConnectionId): ConnectionUsage | undefined {
+  const connection = ctx.connections.get(conn)
   if (!connection || connection.closed) return undefined
   let presenceClients = 0
   let presenceBytes = 0
   for (const [documentId, clientIds] of connection.awarenessClients) {
-    const room = core.rooms.get(documentId)
+    const room = ctx.rooms.get(documentId)
     for (const clientId of clientIds) {
       const entry = room?.owners.get(clientId) === conn ? room.awareness.get(clientId) : undefined
       if (!entry) continue
@@ -20,7 +20,7 @@ export function connectionUsage(core: EngineCore, conn: ConnectionId): Connectio
   }
   let textStates = 0
   let textStateBytes = 0
-  for (const entry of core.documents.values()) {
+  for (const entry of ctx.documents.values()) {
     for (const kept of entry.textStates.values()) {
       if (kept.conn !== conn) continue
       textStates++
@@ -42,9 +42,9 @@ export function connectionUsage(core: EngineCore, conn: ConnectionId): Connectio
 }
 
 /** What the engine holds for one document and its presence room; undefined when it holds neither. */
-export function documentUsage(core: EngineCore, documentId: string): DocumentUsage | undefined {
-  const entry = core.documents.get(documentId)
-  const room = core.rooms.get(documentId)
+export function documentUsage(ctx: EngineContext, documentId: string): DocumentUsage | undefined {
+  const entry = ctx.documents.get(documentId)
+  const room = ctx.rooms.get(documentId)
   if (!entry && !room) return undefined
   let textStateBytes = 0
   for (const kept of entry?.textStates.values() ?? []) textStateBytes += kept.bytes
@@ -59,7 +59,7 @@ export function documentUsage(core: EngineCore, documentId: string): DocumentUsa
 }
 
 /** The kept text-state ops of a document, least recently updated first. */
-export function keptTextStates(core: EngineCore, documentId: string): JsonObject[] {
-  const entry = core.documents.get(documentId)
+export function keptTextStates(ctx: EngineContext, documentId: string): JsonObject[] {
+  const entry = ctx.documents.get(documentId)
   return entry ? [...entry.textStates.values()].map((kept) => kept.op) : []
 }

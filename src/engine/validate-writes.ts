@@ -1,5 +1,5 @@
 import type { JsonValue } from '../protocol/types.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
 import type { Connection, DocumentEntry } from './state.js'
 import type { ValidationContext } from './types.js'
 import type { ValidatorFault } from './validation.js'
@@ -11,21 +11,21 @@ import type { ValidatorFault } from './validation.js'
  * authoritative values again. Returns true when refused.
  */
 export function refuseInvalidWrites(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   writes: readonly { field: string; value?: JsonValue; deleted: boolean }[],
-  rollback: (core: EngineCore, connection: Connection, entry: DocumentEntry, field: string) => void,
+  rollback: (ctx: EngineContext, connection: Connection, entry: DocumentEntry, field: string) => void,
   messageId?: string,
 ): boolean {
-  const validation = core.validation
+  const validation = ctx.validation
   if (!validation) return false
   const context: ValidationContext = {
     connectionId: connection.id,
     principal: connection.principal,
     context: connection.context,
   }
-  const fault = (found: ValidatorFault) => core.emit({ type: 'validator-fault', ...found })
+  const fault = (found: ValidatorFault) => ctx.emit({ type: 'validator-fault', ...found })
   let refused = false
   for (const write of writes) {
     const issues = validation.check(
@@ -40,7 +40,7 @@ export function refuseInvalidWrites(
     )
     if (!issues) continue
     refused = true
-    core.sendError(
+    ctx.sendError(
       connection.id,
       `Invalid value for field ${write.field.slice(0, 128)}`,
       'VALIDATION_FAILED',
@@ -57,7 +57,7 @@ export function refuseInvalidWrites(
   for (const { field } of writes) {
     if (rolledBack.has(field)) continue
     rolledBack.add(field)
-    rollback(core, connection, entry, field)
+    rollback(ctx, connection, entry, field)
   }
   return true
 }

@@ -2,11 +2,14 @@ import { clockMax } from '../crdt/index.js'
 import type { Register } from '../crdt/types.js'
 import { utf8Length } from '../protocol/index.js'
 import type { FieldWrite, VectorClock } from '../protocol/types.js'
+import { authorize } from './access.js'
 import { noteWriter } from './changes.js'
-import type { EngineCore } from './core.js'
+import type { EngineContext } from './context.js'
+import { touch } from './documents.js'
 import { rbacPolicy } from './rbac.js'
 import type { Connection, DocumentEntry } from './state.js'
 import { refuseInvalidWrites } from './validate-writes.js'
+import { TOMBSTONE_VALUE, wireClock, wireValue } from './wire.js'
 
 export interface IncomingWrite extends FieldWrite {
   /** The client's clock for this write (op clock or message clock). */
@@ -38,13 +41,13 @@ function jsonBytes(value: unknown): number {
  * Returns each write's size (measured once, reused when it is applied), or undefined if refused.
  */
 function measureWithinQuota(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
   reservedBytes: number,
 ): number[] | undefined {
-  const { maxFieldValueBytes, maxFieldsPerDocument } = core.limits
+  const { maxFieldValueBytes, maxFieldsPerDocument } = ctx.limits
   const doc = entry.doc
   let newFields = 0
   let growth = reservedBytes
@@ -54,7 +57,7 @@ function measureWithinQuota(
     const bytes = registerBytes(write.field, write.value, write.deleted)
     sizes.push(bytes)
     if (bytes > maxFieldValueBytes) {
-      core.sendError(
+      ctx.sendError(
         connection.id,
         `Field value too large: ${write.field.slice(0, 128)} (${bytes} bytes, max ${maxFieldValueBytes})`,
         'LIMIT_EXCEEDED',
@@ -68,7 +71,7 @@ function measureWithinQuota(
     growth += bytes - (entry.fieldBytes.get(write.field) ?? 0)
   }
   if (newFields > 0 && (doc?.size ?? 0) + newFields > maxFieldsPerDocument) {
-    core.sendError(
+    ctx.sendError(
       connection.id,
       `Document field limit reached (max ${maxFieldsPerDocument} fields)`,
       'LIMIT_EXCEEDED',
@@ -77,20 +80,20 @@ function measureWithinQuota(
     return undefined
   }
   // Inline first: the common write does not grow the document past its quota.
-  if (growth <= 0 || entry.bytes + growth <= core.limits.maxDocumentBytes) return sizes
-  return withinDocumentQuota(core, connection, entry, growth) ? sizes : undefined
+  if (growth <= 0 || entry.bytes + growth <= ctx.limits.maxDocumentBytes) return sizes
+  return withinDocumentQuota(ctx, connection, entry, growth) ? sizes : undefined
 }
 
 /** False (and the writer told) when growing the document by `growth` bytes passes `maxDocumentBytes`. */
 export function withinDocumentQuota(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   growth: number,
 ): boolean {
-  const max = core.limits.maxDocumentBytes
+  const max = ctx.limits.maxDocumentBytes
   if (growth <= 0 || entry.bytes + growth <= max) return true
-  core.sendError(connection.id, `Document size limit reached (max ${max} bytes)`, 'LIMIT_EXCEEDED', {
+  ctx.sendError(connection.id, `Document size limit reached (max ${max} bytes)`, 'LIMIT_EXCEEDED', {
     documentId: entry.id,
   })
   return false
@@ -102,18 +105,18 @@ export function withinDocumentQuota(
  * A writer that may not read learns nothing of the stored value.
  */
 function refuseField(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   field: string,
   messageId: string | undefined,
 ): void {
-  core.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', {
+  ctx.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', {
     documentId: entry.id,
     field,
     ...(messageId !== undefined ? { messageId } : {}),
   })
-  rollbackEcho(core, connection, entry, field)
+  rollbackEcho(ctx, connection, entry, field)
 }
 
 /**
@@ -121,19 +124,19 @@ function refuseField(
  * writer that may not read the document learns nothing of the stored value.
  */
 export function rollbackEcho(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   field: string,
 ): void {
-  if (!core.authorize(connection, 'read', entry.id)) return
+  if (!authorize(ctx, connection, 'read', entry.id)) return
   const register = entry.doc?.get(field)
-  core.sendTo(connection.id, {
+  ctx.sendTo(connection.id, {
     type: 'delta',
     documentId: entry.id,
     field,
-    value: register ? core.wireValue(register) : { __deleted: true },
-    clock: core.wireClock(entry),
+    value: register ? wireValue(register) : TOMBSTONE_VALUE,
+    clock: wireClock(ctx, entry),
     clientId: 'server',
   })
 }
@@ -147,7 +150,7 @@ export function rollbackEcho(
  * is what the same message adds besides its fields (kept text states), within the same quota.
  */
 export function applyWrites(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
@@ -157,24 +160,25 @@ export function applyWrites(
 ): number | undefined {
   const doc = entry.doc
   if (!doc) return undefined
-  const sizes = measureWithinQuota(core, connection, entry, writes, reservedBytes)
+  const sizes = measureWithinQuota(ctx, connection, entry, writes, reservedBytes)
   if (!sizes) return undefined
-  if (core.validation && refuseInvalidWrites(core, connection, entry, writes, rollbackEcho, messageId)) {
+  if (ctx.validation && refuseInvalidWrites(ctx, connection, entry, writes, rollbackEcho, messageId)) {
     return undefined
   }
-  const fieldLevel = core.policy !== rbacPolicy
+  const fieldLevel = ctx.policy !== rbacPolicy
   let accepted = 0
   for (const [index, write] of writes.entries()) {
-    if (fieldLevel && !core.authorize(connection, 'write', entry.id, write.field)) {
-      refuseField(core, connection, entry, write.field, messageId)
+    if (fieldLevel && !authorize(ctx, connection, 'write', entry.id, write.field)) {
+      refuseField(ctx, connection, entry, write.field, messageId)
       continue
     }
     accepted++
-    const stamp = core.hlc.now(core.now)
-    // SDK clients adopt an echo only if its largest clock entry reaches their own counter (§8.5)
-    // and exceeds the largest clock sent before, else (max, 'server') ties with a stale value (D5).
+    const stamp = ctx.hlc.now(ctx.now)
+    // SDK clients adopt an echo only if its largest clock entry reaches their own counter and
+    // exceeds the largest clock sent before, else (max, 'server') ties with a stale value
+    // (D5, docs/protocol.md §6.4).
     const clientClock = write.clock ?? messageClock
-    const clientMax = clientClock && !core.options.testOnly?.flatEchoClock ? clockMax(clientClock) : 0
+    const clientMax = clientClock && !ctx.options.testOnly?.flatEchoClock ? clockMax(clientClock) : 0
     const minSeq = Math.max(doc.clockMax() + 1, clientMax)
     const { register, applied } = doc.localWrite({
       field: write.field,
@@ -190,14 +194,14 @@ export function applyWrites(
       setFieldBytes(entry, register.field, sizes[index] ?? 0)
     }
   }
-  entry.lastActive = core.now
-  core.touch(entry)
+  entry.lastActive = ctx.now
+  touch(ctx, entry)
   return accepted
 }
 
 export function markApplied(entry: DocumentEntry, register: Register): void {
   entry.dirty.set(register.field, register)
-  entry.announce.set(register.field, register)
+  entry.changesToAnnounce.set(register.field, register)
 }
 
 /** Records a field's quota size when a new register wins it; keeps the document total in step. */

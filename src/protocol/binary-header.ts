@@ -1,5 +1,5 @@
 /**
- * The 13-byte binary header (PROTOCOL.md §1.2): uint8 type code, int64 BE timestamp (ms),
+ * The 13-byte binary header (docs/protocol.md §2.1): uint8 type code, int64 BE timestamp (ms),
  * uint32 BE payload length.
  */
 export const HEADER_BYTES = 13

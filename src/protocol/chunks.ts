@@ -17,7 +17,7 @@ const fail = (message: string, code: ErrorCode): ChunkAddResult => ({
 })
 
 /**
- * Reassembles `delta_batch_chunk` sets (PROTOCOL.md §1.7) within fixed bounds, unlike the
+ * Reassembles `delta_batch_chunk` sets (docs/protocol.md §2.5) within fixed bounds, unlike the
  * reference: chunk count, bytes per set and concurrent sets are all capped, and sets expire
  * `timeoutMs` after their first chunk. Time is passed in; nothing here schedules.
  */

@@ -10,7 +10,7 @@ export const MAX_CLOCK_ENTRIES = 1000
 /**
  * A client-supplied vector clock with every bad entry dropped (negative, fractional, huge,
  * non-numeric), capped at MAX_CLOCK_ENTRIES. Dropping rather than rejecting: clients send garbage,
- * and a trusted `1e15` would inflate every later echo (PROTOCOL.md §3.6 D12).
+ * and a trusted `1e15` would inflate every later echo (D12, docs/protocol.md §6.5).
  * `undefined` when `value` is not an object at all (treated as absent).
  */
 export function sanitizeClock(value: unknown): VectorClock | undefined {

@@ -4,7 +4,7 @@ import { ERRORS } from './errors.js'
 export const MAX_DOCUMENT_ID_LENGTH = 256
 const DOCUMENT_ID = /^[a-zA-Z0-9_:-]+$/
 
-/** PROTOCOL.md §4.4: the §2.14 error text, or `undefined` when `id` is a valid document id. */
+/** docs/protocol.md §3.4: the error text, or `undefined` when `id` is a valid document id. */
 export function validateDocumentId(id: unknown): string | undefined {
   if (typeof id !== 'string' || id.length === 0) return ERRORS.invalidDocumentId
   if (id.length > MAX_DOCUMENT_ID_LENGTH) return ERRORS.documentIdTooLong

@@ -5,7 +5,7 @@ import { utf8Encoder } from './utf8.js'
 
 /**
  * Encode one message. Binary: header + JSON payload of `fields` minus `type`/`timestamp` (so `id`
- * travels in the payload, §1.2). JSON: `{type, ...fields, timestamp}`. Keys whose value is
+ * travels in the payload, docs/protocol.md §2.1). JSON: `{type, ...fields, timestamp}`. Keys whose value is
  * `undefined` are left out (JSON.stringify semantics). Throws a TypeError for a type without a
  * binary code: that is a programming error, never a peer's.
  */

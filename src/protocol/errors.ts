@@ -1,6 +1,6 @@
 import type { ErrorCode, ProtocolError } from './types.js'
 
-/** Error texts. The first ones are PROTOCOL.md §2.14's, verbatim. */
+/** Error texts. The first ones are SyncKit's, verbatim (docs/protocol.md §9.2). */
 export const ERRORS = {
   invalidFormat: 'Invalid message format',
   invalidDocumentId: 'Invalid document ID',

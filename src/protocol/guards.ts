@@ -29,7 +29,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return isPlainObject(value)
 }
 
-/** The delete marker `{"__deleted": true}` (PROTOCOL.md §0). */
+/** The delete marker `{"__deleted": true}` (docs/protocol.md §6.2). */
 export function isTombstone(value: unknown): boolean {
   return isPlainObject(value) && getOwn(value, '__deleted') === true
 }

@@ -8,7 +8,7 @@ import type { ParsedFrame, WireFormat } from './types.js'
 import { decodeUtf8, utf8Length } from './utf8.js'
 
 /**
- * Split a raw frame into type, fields and timestamp (PROTOCOL.md §1.2, §1.3). The size limit is
+ * Split a raw frame into type, fields and timestamp (docs/protocol.md §2.1, §2.2). The size limit is
  * checked on the raw bytes before any JSON is parsed. Never throws.
  */
 export function parseFrame(
@@ -78,7 +78,7 @@ function parseJsonText(text: string, bytes: number, maxDepth: number): ParsedFra
   const flatten = isPlainObject(nested)
   const fields: Record<string, unknown> = {}
   let timestamp = copyFields(object, fields, 0, flatten ? 'payload' : undefined)
-  // A nested `payload` object is flattened on top, its keys winning except `type` (§1.3).
+  // A nested `payload` object is flattened on top, its keys winning except `type` (docs/protocol.md §2.2).
   if (flatten) timestamp = copyFields(nested, fields, timestamp)
   return { ok: true, type, fields, timestamp, format: 'json', bytes }
 }

@@ -1,5 +1,5 @@
 /**
- * Wire-level types of the SyncKit protocol (PROTOCOL.md §1). Everything a decoder produces is
+ * Wire-level types of the SyncKit protocol (docs/protocol.md §2, §3). Everything a decoder produces is
  * one of the `ClientMessage` variants, validated; everything the engine sends is a `ServerMessage`.
  */
 
@@ -17,7 +17,7 @@ export type VectorClock = Record<string, number>
 /** How a connection's frames are encoded: 13-byte-header binary frames or JSON text frames. */
 export type WireFormat = 'binary' | 'json'
 
-/** Type codes of PROTOCOL.md §1.5 (identical in the TS server, the C# server and the SDK). */
+/** Type codes of docs/protocol.md §3.1 (identical in the TS server, the C# server and the SDK). */
 export const MESSAGE_TYPE_CODES = {
   auth: 0x01,
   auth_success: 0x02,
@@ -43,7 +43,7 @@ export const MESSAGE_TYPE_CODES = {
 /** Message types that have a binary type code. */
 export type CodedMessageType = keyof typeof MESSAGE_TYPE_CODES
 
-/** Error codes carried in `error.details.code`. The first ones are PROTOCOL.md §2.14's. */
+/** Error codes carried in `error.details.code`. The first ones are SyncKit's (docs/protocol.md §9.2). */
 export type ErrorCode =
   | 'INVALID_MESSAGE'
   | 'RATE_LIMIT_EXCEEDED'
@@ -312,7 +312,7 @@ export type ServerMessageType = ServerMessage['type']
 
 /** A decode/validation failure, answered with `error {error: message, details}`. */
 export interface ProtocolError {
-  /** Exact text of PROTOCOL.md §2.14 where one exists. */
+  /** SyncKit's exact text where it had one (docs/protocol.md §9.2). */
   message: string
   code: ErrorCode
   /** Set when the frame was readable enough to name its document. */
@@ -352,7 +352,7 @@ export type ServerDecodeResult =
   | { ok: true; message: ServerMessage; format: WireFormat }
   | { ok: false; error: ProtocolError }
 
-/** Bounds of the `delta_batch_chunk` reassembler (PROTOCOL.md §1.7; the reference has none). */
+/** Bounds of the `delta_batch_chunk` reassembler (docs/protocol.md §2.5; SyncKit's servers had none). */
 export interface ChunkLimits {
   maxChunksPerSet: number
   /** Decoded bytes of one set. */

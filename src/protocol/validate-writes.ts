@@ -23,7 +23,7 @@ function writeOf(field: string, value: JsonValue): FieldWrite {
 }
 
 /**
- * `delta` in both shapes (PROTOCOL.md §2.8): a `delta: {field: value}` map (second dialect) or
+ * `delta` in both shapes (docs/protocol.md §5.7): a `delta: {field: value}` map (second dialect) or
  * `field` + `value` (SDK 0.1.1). `documentId` is already validated.
  */
 export function validateDelta(
@@ -61,7 +61,7 @@ export function validateDelta(
   return { ok: true, message }
 }
 
-/** `delta_batch` (PROTOCOL.md §2.9, §8.1): every op classified as field, text-state or relay. */
+/** `delta_batch` (docs/protocol.md §5.8, §10.1): every op classified as field, text-state or relay. */
 export function validateDeltaBatch(
   fields: Record<string, unknown>,
   envelope: MessageEnvelope,

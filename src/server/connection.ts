@@ -137,7 +137,7 @@ export function connectionInfo(
 export const HEARTBEAT_CHUNK = 64
 
 /**
- * Protocol-level liveness (PROTOCOL.md §2.13 FIX): ping every interval; a socket that showed no
+ * Protocol-level liveness (docs/protocol.md §4.5, D15): ping every interval; a socket that showed no
  * sign of life (pong or frame) after two consecutive pings is aborted. Sockets whose transport
  * has no ping are left alone: they could never answer. Application pings are never required.
  *

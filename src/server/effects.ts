@@ -15,9 +15,9 @@ import { encodeServerMessage, utf8Length } from '../protocol/index.js'
 import type { ServerMessage, WireFormat } from '../protocol/types.js'
 import type { ServerConnection } from './connection.js'
 import type { ServerMetrics } from './server-metrics.js'
+import { SLOW_CLIENT_CODE, SLOW_CLIENT_REASON } from './transport.js'
 
-export const SLOW_CLIENT_CODE = 1013
-export const SLOW_CLIENT_REASON = 'Client too slow; reconnect to resync'
+export { SLOW_CLIENT_CODE, SLOW_CLIENT_REASON }
 
 /**
  * The cluster seam: a Broker (through `ClusterBridge`) plugs in here. On a single node there is
@@ -29,8 +29,6 @@ export interface ClusterLink {
   /** May return a promise: the document's `load` then waits for it (subscribe before loading). */
   subscribe(documentId: string): Promise<void> | void
   unsubscribe(documentId: string): void
-  /** The document is in memory (e.g. ask other nodes for their present clients). */
-  documentLoaded?(documentId: string): void
   /** A revocation made on this node, for the other nodes to apply. */
   publishRevoke?(target: RevokeTarget): void
 }
@@ -48,7 +46,10 @@ export interface EffectHost {
   readonly metrics: ServerMetrics
   readonly cluster: ClusterLink
   connection(id: string): ServerConnection | undefined
-  /** Closes the socket and tells the engine (which may answer with more effects). */
+  /**
+   * Closes the socket at once; the engine hears of it only after the batch being performed, so
+   * the effects the close has never land between this batch's (effects stay in order).
+   */
   closeConnection(connection: ServerConnection, code: number, reason: string): void
   /** Starts an async effect; its resolution is fed back to the engine when it settles. */
   track(task: Promise<Resolution>): void

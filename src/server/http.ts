@@ -1,9 +1,9 @@
 import { safeEqual } from '../auth/constant-time.js'
-import { PROMETHEUS_CONTENT_TYPE } from './metrics.js'
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js'
 import { mayServeFile, PAGE_HEADERS, type StaticFile, type StaticFiles } from './static-files.js'
 import { SERVER_NAME, VERSION } from './version.js'
 
-/** PROTOCOL.md §4.6: on every response. The API serves JSON only, so the CSP allows nothing. */
+/** docs/protocol.md §12: on every response. The API serves JSON only, so the CSP allows nothing. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
@@ -47,9 +47,12 @@ export interface HttpSource {
   readonly staticFiles?: StaticFiles | undefined
 }
 
-const WS_ONLY = 'Upgrade Required: /ws accepts WebSocket connections only'
+/** Where the WebSocket endpoint is unless an adapter's `path` says otherwise. */
+export const DEFAULT_WS_PATH = '/ws'
 
-/** The SyncKit HTTP routes (PROTOCOL.md §5.1) plus liveness, readiness and Prometheus metrics. */
+const WS_ONLY = `Upgrade Required: ${DEFAULT_WS_PATH} accepts WebSocket connections only`
+
+/** The SyncKit HTTP routes (docs/protocol.md §12) plus liveness, readiness and Prometheus metrics. */
 export async function handleHttpRequest(request: Request, source: HttpSource): Promise<Response> {
   let path: string
   try {
@@ -120,7 +123,7 @@ const ROUTES = new Map<string, Route>(
         name: SERVER_NAME,
         version: VERSION,
         description: 'Embeddable real-time sync server speaking the SyncKit wire protocol',
-        endpoints: { health: '/health', ws: '/ws', auth: '/auth' },
+        endpoints: { health: '/health', ws: DEFAULT_WS_PATH, auth: '/auth' },
         features: { websocket: true, auth: true, sync: true, crdt: true },
       }),
     '/health': async (source, request) => {
@@ -152,7 +155,7 @@ const ROUTES = new Map<string, Route>(
       if (access !== 'open') return unauthorized(access)
       return text(200, source.metricsText(), PROMETHEUS_CONTENT_TYPE)
     },
-    '/ws': () =>
+    [DEFAULT_WS_PATH]: () =>
       text(426, WS_ONLY, 'text/plain; charset=utf-8', { Upgrade: 'websocket', Connection: 'Upgrade' }),
   } satisfies Record<string, Route>),
 )

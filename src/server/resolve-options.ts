@@ -5,13 +5,13 @@ import { createTokenVerifier, type TokenVerifier } from '../auth/verifier.js'
 import type { Broker } from '../cluster/broker.js'
 import { resolveLimits } from '../engine/index.js'
 import type { EngineLimits, EngineOptions } from '../engine/types.js'
+import { isValidNodeId, NODE_ID_RULE } from '../storage/codec.js'
 import { MemoryStore } from '../storage/memory-store.js'
 import type { DocumentStore } from '../storage/store.js'
 import { compileTrustProxy, type ProxyTrust, TRUST_PROXY_EXPECTED, TrustProxyError } from './client-ip.js'
 import { type DoorOptions, originPolicy } from './door.js'
-import type { PersistPolicy } from './effect-io.js'
-import { type ClusterLink, SINGLE_NODE } from './effects.js'
 import { checkMetricsToken } from './http.js'
+import type { PersistPolicy } from './io-tasks.js'
 import { consoleLogger, type Logger, safeLogger } from './logger.js'
 import type { AuthOptions, LoadDocumentHook, SyncServerOptions } from './options.js'
 import type { Timers } from './scheduler.js'
@@ -38,8 +38,7 @@ export interface ResolvedServerOptions {
   metricsToken: string | undefined
   staticFiles: StaticFiles | undefined
   persist: PersistPolicy
-  /** The Broker seam; a single node by default (replaced by the runtime when `broker` is set). */
-  cluster: ClusterLink
+  /** Cluster fan-out; none (a single node) when undefined. */
   broker: Broker | undefined
   /** `/auth/*` routes when JWT verification is configured. */
   authRoutes: AuthRoutesHandler | undefined
@@ -55,10 +54,8 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
   const logger = safeLogger(loggerOption(options.logger))
   const nodeId = options.nodeId ?? `node-${randomId().slice(0, 12)}`
   // Node ids order stamps (byte order in SQL, code units in JS): ASCII keeps both the same.
-  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
-    throw new RangeError(
-      `Invalid option nodeId: ${JSON.stringify(nodeId)} (expected 1-128 of [A-Za-z0-9._:-])`,
-    )
+  if (!isValidNodeId(nodeId)) {
+    throw new RangeError(`Invalid option nodeId: ${JSON.stringify(nodeId)} (expected ${NODE_ID_RULE})`)
   }
   const engineLimits: Partial<EngineLimits> = { ...options.limits }
   if (options.maxMessagesPerMinute !== undefined && options.limits?.maxMessagesPerMinute === undefined) {
@@ -124,7 +121,6 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
       retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),
       maxRetryDelayMs: positive('persist.maxRetryDelayMs', options.persist?.maxRetryDelayMs ?? 2000),
     },
-    cluster: SINGLE_NODE,
     broker: options.broker,
     authRoutes: options.auth?.jwt ? authRoutes(options.auth) : undefined,
   }

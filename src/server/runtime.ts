@@ -16,19 +16,20 @@ import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
 import { connectionInfo, HeartbeatSweep, IpCounter, REFUSED, ServerConnection } from './connection.js'
 import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
-import { authenticateTask, loadTask, PersistBackoff, persistTask } from './effect-io.js'
 import {
   type ClusterLink,
   type EffectHost,
   interpretEffects,
+  SINGLE_NODE,
   SLOW_CLIENT_CODE,
   SLOW_CLIENT_REASON,
 } from './effects.js'
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
+import { authenticateTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
-import { TextMetrics } from './metrics.js'
 import { PersistQueue } from './persist-queue.js'
+import { TextMetrics } from './prometheus.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
@@ -88,6 +89,13 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly #timers: RepeatingTimer[]
   readonly #sweep = new HeartbeatSweep()
   #nextConnection = 1
+  /** Effect batches being performed (a batch can start another only through a listener). */
+  #performing = 0
+  /**
+   * Connections closed while a batch was performed (a slow reader, an engine-asked close): the
+   * engine is told after the batch, so the effects of the close follow the batch's, in order.
+   */
+  readonly #closedMidBatch: { connection: ServerConnection; code?: number; reason?: string }[] = []
   #flushScheduled = false
   #state: State = 'running'
   #closed: Promise<void> | undefined
@@ -352,6 +360,15 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     if (connection.ip !== undefined) this.#perIp.remove(connection.ip)
     // Still at the door: the engine never saw it, and no `connection` event announced it.
     if (connection.held) return
+    if (this.#performing > 0) {
+      this.#closedMidBatch.push({ connection, code, reason })
+      return
+    }
+    this.#tellEngineClosed(connection, code, reason)
+  }
+
+  /** The `close` input, and the `disconnect` event after the effects it has. */
+  #tellEngineClosed(connection: ServerConnection, code?: number, reason?: string): void {
     this.#run(this.#engine.close(connection.id, Date.now()))
     this.#scheduleFlush()
     this.#safeEmit('disconnect', {
@@ -461,10 +478,18 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   #run(effects: readonly Effect[]): void {
     if (effects.length === 0) return
+    this.#performing++
     try {
       interpretEffects(this.#host, effects)
     } catch (error) {
       this.#fail(error, { operation: 'engine' })
+    } finally {
+      this.#performing--
+    }
+    if (this.#performing > 0) return
+    // Each close is a batch of its own, which may close another slow reader: fed in turn.
+    for (let next = this.#closedMidBatch.shift(); next; next = this.#closedMidBatch.shift()) {
+      this.#tellEngineClosed(next.connection, next.code, next.reason)
     }
   }
 
@@ -519,7 +544,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     return {
       engine: this.#engine,
       metrics: this.#metrics,
-      cluster: this.#cluster ?? this.#options.cluster,
+      cluster: this.#cluster ?? SINGLE_NODE,
       connection: (id) => this.#connections.get(id),
       closeConnection: (connection, code, reason) => this.#closeConnection(connection, code, reason),
       track: (task) => this.#track(task),
@@ -588,9 +613,6 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         break
       case 'document-evicted':
         this.#lastModified.delete(event.documentId)
-        break
-      case 'document-loaded':
-        this.#host.cluster.documentLoaded?.(event.documentId)
         break
       case 'validator-fault':
         this.#fail(new Error(`validate: ${event.message}`), {

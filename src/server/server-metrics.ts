@@ -1,4 +1,4 @@
-import { CollectedCounter, Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js'
+import { CollectedCounter, Counter, Gauge, Histogram, MetricsRegistry } from './prometheus.js'
 
 /** What the gauges read at scrape time. */
 export interface GaugeSource {

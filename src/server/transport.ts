@@ -134,6 +134,10 @@ const REFUSAL_MESSAGES: Record<UpgradeRefusalCode, { status: UpgradeRefusal['sta
 /** Seconds a refused client should wait (429 and 503). */
 const RETRY_AFTER_SECONDS = '5'
 
+/** How a connection that does not keep up is closed (by the runtime, or a transport that drops frames). */
+export const SLOW_CLIENT_CODE = 1013
+export const SLOW_CLIENT_REASON = 'Client too slow; reconnect to resync'
+
 /** The refusal for `code`, with its status, headers and JSON body. */
 export function upgradeRefusal(code: UpgradeRefusalCode): UpgradeRefusal {
   const { status, message } = REFUSAL_MESSAGES[code]

@@ -9,7 +9,10 @@ import { StoreError } from './errors.js'
  */
 export const NODE_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** True for a node id the stores accept. */
+/** `NODE_ID` in words, for error messages. */
+export const NODE_ID_RULE = '1-128 characters of letters, digits, ".", "_", ":", "-"'
+
+/** True for a node id the stores accept (the one check of `nodeId`, the option and the setting). */
 export function isValidNodeId(id: unknown): id is string {
   return typeof id === 'string' && NODE_ID.test(id)
 }

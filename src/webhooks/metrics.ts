@@ -1,4 +1,4 @@
-import { CollectedCounter, Gauge, MetricsRegistry } from '../server/metrics.js'
+import { CollectedCounter, Gauge, MetricsRegistry } from '../server/prometheus.js'
 import type { SyncServer } from '../server/types.js'
 import type { WebhookStats } from './dispatcher.js'
 

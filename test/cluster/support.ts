@@ -79,7 +79,7 @@ export interface SentWrite {
 /**
  * What "acked" means on the wire, for both dialects: the server's `ack {messageId}` frame. (The
  * legacy dialect's `set` resolves on the echo of its own value, as SyncKit's test client does,
- * PROTOCOL.md §9, and the echo is sent before the commit: it is no durability signal.)
+ * docs/protocol.md §10.3, §5.9, and the echo is sent before the commit: it is no durability signal.)
  *
  * `WebSocket` is a `ws` subclass that decodes every outgoing write frame and remembers its
  * messageId; `watch(client)` listens for `ack` frames; `onAck` runs synchronously inside the

@@ -83,7 +83,7 @@ export class Scope {
 // ------------------------------------------------------------------ server
 
 /**
- * TEST-ONLY server switches that break a §8.5 behaviour on purpose (negative controls). Proposed
+ * TEST-ONLY server switches that break a behaviour of docs/protocol.md §10.2 on purpose (negative controls). Proposed
  * to the engine owner as `SyncServerOptions.testOnly`, forwarded to `EngineOptions.testOnly`:
  * - `skipAcks`: never send `ack` for `delta`/`delta_batch` writes (they are still applied,
  *   echoed and persisted);
@@ -279,7 +279,7 @@ export class SdkPeer implements Peer {
   }
 }
 
-/** A second-dialect peer (SyncKit's legacy test client, PROTOCOL.md §9) via `synckit-engine/client`. */
+/** A second-dialect peer (SyncKit's legacy test client, docs/protocol.md §10.3) via `synckit-engine/client`. */
 export class LegacyPeer implements Peer {
   readonly kind = 'legacy'
 

@@ -1,5 +1,5 @@
 /**
- * SDK 0.1.1 clients and second-dialect clients (SyncKit's legacy test client, PROTOCOL.md §9:
+ * SDK 0.1.1 clients and second-dialect clients (SyncKit's legacy test client, docs/protocol.md §10.3:
  * `auth` without token, `sync_request {id}`, `delta {delta: {...}, vectorClock: {}}`, tombstone
  * deletes) on the same documents of one synckit-engine server.
  */

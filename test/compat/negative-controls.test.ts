@@ -1,6 +1,6 @@
 /**
  * Negative controls: the compatibility checks fail when the server skips one of the three
- * behaviours SDK 0.1.1 needs (PROTOCOL.md §8.5). Each control runs a scenario of the positive
+ * behaviours SDK 0.1.1 needs (docs/protocol.md §10.2). Each control runs a scenario of the positive
  * suite twice: on a normal server (it passes) and on a server with the behaviour switched off
  * through a TEST-ONLY option (the SDK fails or diverges, and the scenario's check says so).
  *
@@ -27,7 +27,7 @@ async function failureOf(run: Promise<unknown>): Promise<string> {
   )
 }
 
-describe('negative controls: the suite fails if the server skips a §8.5 behaviour', () => {
+describe('negative controls: the suite fails if the server skips a behaviour of docs/protocol.md §10.2', () => {
   it('without the ack, SDK set() rejects with "ACK timeout" (TEST-ONLY testOnly.skipAcks)', async () => {
     const normal = await startServer(scope)
     await ackedWriteScenario(scope, normal.url, DOC, FAST)

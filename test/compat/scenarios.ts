@@ -1,6 +1,6 @@
 /**
  * Scenarios run both by the positive tests (against the real server) and by the negative
- * controls (against a server with one §8.5 behaviour switched off), so the controls show that
+ * controls (against a server with one behaviour of docs/protocol.md §10.2 switched off), so the controls show that
  * these very checks catch the missing behaviour.
  */
 import { MemoryStorage } from '@synckit-js/sdk'
@@ -14,7 +14,7 @@ export interface ScenarioOptions {
 }
 
 /**
- * §8.5 ack: every SDK write waits for `ack {messageId}`; `set()` rejects with "ACK timeout"
+ * docs/protocol.md §10.2, ack: every SDK write waits for `ack {messageId}`; `set()` rejects with "ACK timeout"
  * without it. Here one client writes, a second one must see the write.
  */
 export async function ackedWriteScenario(
@@ -41,7 +41,7 @@ export async function ackedWriteScenario(
 }
 
 /**
- * §8.5 re-sent fields: SDK 0.1.1 ignores `sync_response.state`, so a client subscribing to an
+ * docs/protocol.md §10.2, re-sent fields: SDK 0.1.1 ignores `sync_response.state`, so a client subscribing to an
  * existing document learns its fields only from `delta` frames sent after the `sync_response`.
  * A later write acts as a barrier: once the fresh client has it, everything sent before is in.
  */
@@ -69,7 +69,7 @@ export async function freshClientScenario(
 }
 
 /**
- * §8.5 echo clock: an SDK client applies an echo through its local LWW with (max clock entry,
+ * docs/protocol.md §10.2, echo clock: an SDK client applies an echo through its local LWW with (max clock entry,
  * 'server') against its own (counter, clientId). A client whose counter is 100 (local history,
  * e.g. after using a SyncKit server) keeps its own value unless echoes carry a clock that high.
  */

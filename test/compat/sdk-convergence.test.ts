@@ -26,7 +26,7 @@ async function threeClients(url: string): Promise<SdkPeer[]> {
   return Promise.all([
     SdkPeer.open(scope, url, DOC, { name: 'sdk-a', clientId: 'client-a' }),
     SdkPeer.open(scope, url, DOC, { name: 'sdk-b', clientId: 'client-b' }),
-    // Sorts after 'server': an echo only wins its local LWW by a strictly larger clock (§3.6 D5).
+    // Sorts after 'server': an echo only wins its local LWW by a strictly larger clock (D5, docs/protocol.md §6.4).
     SdkPeer.open(scope, url, DOC, { name: 'sdk-c', clientId: 'user-c' }),
   ])
 }

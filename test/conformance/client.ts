@@ -3,12 +3,12 @@ import { DEFAULT_WAIT_MS, waitFor, within } from './wait.js'
 
 /**
  * A black-box protocol client for the conformance suite. It builds and reads frames by hand
- * (PROTOCOL.md §1.2, §1.3), independently of src/protocol, so a codec bug on the server cannot be
+ * (docs/protocol.md §2.1, §2.2), independently of src/protocol, so a codec bug on the server cannot be
  * masked by the same bug here. It speaks both client dialects:
  *
- * - `sdk` (PROTOCOL.md §8): no `auth`, `subscribe`, writes through `delta_batch` field ops,
+ * - `sdk` (docs/protocol.md §10.1): no `auth`, `subscribe`, writes through `delta_batch` field ops,
  *   payloads without `id`, awareness;
- * - `legacy` (PROTOCOL.md §9): `auth` without a token, `sync_request {id}` to subscribe, writes
+ * - `legacy` (docs/protocol.md §10.3): `auth` without a token, `sync_request {id}` to subscribe, writes
  *   through `delta {delta: {field: value}, vectorClock: {}}`, acks every received delta, answers
  *   server pings;
  *
@@ -34,7 +34,7 @@ export const ALL_KINDS: readonly ClientKind[] = [
 
 export const kindName = (kind: ClientKind): string => `${kind.dialect}/${kind.encoding}`
 
-/** PROTOCOL.md §1.5. */
+/** docs/protocol.md §3.1. */
 export const TYPE_CODES: Readonly<Record<string, number>> = {
   auth: 0x01,
   auth_success: 0x02,

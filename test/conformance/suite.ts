@@ -72,7 +72,7 @@ function objectOf(frame: Frame, key: string): JsonObject {
   return value
 }
 
-/** Every server message carries an `id` and a non-zero timestamp (PROTOCOL.md §1.2, §1.3, §1.6). */
+/** Every server message carries an `id` and a non-zero timestamp (docs/protocol.md §2.1, §2.2, §2.4). */
 function expectEnvelope(client: ConformanceClient, frame: Frame): void {
   expect(typeof frame.payload.id, `${client.label}: ${frame.type} has a string id`).toBe('string')
   expect(frame.timestamp, `${client.label}: ${frame.type} has a timestamp`).toBeGreaterThan(0)
@@ -536,23 +536,28 @@ export function defineConformanceSuite(
     })
 
     for (const kind of [SDK_BINARY, LEGACY_JSON]) {
-      full(`refuses bad document ids with the §2.14 texts (${kindName(kind)})`, async () => {
-        const client = await pool.connect('bad-ids', kind)
-        const cases: [string, string][] = [
-          ['has space', 'Document ID contains invalid characters'],
-          ['x'.repeat(257), 'Document ID too long'],
-          ['', 'Invalid document ID'],
-        ]
-        for (const [bad, message] of cases) {
+      full(
+        `refuses bad document ids with the texts of docs/protocol.md §3.4 (${kindName(kind)})`,
+        async () => {
+          const client = await pool.connect('bad-ids', kind)
+          const cases: [string, string][] = [
+            ['has space', 'Document ID contains invalid characters'],
+            ['x'.repeat(257), 'Document ID too long'],
+            ['', 'Invalid document ID'],
+          ]
+          for (const [bad, message] of cases) {
+            const from = client.mark()
+            client.send(kind.dialect === 'sdk' ? 'subscribe' : 'sync_request', { documentId: bad })
+            await client.waitError(`for documentId ${JSON.stringify(bad.slice(0, 20))}`, message, { from })
+          }
           const from = client.mark()
-          client.send(kind.dialect === 'sdk' ? 'subscribe' : 'sync_request', { documentId: bad })
-          await client.waitError(`for documentId ${JSON.stringify(bad.slice(0, 20))}`, message, { from })
-        }
-        const from = client.mark()
-        client.write('bad/id', { a: 1 })
-        await client.waitError('for a write to bad/id', 'Document ID contains invalid characters', { from })
-        expect(client.framesOf('sync_response'), `${client.label}: no sync_response for bad ids`).toEqual([])
-      })
+          client.write('bad/id', { a: 1 })
+          await client.waitError('for a write to bad/id', 'Document ID contains invalid characters', { from })
+          expect(client.framesOf('sync_response'), `${client.label}: no sync_response for bad ids`).toEqual(
+            [],
+          )
+        },
+      )
     }
 
     full('answers an oversize frame with "Message too large (<n> bytes, max <limit>)"', async () => {

@@ -92,7 +92,7 @@ function principalFor(credentials: Credentials, now: number): Principal | undefi
   return undefined
 }
 
-/** Independent oracle of the default RBAC policy (PROTOCOL.md §4.3 with the FIX). */
+/** Independent oracle of the default RBAC policy (docs/protocol.md §5.1, D18). */
 function mayRead(permissions: Permissions, documentId: string): boolean {
   if (permissions.isAdmin) return true
   const matches = (pattern: string): boolean =>

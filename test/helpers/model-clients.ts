@@ -1,16 +1,16 @@
 /**
- * Models of the three client dialects the engine serves (PROTOCOL.md §8, §8.5, §9), reduced to
+ * Models of the three client dialects the engine serves (docs/protocol.md §10.1, §10.2, §10.3), reduced to
  * what matters for convergence: the frames they send, and how they apply what they receive.
  *
  * - `legacy`: SyncKit's test client. `auth {id}` + `sync_request {id}`; writes `delta {delta: {f: v}}`
  *   (deletes as `{__deleted: true}`); ADOPTS every echo and replaces its copy with `sync_response.state`.
  * - `sdk`: SDK 0.3. `subscribe` (or `sync_request` with its vector clock, applying `deltas`); writes
  *   `delta_batch` set ops; applies everything through a per-field LWW keyed (clock number, clientId),
- *   so it REJECTS an echo whose (max(clock), 'server') is below its entry (hazard D5).
+ *   so it REJECTS an echo whose (max(clock), 'server') is below its entry (D5, docs/protocol.md §6.4).
  * - `sdk01`: SDK 0.1.1. Single-field `delta` writes, retried on reconnect until acked; ignores
  *   `sync_response.state` (it relies on the server re-sending fields as `delta` frames).
  *
- * Every client also checks what it receives: D6 (never a field value with an empty clock), no
+ * Every client also checks what it receives: D6 of docs/protocol.md §11 (never a field value with an empty clock), no
  * `error` frames, and (legacy) `requestId` matching one of its requests.
  */
 import { encodeFrame } from '../../src/protocol/index.js'
@@ -123,15 +123,17 @@ export abstract class ClientModel {
   inspect(message: ServerMessage): void {
     const where = `${this.id} got ${message.type}`
     if (message.type === 'delta' && !hasEntries(message.clock)) {
-      this.violations.push(`D6: ${where} for ${message.field} with an empty clock`)
+      this.violations.push(`${where} for ${message.field} with an empty clock (D6, docs/protocol.md §6.4)`)
     }
     if (message.type === 'sync_response') {
       const carriesValues = hasEntries(message.state) || message.deltas.length > 0
       if (carriesValues && !hasEntries(message.clock))
-        this.violations.push(`D6: ${where} with an empty clock`)
+        this.violations.push(`${where} with an empty clock (D6, docs/protocol.md §6.4)`)
       for (const delta of message.deltas) {
         if (!isClock(delta.clock) || !hasEntries(delta.clock)) {
-          this.violations.push(`D6: ${where}: delta for ${String(delta.field)} without a clock`)
+          this.violations.push(
+            `${where}: delta for ${String(delta.field)} without a clock (D6, docs/protocol.md §6.4)`,
+          )
         }
       }
     }
@@ -168,7 +170,7 @@ function isClock(value: unknown): value is VectorClock {
 
 // ------------------------------------------------------------------------------------------ legacy
 
-/** SyncKit's test client (PROTOCOL.md §9): adopts whatever the server says. */
+/** SyncKit's test client (docs/protocol.md §10.3): adopts whatever the server says. */
 export class LegacyClient extends ClientModel {
   readonly dialect = 'legacy'
   readonly #fields = new Map<string, JsonValue>()
@@ -265,7 +267,7 @@ abstract class SdkReplica extends ClientModel {
     return out
   }
 
-  /** A local write: next own counter, applied through the local LWW (it may lose, D5). */
+  /** A local write: next own counter, applied through the local LWW (it may lose: D5, docs/protocol.md §6.4). */
   protected localSet(field: string, value: JsonValue): VectorClock {
     this.#counter += 1
     this.#clock.set(this.id, this.#counter)
@@ -277,7 +279,7 @@ abstract class SdkReplica extends ClientModel {
   protected remoteSet(field: string, value: JsonValue, clock: unknown): void {
     if (!isClock(clock)) return
     const values = Object.values(clock).filter((n): n is number => typeof n === 'number')
-    // An empty clock would crash the real SDK (D6); `inspect` has recorded it.
+    // An empty clock would crash the real SDK (D6, docs/protocol.md §6.4); `inspect` has recorded it.
     if (values.length === 0) return
     this.#put(field, { value, num: Math.max(...values), by: 'server' })
   }
@@ -300,7 +302,7 @@ abstract class SdkReplica extends ClientModel {
 
 // ------------------------------------------------------------------------------------------ SDK 0.3
 
-/** SDK 0.3 (PROTOCOL.md §8): `subscribe`, `delta_batch` writes, no retries, offline queue. */
+/** SDK 0.3 (docs/protocol.md §10.1): `subscribe`, `delta_batch` writes, no retries, offline queue. */
 export class SdkClient extends SdkReplica {
   readonly dialect = 'sdk'
   /** ids of our `sync_request`s: their responses are applied through `deltas`. */
@@ -349,7 +351,7 @@ export class SdkClient extends SdkReplica {
 
 // ---------------------------------------------------------------------------------------- SDK 0.1.1
 
-/** SDK 0.1.1 (PROTOCOL.md §8.5): single-field `delta`, unacked writes retried on reconnect. */
+/** SDK 0.1.1 (docs/protocol.md §10.2): single-field `delta`, unacked writes retried on reconnect. */
 export class Sdk01Client extends SdkReplica {
   readonly dialect = 'sdk01'
   /** messageId -> frame fields of writes not acked yet (re-sent on every reconnect). */

@@ -47,45 +47,53 @@ export interface WorldOptions {
   resendFieldsOnSubscribe: boolean
   /** Registers already in the store when the run starts (written by an older node). */
   initial?: readonly Register[]
-  /** Steer around known, reported engine bugs (each has a failing test in engine-regressions). */
+  /** Steer around known limits (see each switch: which are open, which were bugs since fixed). */
   workarounds?: Workarounds
 }
 
+/**
+ * Switches that steer a run around a known problem. Two are limits that stay (the properties turn
+ * them on); the other three steered around engine bugs that are fixed, and stay off in every
+ * property, which is how a property shows the fix holds.
+ */
 export interface Workarounds {
   /**
-   * Without `resendFieldsOnSubscribe`, a `subscribe` conveys no tombstones (`sync_response.state`
-   * lists live fields and SDK 0.3 never removes fields that are missing from it), so an SDK client
-   * offline during a delete by another dialect keeps the deleted value. A documented limitation
-   * (the SDK itself never deletes); with the option on, tombstones are re-sent as `delta`s.
-   * Workaround: with the option off, `observe` ignores an SDK client's fields the reference lacks.
+   * A limit of SDK 0.3, not of the engine: without `resendFieldsOnSubscribe`, a `subscribe`
+   * conveys no tombstones (`sync_response.state` lists live fields and SDK 0.3 never removes
+   * fields that are missing from it), so an SDK client offline during a delete by another dialect
+   * keeps the deleted value (the SDK itself never deletes); with the option on, tombstones are
+   * re-sent as `delta`s. Workaround: with the option off, `observe` ignores an SDK client's
+   * fields the reference lacks.
    */
   sdkMayKeepDeletedFields?: boolean
   /**
-   * A write that reaches the engine before the connection's `subscribe`/`sync_request`
-   * auto-subscribes it without a sync; the echoes then carry the whole document clock, so the
-   * SDK's merged clock claims fields it never received, and a later `sync_request {vectorClock}`
-   * misses them. Workaround: an SDK 0.3 client's handshake is never overtaken by a write.
+   * Fixed (D25, docs/protocol.md §11): a write that reached the engine before the connection's
+   * `subscribe`/`sync_request` auto-subscribed it without a sync; the echoes then carried the
+   * whole document clock, so the SDK's merged clock claimed fields it never received, and a later
+   * `sync_request {vectorClock}` missed them. Workaround: an SDK 0.3 client's handshake is never
+   * overtaken by a write.
    */
   handshakeFirst?: boolean
   /**
-   * Open in a cluster (engine-regressions, "an SDK client that moves to another node"): a node
-   * lifts its own clock entry when it applies another node's register and echoes that clock;
-   * the other nodes never learn of the lift, so an SDK client that moves to one of them can hold
-   * a value at the same (max(clock), 'server') as that node's echo of a newer write, and keeps
-   * the old one (D5). Workaround: SDK models adopt a server value on an exact tie.
+   * Open in a cluster, the known limit of docs/protocol.md §6.7 (an `it.fails` test in
+   * engine-regressions, "an SDK client that moves to another node"): a node lifts its own clock
+   * entry when it applies another node's register and echoes that clock; the other nodes never
+   * learn of the lift, so an SDK client that moves to one of them can hold a value at the same
+   * (max(clock), 'server') as that node's echo of a newer write, and keeps the old one (D5, docs/protocol.md §6.4).
+   * Workaround: SDK models adopt a server value on an exact tie.
    */
   sdkAdoptsServerTies?: boolean
   /**
-   * An SDK client whose write was applied on one node and which then reads from another node
-   * can hold its own counter above every clock that node sends for the field; the losing remote
-   * register that later arrives is not re-echoed, so the client keeps its value (D5).
-   * Workaround: SDK clients always reconnect to the node they started on.
+   * Fixed (D5, docs/protocol.md §6.4): an SDK client whose write was applied on one node and
+   * which then read from another node could hold its own counter above every clock that node
+   * sent for the field; the losing remote register that arrived later was not re-echoed, so the
+   * client kept its value. Workaround: SDK clients always reconnect to the node they started on.
    */
   sdkStickyNodes?: boolean
   /**
-   * The engine emits `publish` with `persist`, before the commit: a node that subscribes and
-   * loads in between reads the store without the register and never receives it.
-   * Workaround: a persist is committed as soon as the effect is emitted.
+   * Fixed (docs/protocol.md §6.7): the engine emitted `publish` with `persist`, before the
+   * commit, so a node that subscribed and loaded in between read the store without the register
+   * and never received it. Workaround: a persist is committed as soon as the effect is emitted.
    */
   commitAtPersistEffect?: boolean
 }

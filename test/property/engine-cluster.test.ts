@@ -13,17 +13,22 @@
  * node's `documentState` and a fresh `sync_response` from it, every client, and the store equal
  * the LWW-by-stamp reference: per field, the register with the greatest stamp among every
  * register any node created (plus those already in the store). No client ever received a field
- * value with an empty clock (D6), an `error`, or an unknown `requestId`.
+ * value with an empty clock (D6, docs/protocol.md §6.4), an `error`, or an unknown `requestId`.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonical } from '../helpers/model-clients.js'
 import { dialectArb, initialRegistersArb, worldCommands } from '../helpers/model-commands.js'
 import { DOCUMENT_ID, stampWinners, World } from '../helpers/model-world.js'
+import { replayable } from '../helpers/replay.js'
 
 const NUM_RUNS = Number(process.env.RUNS ?? (process.env.CI ? 1000 : 300))
 
-/** Open engine bugs the property steers around; each has a failing test in engine-regressions. */
+/**
+ * Steered around: a limit of SDK 0.3 (`sdkMayKeepDeletedFields`) and the one open cluster limit
+ * (`sdkAdoptsServerTies`, which has an `it.fails` test in engine-regressions). The other switches
+ * stay off: the engine bugs they steered around are fixed (see `Workarounds`).
+ */
 const WORKAROUNDS = {
   sdkMayKeepDeletedFields: true,
   handshakeFirst: false,
@@ -46,7 +51,7 @@ const setupArb = fc
     ...setup,
     nodeIds: NODE_IDS.slice(0, nodes),
     skewMs: skewMs.slice(0, nodes),
-    // SDK 0.1.1 clients need the server to re-send fields after `sync_response` (§8.5).
+    // SDK 0.1.1 clients need the server to re-send fields after `sync_response` (docs/protocol.md §5.3, §10.2).
     dialects: setup.resendFieldsOnSubscribe
       ? setup.dialects
       : setup.dialects.map((d) => (d === 'sdk01' ? 'sdk' : d)),
@@ -57,7 +62,10 @@ describe('engine cluster convergence (property)', () => {
     fc.assert(
       fc.property(
         setupArb,
-        fc.commands(worldCommands({ maxClients: 4, nodes: 3 }), { maxCommands: 100, size: 'max' }),
+        fc.commands(
+          worldCommands({ maxClients: 4, nodes: 3 }),
+          replayable({ maxCommands: 100, size: 'max' }),
+        ),
         (setup, commands) => {
           const world = new World({ ...setup, workarounds: WORKAROUNDS })
           fc.modelRun(() => ({ model: world, real: world }), commands)

@@ -1,5 +1,5 @@
 /**
- * Convergence of one engine with 2-4 clients of every dialect (PROTOCOL.md §12, last paragraph):
+ * Convergence of one engine with 2-4 clients of every dialect (docs/protocol.md §6.8):
  * random interleavings of writes, deletes, disconnects, reconnects, offline writes, duplicated and
  * reordered client frames, flushes and settles at random points (several clients' frames per turn),
  * idle eviction and reload, refused persists, graceful restarts, wall-clock jumps backwards and
@@ -10,17 +10,21 @@
  * the store all equal the reference, which applies every write in the order the engine received
  * it (one node is authoritative by arrival order, whatever its wall clock does), and so does the
  * greatest-stamp register per field among all the engine created. No client ever
- * received a field value with an empty clock (D6), an `error`, or an unknown `requestId`.
+ * received a field value with an empty clock (D6, docs/protocol.md §6.4), an `error`, or an unknown `requestId`.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonical } from '../helpers/model-clients.js'
 import { dialectArb, initialRegistersArb, worldCommands } from '../helpers/model-commands.js'
 import { DOCUMENT_ID, stampWinners, World } from '../helpers/model-world.js'
+import { replayable } from '../helpers/replay.js'
 
 const NUM_RUNS = Number(process.env.RUNS ?? (process.env.CI ? 1000 : 300))
 
-/** Open engine bugs the property steers around; each has a failing test in engine-regressions. */
+/**
+ * `sdkMayKeepDeletedFields` steers around a limit of SDK 0.3 (see `Workarounds`); `handshakeFirst`
+ * stays off: the engine bug it steered around is fixed.
+ */
 const WORKAROUNDS = { sdkMayKeepDeletedFields: true, handshakeFirst: false }
 
 const setupArb = fc
@@ -29,7 +33,7 @@ const setupArb = fc
     dialects: fc.array(dialectArb, { minLength: 2, maxLength: 4 }),
     initial: initialRegistersArb,
   })
-  // SDK 0.1.1 clients need the server to re-send fields after `sync_response` (§8.5).
+  // SDK 0.1.1 clients need the server to re-send fields after `sync_response` (docs/protocol.md §5.3, §10.2).
   .map((setup) => ({
     ...setup,
     dialects: setup.resendFieldsOnSubscribe
@@ -42,7 +46,10 @@ describe('engine convergence (single node, property)', () => {
     fc.assert(
       fc.property(
         setupArb,
-        fc.commands(worldCommands({ maxClients: 4, nodes: 1 }), { maxCommands: 100, size: 'max' }),
+        fc.commands(
+          worldCommands({ maxClients: 4, nodes: 1 }),
+          replayable({ maxCommands: 100, size: 'max' }),
+        ),
         (setup, commands) => {
           const world = new World({ nodeIds: ['node-a'], ...setup, workarounds: WORKAROUNDS })
           fc.modelRun(() => ({ model: world, real: world }), commands)

@@ -386,7 +386,7 @@ describe('configFromEnv: errors name the setting and the bad value', () => {
       { SYNCKIT_NODE_ID: 'node one' },
       [],
       'SYNCKIT_NODE_ID',
-      'Invalid SYNCKIT_NODE_ID "node one": expected 1-64 characters of letters, digits, ".", "_", ":", "-"',
+      'Invalid SYNCKIT_NODE_ID "node one": expected 1-128 characters of letters, digits, ".", "_", ":", "-"',
     ],
     [
       'SYNCKIT_PG_SCHEMA',

@@ -67,7 +67,7 @@ describe('engine: authentication', () => {
     expect(h.ofType('c', 'error')[0]).toMatchObject({ details: { code: 'AUTH_TIMEOUT' } })
   })
 
-  // SDK 0.1.1 subscribes to every registered document on open, before its `auth` (PROTOCOL §8.2).
+  // SDK 0.1.1 subscribes to every registered document on open, before its `auth` (docs/protocol.md §4.3).
   it('with the default limits, an SDK app with 300 documents reconnects to an auth-required server', () => {
     const h = authHarness()
     h.open('c')

@@ -43,7 +43,7 @@ describe('engine regressions', () => {
   })
 
   // engine-convergence: [legacy, sdk], store {tags: null @ node-old:1}, client-2.set(tags=[])
-  it('echoes a changed field with a clock whose max exceeds every clock sent before (D5)', () => {
+  it('echoes a changed field with a clock whose max exceeds every clock sent before (D5, docs/protocol.md §6.4)', () => {
     const h = new EngineHarness()
     h.store.set('doc', {
       documentId: 'doc',
@@ -143,7 +143,7 @@ describe('engine regressions', () => {
 
   // engine-cluster: [legacy@node-a, legacy@node-b, sdk@node-a] concurrent writes to one field;
   // the remote register wins on node-a but is echoed with the same max(clock) as before.
-  it('echoes a field changed by a remote register with a clock max above every clock sent before (D5)', () => {
+  it('echoes a field changed by a remote register with a clock max above every clock sent before (D5, docs/protocol.md §6.4)', () => {
     const h = new EngineHarness({ nodeId: 'node-a' })
     h.open('sdk')
     h.send('sdk', 'subscribe', { documentId: 'doc' })
@@ -180,7 +180,7 @@ describe('engine regressions', () => {
 
   // engine-cluster: [sdk@node-a, legacy@node-b] client-2.set(title=0), client-1.set(title=false,
   // title={}), clock@node-a(-1ms), client-1.disconnect(), client-1.reconnect@node-b()
-  it('re-echoes a field when a losing remote register raises the clock above what clients were sent (D5)', () => {
+  it('re-echoes a field when a losing remote register raises the clock above what clients were sent (D5, docs/protocol.md §6.4)', () => {
     // node-b: a legacy client wrote title=0 (dot node-b:1); the SDK client reconnected here.
     const h = new EngineHarness({ nodeId: 'node-b' })
     h.open('legacy')
@@ -245,7 +245,7 @@ describe('engine regressions (resync by vector clock)', () => {
   // client-1 resyncs on node-a by sync_request. "" wins by stamp, but its delta went out with the
   // register's own dot {node-a: 1}: the SDK compares max(clock) with its own counter (2) and
   // kept {} for good.
-  it('sends missed registers with a clock an SDK client adopts over its own losing write (D5)', () => {
+  it('sends missed registers with a clock an SDK client adopts over its own losing write (D5, docs/protocol.md §6.4)', () => {
     const h = new EngineHarness({ nodeId: 'node-a', durableAcks: false, now: 1_000_001 })
     h.open('c1')
     h.send('c1', 'subscribe', { documentId: 'doc' })
@@ -305,9 +305,9 @@ describe('engine regressions (open)', () => {
   // when it applies node-b's register and echoes that clock to its SDK client. The client then
   // reconnects to node-b, which never learns of the lift: node-b's echo of a newer write on the
   // field ties with what the client holds at (max(clock), 'server'), and the client keeps the old
-  // value (D5). The server cannot close this alone (an SDK `subscribe` carries no clock); see
+  // value (D5, docs/protocol.md §6.7). The server cannot close this alone (an SDK `subscribe` carries no clock); see
   // docs/compatibility.md. The cluster property steers around it with `sdkAdoptsServerTies`.
-  it.fails('an SDK client that moves to another node adopts that node’s newer echo (D5)', () => {
+  it.fails('an SDK client that moves to another node adopts that node’s newer echo (D5, docs/protocol.md §6.7)', () => {
     const store = new Map<string, DocumentSnapshot>()
     const a = new EngineHarness({ nodeId: 'node-a', store })
     const b = new EngineHarness({ nodeId: 'node-b', store })

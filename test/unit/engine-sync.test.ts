@@ -53,7 +53,7 @@ describe('engine: writes', () => {
     expect(b.map((m) => m.type)).toEqual(['delta'])
     const echo = b[0]
     if (echo?.type !== 'delta') throw new Error('expected delta')
-    // The echo clock must reach the writer's own counter (SDK 0.1.1 local LWW, PROTOCOL.md §8.5).
+    // The echo clock must reach the writer's own counter (SDK 0.1.1's local LWW, docs/protocol.md §6.4, §10.2).
     expect(Math.max(...Object.values(echo.clock))).toBeGreaterThanOrEqual(57)
     expect(h.store.get('doc')?.registers.map((r) => r.field)).toEqual(['x'])
   })

@@ -115,3 +115,61 @@ describe(DOC_PATH, () => {
     }
   })
 })
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\- _]/gu, '')
+    .replace(/ /g, '-')
+}
+
+describe('citations of the protocol', () => {
+  const anchors = new Set([...doc.matchAll(/^#{1,4} (.+)$/gm)].map((match) => anchorOf(match[1] as string)))
+  const SELF = resolve(import.meta.dirname, 'protocol-doc.test.ts')
+  /** What a reader of the repository sees: code, tests, docs, benchmarks, examples, README, CONTRIBUTING. */
+  const files = [
+    ...['src', 'adapters', 'test', 'docs', 'bench', 'examples', 'scripts', 'demo'].flatMap((top) =>
+      sourceFiles(resolve(ROOT, top)),
+    ),
+    ...['README.md', 'CONTRIBUTING.md'].map((name) => resolve(ROOT, name)),
+  ].filter((file) => file !== resolve(ROOT, DOC_PATH) && file !== SELF)
+  /** A line points into the page by naming it, or (in docs/) by linking to it. */
+  const POINTS_INTO_PAGE = /docs\/protocol\.md|\]\((?:\.\/)?protocol\.md[#)]/
+  /** A section sign that is not another document's (`RFC 4648 §4`), a D-number, or the old "FIX". */
+  const CITES = /(?<!RFC \d+ )§|\bD\d{1,2}\b|\bFIX(?:es)?\b/
+
+  function lines(): { where: string; line: string }[] {
+    return files.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, index) => ({ where: `${relative(ROOT, file)}:${index + 1}`, line })),
+    )
+  }
+
+  it('name no protocol document outside the repository', () => {
+    expect(files.length).toBeGreaterThan(300)
+    const outside = lines().filter(({ line }) => /PROTOCOL(?:\.md| §)/.test(line))
+    expect(outside.map(({ where }) => where)).toEqual([])
+  })
+
+  it('say where every section, difference (Dn) or "FIX" they cite is: docs/protocol.md', () => {
+    const bare = lines().filter(({ line }) => CITES.test(line) && !POINTS_INTO_PAGE.test(line))
+    expect(bare.map(({ where, line }) => `${where}: ${line.trim()}`)).toEqual([])
+  })
+
+  it('cite sections and anchors the page has', () => {
+    const missing: string[] = []
+    for (const { where, line } of lines()) {
+      if (!POINTS_INTO_PAGE.test(line)) continue
+      for (const match of line.matchAll(/(?<!RFC \d+ )§(\d+(?:\.\d+)*)/g)) {
+        if (!sections.has(match[1] as string)) missing.push(`${where}: §${match[1]}`)
+      }
+      for (const match of line.matchAll(/protocol\.md#([^)\s]+)/g)) {
+        if (!anchors.has(match[1] as string)) missing.push(`${where}: #${match[1]}`)
+      }
+    }
+    expect(missing).toEqual([])
+  })
+})

@@ -22,7 +22,7 @@ describe('type codes', () => {
     expect(Object.keys(MESSAGE_TYPE_CODES)).toHaveLength(19)
   })
 
-  it('knows the exact codes of PROTOCOL.md §1.5', () => {
+  it('knows the exact codes of docs/protocol.md §3.1', () => {
     expect(codeOfType('delta')).toBe(0x20)
     expect(codeOfType('delta_batch')).toBe(0x50)
     expect(codeOfType('error')).toBe(0xff)
@@ -94,7 +94,7 @@ describe('validateDocumentId', () => {
     expect(validateDocumentId('room:abc_1-2')).toBeUndefined()
     expect(validateDocumentId('x'.repeat(256))).toBeUndefined()
   })
-  it('returns the exact §2.14 texts', () => {
+  it('returns the exact texts of docs/protocol.md §3.4', () => {
     expect(validateDocumentId('')).toBe('Invalid document ID')
     expect(validateDocumentId(undefined)).toBe('Invalid document ID')
     expect(validateDocumentId(42)).toBe('Invalid document ID')

@@ -211,7 +211,7 @@ describe('delta_batch', () => {
   }
   const legacyText = { type: 'text', field: 'body', position: 3, insert: 'x', clientId: 'c' }
 
-  it('classifies every op kind of PROTOCOL.md §8.1 in order', () => {
+  it('classifies every op kind of docs/protocol.md §5.8 in order', () => {
     const msg = okAs<DeltaBatchMessage>(
       decodeClientFrame(
         bin('delta_batch', {

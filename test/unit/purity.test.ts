@@ -139,3 +139,46 @@ describe('the layers above the core', () => {
     expect(cycles).toEqual([])
   })
 })
+
+describe('the engine keeps its state machine in plain sight', () => {
+  const engine = join(root, 'src/engine')
+  const engineFiles = sourceFiles(engine)
+  const graph = importGraph(['src/engine'])
+  const handlers = join(engine, 'handlers')
+  const isHandler = (file: string): boolean => dirname(file) === handlers
+
+  it('has one handler module per message type, and they import no other handler', () => {
+    expect(engineFiles.filter(isHandler).length).toBeGreaterThan(5)
+    const offending: string[] = []
+    for (const [file, targets] of graph) {
+      if (!isHandler(file)) continue
+      for (const target of targets.filter(isHandler))
+        offending.push(`${relative(root, file)} -> ${relative(root, target)}`)
+    }
+    expect(offending).toEqual([])
+  })
+
+  it('reaches handlers only through dispatch.ts and receive.ts (never from lifecycle, resolve or a domain module)', () => {
+    const routers = new Set(['dispatch.ts', 'receive.ts'].map((name) => join(engine, name)))
+    const offending: string[] = []
+    for (const [file, targets] of graph) {
+      if (isHandler(file) || routers.has(file)) continue
+      for (const target of targets.filter(isHandler))
+        offending.push(`${relative(root, file)} -> ${relative(root, target)}`)
+    }
+    expect(offending).toEqual([])
+  })
+
+  it('changes a connection’s authentication state only in auth-state.ts', () => {
+    const offending: string[] = []
+    for (const file of engineFiles) {
+      if (file === join(engine, 'auth-state.ts')) continue
+      const code = stripComments(readFileSync(file, 'utf8'))
+      // An assignment (`x.auth = ...`), or a state written out as an object (`auth: {`).
+      for (const pattern of [/\.auth\s*=(?!=)/, /\bauth\s*:\s*\{/, /\bphase\s*:\s*'/]) {
+        if (pattern.test(code)) offending.push(`${relative(root, file)}: ${pattern}`)
+      }
+    }
+    expect(offending).toEqual([])
+  })
+})

@@ -243,6 +243,40 @@ describe('backpressure through the runtime', () => {
     expect(sync.metrics()).toMatch(/synckit_backpressure_closed_total 1/)
   })
 
+  it('tells the engine of a slow reader closed mid-batch only after the batch, so effects stay in order', async () => {
+    const sync = server({ backpressure: { highWaterMark: 1_000, hardLimit: 20_000 } })
+    const slow = new FakeSocket()
+    const slowHandle = await subscribed(sync, slow)
+    const watcher = new FakeSocket()
+    await subscribed(sync, watcher)
+    // The slow reader is present: its close makes it leave, broadcast to the watcher.
+    slowHandle.receive(
+      frame('awareness_update', { documentId: 'doc', clientId: 'slow', state: {}, clock: 1 }),
+    )
+    await waitFor(() => watcher.ofType('awareness_update').length === 1)
+    const writer = sync.handleConnection(new FakeSocket(), { remoteAddress: '10.1.0.4' })
+    writer.receive(frame('subscribe', { documentId: 'doc' }))
+    await turns()
+    slow.buffered = 1_000_000 // over the hard limit: the first echo of the next turn closes it
+    const before = watcher.frames.length
+    writer.receive(frame('delta', { documentId: 'doc', delta: { a: 1, b: 2 } }))
+    await waitFor(() => slow.closedWith !== undefined)
+    await turns()
+    // One flush sent both echoes; the leave the close causes comes after them, not between.
+    const after = watcher
+      .messages()
+      .slice(before)
+      .map((m) =>
+        m.type === 'delta'
+          ? `delta ${m.field}`
+          : m.type === 'awareness_update'
+            ? `leave ${m.clientId}`
+            : m.type,
+      )
+    expect(after).toEqual(['delta a', 'delta b', 'leave slow'])
+    expect(slow.closedWith).toEqual({ code: 1013, reason: 'Client too slow; reconnect to resync' })
+  })
+
   it('drains queued messages on tick when the transport never signals', async () => {
     const sync = server({ tickIntervalMs: 20, backpressure: { highWaterMark: 1_000 } })
     const reader = new FakeSocket()

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import type { Broker } from '../../src/cluster/broker.js'
 import type { DocumentSnapshot } from '../../src/crdt/types.js'
 import type { Principal } from '../../src/engine/types.js'
 import {
@@ -8,8 +9,6 @@ import {
   type SyncServer,
   type SyncServerOptions,
 } from '../../src/server/index.js'
-import { resolveServerOptions } from '../../src/server/resolve-options.js'
-import { SyncServerRuntime } from '../../src/server/runtime.js'
 import { FakeSocket, frame, turns, waitFor } from './server-fakes.js'
 
 const servers: SyncServer[] = []
@@ -286,7 +285,7 @@ describe('createSyncServer: events and stats', () => {
 })
 
 describe('createSyncServer: cluster seam and revocation', () => {
-  it('loads a document only after its topic subscription settled, then reports it loaded', async () => {
+  it('loads a document only after its topic subscription settled, and publishes only after the commit', async () => {
     const log: string[] = []
     let release: () => void = () => {}
     const gate = new Promise<void>((resolve) => {
@@ -298,33 +297,40 @@ describe('createSyncServer: cluster seam and revocation', () => {
         log.push(`load:${id}`)
         return store.load(id)
       },
-      save: (docs) => store.save(docs),
-    }
-    const resolved = resolveServerOptions({ auth: { required: false }, store: tracked })
-    const sync = new SyncServerRuntime({
-      ...resolved,
-      cluster: {
-        publish: (e) => log.push(`publish:${e.documentId}`),
-        publishAwareness: () => {},
-        subscribe: (id) => {
-          log.push(`subscribe:${id}`)
-          return gate
-        },
-        unsubscribe: () => {},
-        documentLoaded: (id) => log.push(`loaded:${id}`),
-        publishRevoke: (target) => log.push(`revoke:${target.userId}`),
+      save: (docs) => {
+        log.push('save')
+        return store.save(docs)
       },
-    })
-    servers.push(sync)
+    }
+    // What the runtime asks of the cluster, through the broker: document topics and what is sent on them.
+    const broker: Broker = {
+      nodeId: 'node-a',
+      publish: async (topic, message) => {
+        const { type } = JSON.parse(String(message)) as { type: string }
+        if (topic.startsWith('doc:') || topic === 'control') log.push(`${type}:${topic}`)
+      },
+      subscribe: async (topic) => {
+        if (!topic.startsWith('doc:')) return
+        log.push(`subscribe:${topic}`)
+        await gate
+      },
+      unsubscribe: async () => {},
+      onReconnect: () => () => {},
+      health: async () => true,
+      close: async () => {},
+    }
+    const sync = server({ store: tracked, broker, nodeId: 'node-a' })
     const { socket, handle } = connect(sync)
     handle.receive(frame('delta', { documentId: 'd', delta: { a: 1 }, messageId: 'w' }))
     await turns()
-    expect(log).toEqual(['subscribe:d'])
+    expect(log).toEqual(['subscribe:doc:d'])
     release()
     await waitFor(() => socket.ofType('ack').length === 1)
-    expect(log).toEqual(['subscribe:d', 'load:d', 'loaded:d', 'publish:d'])
+    await turns()
+    expect(log).toEqual(['subscribe:doc:d', 'awareness-query:doc:d', 'load:d', 'save', 'registers:doc:d'])
     sync.revoke({ userId: 'anonymous' })
-    expect(log.at(-1)).toBe('revoke:anonymous')
+    await turns()
+    expect(log.at(-1)).toBe('revoke:control')
     expect(socket.closedWith).toEqual({ code: 1008, reason: 'Access revoked' })
   })
 })

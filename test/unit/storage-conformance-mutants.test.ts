@@ -8,7 +8,7 @@ import {
   defineDocumentStoreConformance,
 } from '../../src/testing/store-conformance.js'
 
-/** Defects the conformance suite must catch (most are SyncKit's, PROTOCOL.md §7 and §11). */
+/** Defects the conformance suite must catch (most are SyncKit's: D3, D8 and D10 of docs/protocol.md §11). */
 type Defect =
   | 'arrival-order'
   | 'falsy-as-null'

@@ -1,30 +1,33 @@
 import { isValidClientId } from '../../protocol/index.js'
 import { getOwn } from '../../protocol/own.js'
 import type { DeltaBatchMessage, JsonObject, RelayOp, TextStateOp } from '../../protocol/types.js'
-import type { EngineCore } from '../core.js'
+import { authorize, checkAccess } from '../access.js'
+import { queueAck } from '../acks.js'
+import type { EngineContext } from '../context.js'
+import { readyOrPark } from '../documents.js'
 import { clientIdHeldByOther } from '../owners.js'
 import { rbacPolicy } from '../rbac.js'
 import type { Connection, DocumentEntry } from '../state.js'
+import { subscribeForWrite } from '../subscriptions.js'
 import { keepTextState, measureTextState, type TextStateToKeep, textStateGrowth } from '../text-states.js'
 import { applyWrites, type IncomingWrite, withinDocumentQuota } from '../writes.js'
-import { subscribeForWrite } from './subscribe.js'
 
 /**
- * `delta_batch` (PROTOCOL.md §2.9): field ops are applied like `delta`; `text-state` ops are kept
+ * `delta_batch` (docs/protocol.md §5.8): field ops are applied like `delta`; `text-state` ops are kept
  * per client (latest wins, bounded) and relayed; other ops (counter, OR-Set, richtext, legacy
  * text) are relayed to the other subscribers rather than dropped. A relayed or kept op always
  * names the batch's document and a client id its sender may use (see `ownOp`).
  */
 export function handleDeltaBatch(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   message: DeltaBatchMessage,
   bytes: number,
 ): void {
-  if (!core.checkAccess(connection, 'write', message.documentId)) return
-  const entry = core.readyDocument(connection, message, message.documentId, bytes)
+  if (!checkAccess(ctx, connection, 'write', message.documentId)) return
+  const entry = readyOrPark(ctx, connection, message, bytes)
   if (!entry?.doc) return
-  if (!subscribeForWrite(core, connection, entry, message.id)) return
+  if (!subscribeForWrite(ctx, connection, entry, message.id)) return
   const messageId = message.messageId ?? message.id
   const writes: IncomingWrite[] = []
   const texts: TextStateToKeep[] = []
@@ -34,27 +37,27 @@ export function handleDeltaBatch(
       writes.push(op)
       continue
     }
-    const owned = ownOp(core, connection, entry, op, messageId)
+    const owned = ownOp(ctx, connection, entry, op, messageId)
     if (owned === undefined) continue
     if (op.kind === 'text-state') texts.push(measureTextState(owned.clientId ?? connection.id, owned.op))
     else relays.push(owned.op)
   }
-  const textBytes = texts.length > 0 ? textStateGrowth(core, connection, entry, texts) : 0
+  const textBytes = texts.length > 0 ? textStateGrowth(ctx, connection, entry, texts) : 0
   if (textBytes === undefined) return
   let applied = 0
   if (writes.length > 0) {
-    const accepted = applyWrites(core, connection, entry, writes, undefined, messageId, textBytes)
+    const accepted = applyWrites(ctx, connection, entry, writes, undefined, messageId, textBytes)
     if (accepted === undefined) return
     applied = accepted
-  } else if (!withinDocumentQuota(core, connection, entry, textBytes)) {
+  } else if (!withinDocumentQuota(ctx, connection, entry, textBytes)) {
     return
   }
-  for (const text of texts) keepTextState(core, connection, entry, text)
+  for (const text of texts) keepTextState(ctx, connection, entry, text)
   const textOps = texts.map((text) => text.op)
-  relay(core, connection, entry, textOps, true)
-  relay(core, connection, entry, relays, false)
+  relay(ctx, connection, entry, textOps, true)
+  relay(ctx, connection, entry, relays, false)
   // An ack says "applied": none for a message of which nothing was.
-  if (applied + texts.length + relays.length > 0) core.queueAck(connection, messageId, entry.id)
+  if (applied + texts.length + relays.length > 0) queueAck(ctx, connection, messageId, entry.id)
 }
 
 /**
@@ -65,7 +68,7 @@ export function handleDeltaBatch(
  * `op` set to `text-state` or the op's type. A refused op is answered with an error and skipped.
  */
 function ownOp(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   op: TextStateOp | RelayOp,
@@ -79,10 +82,10 @@ function ownOp(
     ...extra,
     ...(messageId !== undefined ? { messageId } : {}),
   })
-  if (core.policy !== rbacPolicy) {
+  if (ctx.policy !== rbacPolicy) {
     const field = getOwn(raw, 'field')
-    if (!core.authorize(connection, 'write', entry.id, typeof field === 'string' ? field : undefined, kind)) {
-      core.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', details({}))
+    if (!authorize(ctx, connection, 'write', entry.id, typeof field === 'string' ? field : undefined, kind)) {
+      ctx.sendError(connection.id, 'Permission denied', 'PERMISSION_DENIED', details({}))
       return undefined
     }
   }
@@ -90,11 +93,11 @@ function ownOp(
   const clientId = named === undefined && op.kind === 'text-state' ? connection.id : named
   if (clientId === undefined) return { op: { ...raw, documentId: entry.id }, clientId }
   if (!isValidClientId(clientId)) {
-    core.sendError(connection.id, 'Invalid client id', 'INVALID_MESSAGE', details({}))
+    ctx.sendError(connection.id, 'Invalid client id', 'INVALID_MESSAGE', details({}))
     return undefined
   }
-  if (clientIdHeldByOther(core, connection, entry.id, clientId)) {
-    core.sendError(
+  if (clientIdHeldByOther(ctx, connection, entry.id, clientId)) {
+    ctx.sendError(
       connection.id,
       'Client id belongs to another client',
       'PERMISSION_DENIED',
@@ -112,7 +115,7 @@ function relayType(raw: JsonObject): string {
 }
 
 function relay(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   entry: DocumentEntry,
   ops: JsonObject[],
@@ -120,7 +123,7 @@ function relay(
 ): void {
   if (ops.length === 0) return
   const others = entry.subscribers.list().filter((id) => id !== connection.id)
-  core.send(others, {
+  ctx.send(others, {
     type: 'delta_batch',
     documentId: entry.id,
     deltas: ops,

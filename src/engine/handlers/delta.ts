@@ -1,8 +1,11 @@
 import type { DeltaMessage } from '../../protocol/types.js'
-import type { EngineCore } from '../core.js'
+import { checkAccess } from '../access.js'
+import { queueAck } from '../acks.js'
+import type { EngineContext } from '../context.js'
+import { readyOrPark } from '../documents.js'
 import type { Connection } from '../state.js'
+import { subscribeForWrite } from '../subscriptions.js'
 import { applyWrites } from '../writes.js'
-import { subscribeForWrite } from './subscribe.js'
 
 /**
  * `delta` in both shapes (the validator normalised them into `writes`): write access,
@@ -10,17 +13,17 @@ import { subscribeForWrite } from './subscribe.js'
  * (SDK 0.1.1 waits for it).
  */
 export function handleDelta(
-  core: EngineCore,
+  ctx: EngineContext,
   connection: Connection,
   message: DeltaMessage,
   bytes: number,
 ): void {
-  if (!core.checkAccess(connection, 'write', message.documentId)) return
-  const entry = core.readyDocument(connection, message, message.documentId, bytes)
+  if (!checkAccess(ctx, connection, 'write', message.documentId)) return
+  const entry = readyOrPark(ctx, connection, message, bytes)
   if (!entry?.doc) return
-  if (!subscribeForWrite(core, connection, entry, message.id)) return
+  if (!subscribeForWrite(ctx, connection, entry, message.id)) return
   const messageId = message.messageId ?? message.id
   // None applied (quota, or every field refused): no ack, since an ack says "applied".
-  if (!applyWrites(core, connection, entry, message.writes, message.clock, messageId)) return
-  core.queueAck(connection, messageId, entry.id)
+  if (!applyWrites(ctx, connection, entry, message.writes, message.clock, messageId)) return
+  queueAck(ctx, connection, messageId, entry.id)
 }

@@ -1,3 +1,8 @@
+/**
+ * The I/O behind the effects that complete later: verifying credentials, loading a document,
+ * persisting a batch. Each runs as a task whose outcome goes back to the engine as a `Resolution`
+ * (`effects.ts` starts them, the runtime feeds the outcome to `engine.resolve`).
+ */
 import type { VerifyCredentialsHook } from '../auth/hooks.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { AuthenticateEffect, PersistEffect, Resolution } from '../engine/types.js'
@@ -78,10 +83,6 @@ export class PersistBackoff {
   #failures = 0
 
   constructor(private readonly policy: PersistPolicy) {}
-
-  get failures(): number {
-    return this.#failures
-  }
 
   delayMs(): number {
     if (this.#failures === 0) return 0

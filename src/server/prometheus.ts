@@ -1,5 +1,6 @@
 /**
- * A tiny Prometheus registry (text exposition format 0.0.4), no dependency. Counters take at most
+ * A tiny Prometheus registry (text exposition format 0.0.4), no dependency: the metric kinds and
+ * their rendering. Which metrics the server exports is `server-metrics.ts`. Counters take at most
  * one label, and label values are capped per metric so a peer can never grow the registry.
  */
 

@@ -1,3 +1,7 @@
+/**
+ * Frames the server sent, as a client reads them (`synckit-engine/client`, the tests). (Frames a
+ * client sent are read by `decode-client-frame.ts`.)
+ */
 import { ERRORS, invalidMessageType, protocolError } from './errors.js'
 import { isJsonObject, isJsonValue, MAX_JSON_DEPTH, REPLY_NESTING } from './guards.js'
 import { getOwn } from './own.js'

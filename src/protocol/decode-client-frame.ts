@@ -1,3 +1,7 @@
+/**
+ * Frames a client sent, as the server reads them: parsed, checked against the limits, validated
+ * into a typed `ClientMessage`. (Frames the server sent are read by `decode-server-frame.ts`.)
+ */
 import { ERRORS, protocolError } from './errors.js'
 import { getOwn } from './own.js'
 import { parseFrame } from './parse.js'
