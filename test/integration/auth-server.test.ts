@@ -79,14 +79,16 @@ describe('built-in JWT authentication over a real socket', () => {
 
   it('tells an expired token TOKEN_EXPIRED and accepts a fresh one in band', async () => {
     const { url } = await serve({ limits: { authTimeoutMs: 5_000 } })
+    // `exp` is whole seconds from a floored `iat`: a 1 s token can be expired before the server
+    // verifies it on a loaded machine, so this one lives 3 s.
     const shortLived = await signAccessToken(
       { userId: 'alice', permissions },
-      { secret: SECRET, expiresIn: 1 },
+      { secret: SECRET, expiresIn: 3 },
     )
     const client = await connect(url)
     client.send(CODES.auth, { token: shortLived })
     await client.next(withCode(CODES.auth_success))
-    const expired = await client.next((f) => f.code === 0x03 && f.payload.error === 'Token expired', 5_000)
+    const expired = await client.next((f) => f.code === 0x03 && f.payload.error === 'Token expired', 8_000)
     expect(expired.payload).toMatchObject({ details: { code: 'TOKEN_EXPIRED' } })
     const fresh = await signAccessToken({ userId: 'alice', permissions }, { secret: SECRET })
     client.send(CODES.auth, { token: fresh })
