@@ -101,15 +101,8 @@ export function connectionClosed(ctx: EngineContext, id: ConnectionId): void {
   for (const documentId of watchedDocuments(connection)) {
     unsubscribe(ctx, connection, documentId)
   }
-  for (const entry of ctx.documents.values()) {
-    // Parked reads of a closed connection would only answer nobody; its parked writes still apply.
-    if (entry.status === 'loading') {
-      const kept = entry.parked.filter(
-        (item) => item.kind !== 'message' || item.connection.id !== id || isWrite(item.message.type),
-      )
-      entry.parked.splice(0, entry.parked.length, ...kept)
-    }
-  }
+  // Only what the connection holds is visited: a disconnect storm must not cost connections times
+  // documents. Its parked reads are skipped when their document arrives (`resolve.ts`).
   connection.chunks?.clear()
 }
 
@@ -120,8 +113,4 @@ export function tickEngine(ctx: EngineContext): void {
   }
   expirePresence(ctx)
   evictIdleDocuments(ctx)
-}
-
-function isWrite(type: string): boolean {
-  return type === 'delta' || type === 'delta_batch'
 }

@@ -9,7 +9,7 @@ import { persisted, persistFailed } from './flush.js'
 import { applyRemotePresence } from './presence.js'
 import { replayBuffered } from './receive.js'
 import { seedDocument } from './seed.js'
-import type { DocumentEntry } from './state.js'
+import type { DocumentEntry, ParkableMessage } from './state.js'
 import type { Resolution } from './types.js'
 import { unreachable } from './unreachable.js'
 import { registerBytes, setFieldBytes } from './writes.js'
@@ -73,7 +73,9 @@ function documentLoaded(
       applyRemote(ctx, entry, item.registers)
       continue
     }
-    // Writes received before the connection closed still apply: the client sent them.
+    // Writes received before the connection closed still apply: the client sent them. Its reads
+    // would answer nobody.
+    if (item.connection.closed && !isWrite(item.message)) continue
     dispatch(ctx, item.connection, item.message, item.bytes)
   }
 }
@@ -140,4 +142,8 @@ function applyRemote(ctx: EngineContext, entry: DocumentEntry, registers: Regist
       actor: { kind: 'remote' },
     })
   }
+}
+
+function isWrite(message: ParkableMessage): boolean {
+  return message.type === 'delta' || message.type === 'delta_batch'
 }

@@ -1,0 +1,106 @@
+/**
+ * Work that must stay proportional to what a connection holds, not to what the node holds: a
+ * disconnect storm of N connections on a node with D documents must not cost N x D. Counted in
+ * document visits (deterministic), never in wall time.
+ */
+import { describe, expect, it } from 'vitest'
+import { EngineContext } from '../../src/engine/context.js'
+import { startLoad } from '../../src/engine/documents.js'
+import { connectionClosed, openConnection } from '../../src/engine/lifecycle.js'
+import type { DocumentEntry } from '../../src/engine/state.js'
+import { subscribe } from '../../src/engine/subscriptions.js'
+import { EngineHarness } from '../helpers/engine-harness.js'
+
+/** A document map that counts every entry it hands out, by lookup or by iteration. */
+class CountingMap extends Map<string, DocumentEntry> {
+  visits = 0
+
+  override get(key: string): DocumentEntry | undefined {
+    const entry = super.get(key)
+    if (entry) this.visits++
+    return entry
+  }
+
+  override *values(): MapIterator<DocumentEntry> {
+    for (const entry of super.values()) {
+      this.visits++
+      yield entry
+    }
+  }
+
+  override *entries(): MapIterator<[string, DocumentEntry]> {
+    for (const pair of super.entries()) {
+      this.visits++
+      yield pair
+    }
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, DocumentEntry]> {
+    return this.entries()
+  }
+
+  override forEach(
+    callback: (value: DocumentEntry, key: string, map: Map<string, DocumentEntry>) => void,
+  ): void {
+    for (const [key, value] of this.entries()) callback(value, key, this)
+  }
+}
+
+function contextWithDocuments(count: number): { ctx: EngineContext; documents: CountingMap } {
+  let ids = 0
+  const ctx = new EngineContext({
+    nodeId: 'node-a',
+    anonymous: true,
+    durableAcks: true,
+    resendFieldsOnSubscribe: false,
+    newId: () => `m${++ids}`,
+  })
+  const documents = new CountingMap()
+  Object.defineProperty(ctx, 'documents', { value: documents })
+  // Loading documents are the ones the old close path filtered, one by one.
+  for (let i = 0; i < count; i++) startLoad(ctx, `doc-${i}`)
+  ctx.drain()
+  return { ctx, documents }
+}
+
+describe('engine scaling', () => {
+  it('closing a connection visits only the documents it watches, however many the node holds', () => {
+    const { ctx, documents } = contextWithDocuments(2_000)
+    const connections = 200
+    for (let i = 0; i < connections; i++) {
+      openConnection(ctx, `c${i}`, undefined)
+      const connection = ctx.connections.get(`c${i}`)
+      const entry = ctx.documents.get(`doc-${i % 2_000}`)
+      if (!connection || !entry) throw new Error('setup failed')
+      subscribe(ctx, connection, entry)
+    }
+    ctx.drain()
+    documents.visits = 0
+    for (let i = 0; i < connections; i++) connectionClosed(ctx, `c${i}`)
+    expect(ctx.connections.size).toBe(0)
+    // One subscription each: a few visits per connection, not 2,000.
+    expect(documents.visits).toBeLessThanOrEqual(connections * 4)
+    expect(documents.get('doc-0')?.subscribers.size).toBe(0)
+  })
+
+  it('a read parked by a connection that closed is not answered; its parked write still applies', () => {
+    const h = new EngineHarness({ autoSettle: false })
+    h.open('a')
+    h.open('b')
+    h.send('a', 'sync_request', { id: 'r1', documentId: 'doc' })
+    h.send('a', 'subscribe', { documentId: 'doc' })
+    h.send('a', 'delta', { id: 'd1', documentId: 'doc', delta: { title: 'kept' }, vectorClock: {} })
+    h.send('b', 'subscribe', { documentId: 'doc' })
+    h.close('a')
+    const before = h.effects.length
+    h.settle()
+    h.flush()
+    const after = h.effects.slice(before)
+    expect(after.some((e) => e.kind === 'send' && e.to.includes('a'))).toBe(false)
+    expect(
+      after.some((e) => e.kind === 'emit' && e.event.type === 'subscribed' && e.event.conn === 'a'),
+    ).toBe(false)
+    expect(h.engine.documentState('doc')).toEqual({ title: 'kept' })
+    expect(h.ofType('b', 'sync_response')).toHaveLength(1)
+  })
+})
