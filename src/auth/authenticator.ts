@@ -31,6 +31,23 @@ export interface AuthConfig {
  * C# server). Resolves null on failure, never throws, so the engine answers `auth_error` + 1008.
  * Configuration is validated here, at construction.
  */
+/**
+ * Hooks known to read nothing of a request but its credentials (`credentialsFromRequest`): a
+ * server keeps only those parts of each upgrade request for them, not every header.
+ */
+const READS_ONLY_CREDENTIALS = new WeakSet<VerifyCredentialsHook>()
+
+/** True when `hook` reads nothing of a request but its credentials. */
+export function readsOnlyCredentials(hook: VerifyCredentialsHook): boolean {
+  return READS_ONLY_CREDENTIALS.has(hook)
+}
+
+/** Declares that `hook` reads nothing of a request but its credentials (for internal wrappers). */
+export function markReadsOnlyCredentials(hook: VerifyCredentialsHook): VerifyCredentialsHook {
+  READS_ONLY_CREDENTIALS.add(hook)
+  return hook
+}
+
 export function createAuthenticator(config: AuthConfig): VerifyCredentialsHook {
   const verifier = config.jwt ? resolveVerifier(config.jwt) : undefined
   const apiKeys: ApiKeyVerifier | undefined = config.apiKeys
@@ -50,7 +67,7 @@ export function createAuthenticator(config: AuthConfig): VerifyCredentialsHook {
     }
   }
 
-  return async (credentials: Credentials, request: RequestLike): Promise<Principal | null> => {
+  const hook = async (credentials: Credentials, request: RequestLike): Promise<Principal | null> => {
     let { token, apiKey } = credentials ?? {}
     if (!token && !apiKey && useRequest) ({ token, apiKey } = credentialsFromRequest(request ?? {}))
     if (!token && !apiKey) {
@@ -75,4 +92,6 @@ export function createAuthenticator(config: AuthConfig): VerifyCredentialsHook {
     }
     return null
   }
+  // An `onError` of the caller's sees the request and may read any header of it.
+  return config.onError ? hook : markReadsOnlyCredentials(hook)
 }

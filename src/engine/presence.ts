@@ -34,7 +34,7 @@ export function mayAnnounce(
     })
     return false
   }
-  const announced = connection.awarenessClients.get(documentId)
+  const announced = connection.awarenessClients?.get(documentId)
   const max = ctx.limits.maxAwarenessClientsPerConnection
   if (state !== null && !announced?.has(clientId) && (announced?.size ?? 0) >= max) {
     ctx.sendError(
@@ -59,6 +59,7 @@ export function recordAnnouncement(
   forgetAnnouncement(ctx, room, clientId)
   if (left) return
   room.owners.set(clientId, connection.id)
+  connection.awarenessClients ??= new Map()
   let announced = connection.awarenessClients.get(room.documentId)
   if (!announced) {
     announced = new Set()
@@ -72,7 +73,7 @@ function forgetAnnouncement(ctx: EngineContext, room: AwarenessRoom, clientId: s
   const conn = room.owners.get(clientId)
   if (conn === undefined) return
   room.owners.delete(clientId)
-  ctx.connections.get(conn)?.awarenessClients.get(room.documentId)?.delete(clientId)
+  ctx.connections.get(conn)?.awarenessClients?.get(room.documentId)?.delete(clientId)
 }
 
 /**
@@ -105,7 +106,7 @@ export function applyRemotePresence(
 
 /** The connection closed: the ids it announced last leave at once, here and on other nodes. */
 export function leaveOnClose(ctx: EngineContext, connection: Connection): void {
-  for (const documentId of [...connection.awarenessClients.keys()]) {
+  for (const documentId of [...(connection.awarenessClients?.keys() ?? [])]) {
     const room = ctx.rooms.get(documentId)
     if (!room) continue
     room.subscribers.delete(connection.id)
@@ -118,9 +119,9 @@ export function leaveOnClose(ctx: EngineContext, connection: Connection): void {
  * (unsubscribed, or lost read access), so it holds presence only where it is.
  */
 export function leaveRoom(ctx: EngineContext, connection: Connection, room: AwarenessRoom): void {
-  const clientIds = connection.awarenessClients.get(room.documentId)
+  const clientIds = connection.awarenessClients?.get(room.documentId)
   if (!clientIds) return
-  connection.awarenessClients.delete(room.documentId)
+  connection.awarenessClients?.delete(room.documentId)
   for (const clientId of clientIds) {
     if (room.owners.get(clientId) !== connection.id) continue
     room.owners.delete(clientId)

@@ -52,10 +52,15 @@ export interface Connection {
   preAuthBytes: number
   /** Documents the buffered messages name (capped like subscriptions); created on first need. */
   preAuthDocuments: Set<string> | undefined
-  readonly subscriptions: Set<string>
-  readonly awarenessRooms: Set<string>
+  /**
+   * Documents subscribed. This and the two below are created on first use: a node holds tens of
+   * thousands of connections, and an empty collection costs more than the reference to it.
+   */
+  subscriptions: Set<string> | undefined
+  /** Presence rooms watched (one per subscribed document, or an `awareness_subscribe`). */
+  awarenessRooms: Set<string> | undefined
   /** Awareness client ids this connection announced, per document: they leave when it closes. */
-  readonly awarenessClients: Map<string, Set<string>>
+  awarenessClients: Map<string, Set<string>> | undefined
   chunks: ChunkAssembler | undefined
   /** Token bucket for the message rate limit (`maxMessagesPerMinute`). */
   readonly messages: TokenBucket

@@ -9,7 +9,7 @@ export function connectionUsage(ctx: EngineContext, conn: ConnectionId): Connect
   if (!connection || connection.closed) return undefined
   let presenceClients = 0
   let presenceBytes = 0
-  for (const [documentId, clientIds] of connection.awarenessClients) {
+  for (const [documentId, clientIds] of connection.awarenessClients ?? []) {
     const room = ctx.rooms.get(documentId)
     for (const clientId of clientIds) {
       const entry = room?.owners.get(clientId) === conn ? room.awareness.get(clientId) : undefined
@@ -32,8 +32,8 @@ export function connectionUsage(ctx: EngineContext, conn: ConnectionId): Connect
     preAuthBytes: connection.preAuthBytes,
     chunkSets: connection.chunks?.size ?? 0,
     chunkBytes: connection.chunks?.bytes ?? 0,
-    subscriptions: connection.subscriptions.size,
-    awarenessRooms: connection.awarenessRooms.size,
+    subscriptions: connection.subscriptions?.size ?? 0,
+    awarenessRooms: connection.awarenessRooms?.size ?? 0,
     presenceClients,
     presenceBytes,
     textStates,

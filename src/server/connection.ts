@@ -1,4 +1,6 @@
+import { readsOnlyCredentials } from '../auth/authenticator.js'
 import { credentialsFromRequest } from '../auth/credentials.js'
+import { headerValue, type VerifyCredentialsHook } from '../auth/hooks.js'
 import type { ConnectionInfo, Principal } from '../engine/types.js'
 import { ipGroupKey } from './ip-address.js'
 import { Outbound, type OutboundLimits } from './outbound.js'
@@ -24,16 +26,19 @@ export class ServerConnection {
   held: (string | Uint8Array)[] | undefined
   heldBytes = 0
   closed = false
+  /** The upgrade request until the connection opens; then only what is read later (`retainedRequest`). */
+  request: UpgradeRequest | undefined
 
   constructor(
     readonly id: string,
     readonly socket: SyncSocket,
     readonly ip: string | undefined,
-    readonly request: UpgradeRequest,
+    request: UpgradeRequest,
     limits: OutboundLimits,
     now: number,
   ) {
     this.outbound = new Outbound(socket, limits)
+    this.request = request
     this.lastSeen = now
     this.lastPingAt = undefined
     this.context = undefined
@@ -95,6 +100,67 @@ export class IpCounter {
     const next = (this.#counts.get(key) ?? 0) - 1
     if (next > 0) this.#counts.set(key, next)
     else this.#counts.delete(key)
+  }
+}
+
+/**
+ * What an open connection keeps of its upgrade request: only `verifyCredentials` reads it later
+ * (an `auth` message without credentials falls back to the request's). So nothing without that
+ * hook, the credential-bearing parts for one that reads only those (`credentialsFromRequest`),
+ * and all of it for any other. Headers are most of a connection's memory beyond its socket.
+ */
+export function retainedRequest(
+  hook: VerifyCredentialsHook | undefined,
+  request: UpgradeRequest,
+): UpgradeRequest | undefined {
+  if (!hook) return undefined
+  if (!readsOnlyCredentials(hook)) return request
+  const kept: UpgradeRequest = {}
+  const headers: Record<string, string> = {}
+  const authorization = headerValue(request.headers, 'authorization')
+  if (authorization !== undefined) headers.authorization = authorization
+  const apiKey = headerValue(request.headers, 'x-api-key')
+  if (apiKey !== undefined) headers['x-api-key'] = apiKey
+  if (authorization !== undefined || apiKey !== undefined) kept.headers = headers
+  if (request.url?.includes('token=')) kept.url = request.url
+  return kept.headers || kept.url !== undefined ? kept : undefined
+}
+
+/** What a `SocketHandle` reports to, shared by every connection of a runtime. */
+export interface SocketEvents {
+  receive(connection: ServerConnection, frame: string | Uint8Array): void
+  closed(connection: ServerConnection): void
+  drained(connection: ServerConnection): void
+}
+
+/**
+ * The `ConnectionHandle` a transport reports one socket's events through: its methods live on
+ * the prototype, since four closures per connection cost more heap than the rest of the handle.
+ */
+export class SocketHandle implements ConnectionHandle {
+  constructor(
+    readonly connection: ServerConnection,
+    readonly events: SocketEvents,
+  ) {}
+
+  get id(): string {
+    return this.connection.id
+  }
+
+  receive(frame: string | Uint8Array): void {
+    this.events.receive(this.connection, frame)
+  }
+
+  closed(): void {
+    this.events.closed(this.connection)
+  }
+
+  pong(): void {
+    this.connection.lastSeen = Date.now()
+  }
+
+  drained(): void {
+    this.events.drained(this.connection)
   }
 }
 

@@ -1,4 +1,4 @@
-import { createAuthenticator } from '../auth/authenticator.js'
+import { createAuthenticator, markReadsOnlyCredentials } from '../auth/authenticator.js'
 import type { VerifyCredentialsHook } from '../auth/hooks.js'
 import { type AuthRoutesHandler, createAuthRoutes } from '../auth/routes.js'
 import { createTokenVerifier, type TokenVerifier } from '../auth/verifier.js'
@@ -150,7 +150,8 @@ function builtInAuthenticator(
   logger: Logger,
 ): VerifyCredentialsHook | undefined {
   if (!auth?.jwt && !auth?.apiKeys) return undefined
-  return createAuthenticator({
+  // Its `onError` logs a code and a method, never the request.
+  const hook = createAuthenticator({
     ...(auth.jwt ? { jwt: sharedVerifier(auth) } : {}),
     ...(auth.apiKeys ? { apiKeys: auth.apiKeys } : {}),
     // A refused credential is the client's business (debug); a key source that fails is ours.
@@ -161,6 +162,7 @@ function builtInAuthenticator(
       else logger.debug(fields, 'credentials refused')
     },
   })
+  return markReadsOnlyCredentials(hook)
 }
 
 function loggerOption(logger: Logger | undefined): Logger {

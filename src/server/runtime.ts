@@ -14,7 +14,16 @@ import { isJsonObject, isJsonValue } from '../protocol/index.js'
 import type { JsonValue } from '../protocol/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
-import { connectionInfo, HeartbeatSweep, IpCounter, REFUSED, ServerConnection } from './connection.js'
+import {
+  connectionInfo,
+  HeartbeatSweep,
+  IpCounter,
+  REFUSED,
+  retainedRequest,
+  ServerConnection,
+  type SocketEvents,
+  SocketHandle,
+} from './connection.js'
 import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
 import {
   type ClusterLink,
@@ -206,20 +215,20 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       ...(resumed.context !== undefined ? { context: resumed.context } : {}),
     })
     this.#run(this.#engine.resume(id, now, resumed, ip))
+    connection.request = retainedRequest(this.#options.door.verifyCredentials, request)
     this.#scheduleFlush()
     return this.#handleOf(connection)
   }
 
+  /** The runtime's side of every handle, one object for all (see `SocketHandle`). */
+  readonly #events: SocketEvents = {
+    receive: (connection, frame) => this.#receive(connection, frame),
+    closed: (connection) => this.#drop(connection),
+    drained: (connection) => this.#drain(connection),
+  }
+
   #handleOf(connection: ServerConnection): ConnectionHandle {
-    return {
-      id: connection.id,
-      receive: (frame) => this.#receive(connection, frame),
-      closed: () => this.#drop(connection),
-      pong: () => {
-        connection.lastSeen = Date.now()
-      },
-      drained: () => this.#drain(connection),
-    }
+    return new SocketHandle(connection, this.#events)
   }
 
   /** Hands an admitted connection to the engine, then the frames that arrived meanwhile. */
@@ -237,7 +246,8 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       ...(decision.context !== undefined ? { context: decision.context } : {}),
     })
     const canVerify = this.#options.door.verifyCredentials !== undefined
-    this.#run(this.#engine.open(id, Date.now(), connectionInfo(ip, request, canVerify, decision)))
+    this.#run(this.#engine.open(id, Date.now(), connectionInfo(ip, request ?? {}, canVerify, decision)))
+    connection.request = retainedRequest(this.#options.door.verifyCredentials, request ?? {})
     if (held) for (const frame of held) this.#receive(connection, frame)
     this.#scheduleFlush()
   }

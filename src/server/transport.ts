@@ -43,7 +43,10 @@ export interface UpgradeRequest {
   url?: string
 }
 
-/** Returned by `handleConnection`: the transport reports socket events through it. */
+/**
+ * Returned by `handleConnection`: the transport reports socket events through it. Call its methods
+ * on the handle (`handle.receive(frame)`): they are not bound, so a detached `handle.receive` fails.
+ */
 export interface ConnectionHandle {
   /** The connection id events and logs name (empty for a connection refused at once). */
   readonly id: string
