@@ -1,3 +1,4 @@
+import type { Permissions } from '../protocol/types.js'
 import { authDeadlinePassed, authTransition } from './auth-state.js'
 import type { EngineContext } from './context.js'
 import { ANONYMOUS_PERMISSIONS } from './limits.js'
@@ -6,14 +7,23 @@ import type { Connection } from './state.js'
 import { dropUnreadable, watchedDocuments } from './subscriptions.js'
 import type { Credentials, Principal } from './types.js'
 
-/** The principal of anonymous mode: a fresh copy each time (a policy may not share it). */
+/** The principal of anonymous mode: frozen, so no policy or listener can change it for everyone. */
 export function anonymousPrincipal(ctx: EngineContext): Principal {
-  const permissions = ctx.options.anonymousPermissions ?? ANONYMOUS_PERMISSIONS
-  return {
+  // One frozen principal for every anonymous connection: a copy each was most of their heap.
+  ctx.anonymousPrincipal ??= freezePrincipal(ctx.options.anonymousPermissions ?? ANONYMOUS_PERMISSIONS)
+  return ctx.anonymousPrincipal
+}
+
+function freezePrincipal(permissions: Permissions): Principal {
+  return Object.freeze({
     userId: 'anonymous',
-    permissions: { ...permissions, canRead: [...permissions.canRead], canWrite: [...permissions.canWrite] },
+    permissions: Object.freeze({
+      ...permissions,
+      canRead: Object.freeze([...permissions.canRead]),
+      canWrite: Object.freeze([...permissions.canWrite]),
+    }),
     via: 'anonymous',
-  }
+  }) as Principal
 }
 
 /** Sets the connection's principal and moves it to that user's rate-limit bucket. */

@@ -11,6 +11,7 @@ import type {
   EngineEvent,
   EngineLimits,
   EngineOptions,
+  Principal,
 } from './types.js'
 import { WriteValidation } from './validation.js'
 
@@ -45,6 +46,8 @@ export class EngineContext {
   /** Messages received per type and bytes, read by the runtime for metrics (no effect per frame). */
   readonly messagesIn = new Map<string, number>()
   bytesIn = 0
+  /** Shared by every anonymous connection (`anonymousPrincipal`), made on first need. */
+  anonymousPrincipal: Principal | undefined
   /** The time of the current call (ms); set by `SyncEngine` before each step. */
   now = 0
   #out: Effect[] = []

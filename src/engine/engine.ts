@@ -119,7 +119,7 @@ export class SyncEngine {
       // A connection whose token expired is still authenticated until its deadline passes.
       const phase = connection.auth.phase
       if (phase === 'authenticated' || phase === 'expired') authenticated++
-      subscriptions += connection.subscriptions?.size ?? 0
+      subscriptions += connection.subscriptions.size
     }
     let awarenessClients = 0
     for (const room of ctx.rooms.values()) awarenessClients += room.awareness.size

@@ -9,6 +9,7 @@ import {
 } from './authentication.js'
 import { fullBucket } from './buckets.js'
 import type { EngineContext } from './context.js'
+import { DocumentIds } from './document-ids.js'
 import { evictIdleDocuments, startLoad } from './documents.js'
 import { expirePresence, leaveOnClose } from './presence.js'
 import { leaveUserBucket } from './rate-limits.js'
@@ -37,8 +38,8 @@ export function openConnection(ctx: EngineContext, id: ConnectionId, info: Conne
     preAuth: [],
     preAuthBytes: 0,
     preAuthDocuments: undefined,
-    subscriptions: undefined,
-    awarenessRooms: undefined,
+    subscriptions: new DocumentIds(),
+    awarenessRooms: new DocumentIds(),
     awarenessClients: undefined,
     chunks: undefined,
     messages: fullBucket(ctx.limits.maxMessagesPerMinute, ctx.now),

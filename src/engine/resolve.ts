@@ -93,7 +93,7 @@ function documentLoadFailed(ctx: EngineContext, documentId: string, error: strin
   // Only resumed connections subscribe before the load ends. They believe they are subscribed
   // and would silently miss every change: a reconnect makes them subscribe (and load) again.
   for (const conn of entry.subscribers) {
-    ctx.connections.get(conn)?.subscriptions?.delete(documentId)
+    ctx.connections.get(conn)?.subscriptions.delete(documentId)
     ctx.sendError(conn, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
     ctx.requestClose(conn, 1013, 'Document unavailable; reconnect to resync')
   }

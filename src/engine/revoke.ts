@@ -17,7 +17,7 @@ export function revoke(ctx: EngineContext, target: RevokeTarget): void {
     }
     const documentId = target.documentId
     if (documentId === undefined) continue
-    const watching = connection.subscriptions?.has(documentId) || connection.awarenessRooms?.has(documentId)
+    const watching = connection.subscriptions.has(documentId) || connection.awarenessRooms.has(documentId)
     if (watching) dropUnreadable(ctx, connection, [documentId])
   }
 }

@@ -1,5 +1,6 @@
 import { AwarenessDocument } from '../crdt/index.js'
 import type { EngineContext } from './context.js'
+import type { DocumentIds } from './document-ids.js'
 import { releaseTopic } from './documents.js'
 import type { AwarenessRoom, Connection } from './state.js'
 import { SubscriberSet } from './subscribers.js'
@@ -41,7 +42,6 @@ export function joinRoom(
   if (!withinDocumentCap(ctx, connection, connection.awarenessRooms, documentId)) return undefined
   const room = ensureRoom(ctx, documentId)
   room.subscribers.add(connection.id)
-  connection.awarenessRooms ??= new Set()
   connection.awarenessRooms.add(documentId)
   return room
 }
@@ -60,11 +60,11 @@ export function pruneRoom(ctx: EngineContext, room: AwarenessRoom): void {
 export function withinDocumentCap(
   ctx: EngineContext,
   connection: Connection,
-  watched: ReadonlySet<string> | undefined,
+  watched: Pick<DocumentIds, 'has' | 'size'>,
   documentId: string,
 ): boolean {
   const max = ctx.limits.maxDocumentsPerConnection
-  if (watched?.has(documentId) || (watched?.size ?? 0) < max) return true
+  if (watched.has(documentId) || watched.size < max) return true
   ctx.sendError(connection.id, `Too many documents on one connection (max ${max})`, 'LIMIT_EXCEEDED', {
     documentId,
   })

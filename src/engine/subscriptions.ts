@@ -15,8 +15,7 @@ export function subscribe(ctx: EngineContext, connection: Connection, entry: Doc
   // A write parked while loading still applies after its connection closed; nobody to subscribe.
   if (connection.closed) return true
   if (!withinDocumentCap(ctx, connection, connection.subscriptions, entry.id)) return false
-  if (!connection.subscriptions?.has(entry.id)) {
-    connection.subscriptions ??= new Set()
+  if (!connection.subscriptions.has(entry.id)) {
     connection.subscriptions.add(entry.id)
     entry.subscribers.add(connection.id)
     ctx.emit({ type: 'subscribed', conn: connection.id, documentId: entry.id })
@@ -37,7 +36,7 @@ export function subscribeForWrite(
   entry: DocumentEntry,
   requestId: string | undefined,
 ): boolean {
-  if (connection.closed || connection.subscriptions?.has(entry.id)) return true
+  if (connection.closed || connection.subscriptions.has(entry.id)) return true
   if (!authorize(ctx, connection, 'read', entry.id)) return true
   if (!subscribe(ctx, connection, entry)) return false
   sendInitialSync(ctx, connection, entry, requestId ?? ctx.options.newId())
@@ -49,13 +48,13 @@ export function subscribeForWrite(
  * announced there leaves too, and a room left empty is dropped.
  */
 export function unsubscribe(ctx: EngineContext, connection: Connection, documentId: string): void {
-  if (connection.subscriptions?.delete(documentId)) {
+  if (connection.subscriptions.delete(documentId)) {
     const entry = ctx.documents.get(documentId)
     entry?.subscribers.delete(connection.id)
     if (entry) entry.lastActive = ctx.now
     ctx.emit({ type: 'unsubscribed', conn: connection.id, documentId })
   }
-  if (connection.awarenessRooms?.delete(documentId)) {
+  if (connection.awarenessRooms.delete(documentId)) {
     const room = ctx.rooms.get(documentId)
     if (room) {
       room.subscribers.delete(connection.id)
@@ -67,7 +66,7 @@ export function unsubscribe(ctx: EngineContext, connection: Connection, document
 
 /** Every document the connection watches, each once: its subscriptions and its presence rooms. */
 export function watchedDocuments(connection: Connection): Set<string> {
-  return new Set([...(connection.subscriptions ?? []), ...(connection.awarenessRooms ?? [])])
+  return new Set([...connection.subscriptions, ...connection.awarenessRooms])
 }
 
 /** Drops what `connection` watches but may no longer read (`ACCESS_REVOKED` per document). */

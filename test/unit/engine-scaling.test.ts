@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { EngineContext } from '../../src/engine/context.js'
+import { DocumentIds } from '../../src/engine/document-ids.js'
 import { startLoad } from '../../src/engine/documents.js'
 import { connectionClosed, openConnection } from '../../src/engine/lifecycle.js'
 import type { DocumentEntry } from '../../src/engine/state.js'
@@ -102,5 +103,26 @@ describe('engine scaling', () => {
     ).toBe(false)
     expect(h.engine.documentState('doc')).toEqual({ title: 'kept' })
     expect(h.ofType('b', 'sync_response')).toHaveLength(1)
+  })
+
+  it('DocumentIds behaves as a set from none to one to many and back', () => {
+    const ids = new DocumentIds()
+    expect([ids.size, ids.has('a'), ids.delete('a'), [...ids]]).toEqual([0, false, false, []])
+    ids.add('a')
+    ids.add('a')
+    expect([ids.size, ids.has('a'), ids.has('b'), [...ids]]).toEqual([1, true, false, ['a']])
+    ids.add('b')
+    ids.add('c')
+    expect([ids.size, [...ids]]).toEqual([3, ['a', 'b', 'c']])
+    expect(ids.delete('b')).toBe(true)
+    expect(ids.delete('b')).toBe(false)
+    expect([ids.size, [...ids], ids.has('c')]).toEqual([2, ['a', 'c'], true])
+    ids.delete('a')
+    ids.delete('c')
+    expect([ids.size, [...ids]]).toEqual([0, []])
+    const single = new DocumentIds()
+    single.add('x')
+    expect(single.delete('x')).toBe(true)
+    expect([single.size, [...single]]).toEqual([0, []])
   })
 })
