@@ -18,8 +18,10 @@ export class ReplyLedger {
   wrote(bytes: number, reply: boolean): void {
     this.#written += bytes
     if (!reply) return
-    ;(this.#ends ??= []).push(this.#written)
-    ;(this.#sizes ??= []).push(bytes)
+    this.#ends ??= []
+    this.#sizes ??= []
+    this.#ends.push(this.#written)
+    this.#sizes.push(bytes)
     this.#bytes += bytes
   }
 
