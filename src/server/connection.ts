@@ -203,12 +203,27 @@ export function connectionInfo(
 export const HEARTBEAT_CHUNK = 64
 
 /**
+ * A sweep of more chunks than this is spread over a quarter of the heartbeat interval instead of
+ * running back to back: every ping draws a pong, and 18,000 of them within a few hundred
+ * milliseconds stalled the server and its clients alike (the pings clients timed meanwhile waited).
+ */
+export const HEARTBEAT_BURST_CHUNKS = 4
+
+/** The pause between two chunks of a sweep of `connections` (0: the next I/O turn). */
+export function heartbeatGapMs(connections: number, intervalMs: number): number {
+  const chunks = Math.ceil(connections / HEARTBEAT_CHUNK)
+  if (chunks <= HEARTBEAT_BURST_CHUNKS) return 0
+  return Math.floor(intervalMs / 4 / chunks)
+}
+
+/**
  * Protocol-level liveness (docs/protocol.md §4.5, D15): ping every interval; a socket that showed no
  * sign of life (pong or frame) after two consecutive pings is aborted. Sockets whose transport
  * has no ping are left alone: they could never answer. Application pings are never required.
  *
  * A sweep covers the connections open when it starts, `HEARTBEAT_CHUNK` at a time: the runtime
- * calls `step` again after pending I/O until it answers false, so frames keep flowing meanwhile.
+ * calls `step` again after pending I/O (spaced by `heartbeatGapMs` in a large sweep) until it
+ * answers false, so frames keep flowing meanwhile.
  */
 export class HeartbeatSweep {
   #pending: ServerConnection[] = []
@@ -217,6 +232,11 @@ export class HeartbeatSweep {
   /** True while a sweep has connections left. */
   get running(): boolean {
     return this.#next < this.#pending.length
+  }
+
+  /** How many connections the current sweep covers. */
+  get size(): number {
+    return this.#pending.length
   }
 
   start(connections: Iterable<ServerConnection>): void {

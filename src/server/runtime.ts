@@ -17,6 +17,7 @@ import { linkBroker } from './cluster-link.js'
 import {
   connectionInfo,
   HeartbeatSweep,
+  heartbeatGapMs,
   IpCounter,
   REFUSED,
   retainedRequest,
@@ -42,7 +43,7 @@ import { TextMetrics } from './prometheus.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
-import { delay, endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
+import { after, delay, endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import {
   type ConnectionHandle,
@@ -464,12 +465,15 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #heartbeat(): void {
     if (this.#sweep.running) return
     this.#sweep.start(this.#connections.values())
+    const gapMs = heartbeatGapMs(this.#sweep.size, this.limits.heartbeatIntervalMs)
     const step = (): void => {
       if (this.#state !== 'running') return
       const more = this.#sweep.step(Date.now(), (connection) =>
         this.#drop(connection, 1001, 'Heartbeat timeout'),
       )
-      if (more) endOfTurn(step)
+      if (!more) return
+      if (gapMs > 0) after(gapMs, step)
+      else endOfTurn(step)
     }
     step()
   }

@@ -30,6 +30,11 @@ export function every(intervalMs: number, task: Task): RepeatingTimer {
   return { stop: () => clearInterval(handle) }
 }
 
+/** Runs `task` once after `ms`, without keeping the process alive for it. */
+export function after(ms: number, task: Task): void {
+  unref(setTimeout(task, ms))
+}
+
 /** Not unref'd: a persist retry pending at shutdown must keep the process alive until it lands. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { HEARTBEAT_CHUNK } from '../../src/server/connection.js'
+import { HEARTBEAT_CHUNK, heartbeatGapMs } from '../../src/server/connection.js'
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js'
 import { FakeSocket, frame, sleep, waitFor } from './server-fakes.js'
 
@@ -64,6 +64,22 @@ describe('heartbeat', () => {
     }
     await waitFor(() => pinged === sockets.length, 3_000, 'every socket pinged')
     expect(beforeYield).toBe(HEARTBEAT_CHUNK)
+  })
+
+  it('spreads a large sweep over a quarter of the interval, each socket still pinged once', async () => {
+    const intervalMs = 800
+    const sync = server({ heartbeat: { intervalMs } })
+    const sockets = Array.from({ length: 8 * HEARTBEAT_CHUNK }, () => new FakeSocket())
+    for (const socket of sockets) sync.handleConnection(socket, {})
+    const times: number[] = []
+    for (const socket of sockets) socket.onPing = () => times.push(performance.now())
+    await waitFor(() => times.length === sockets.length, 5_000, 'every socket pinged')
+    // 8 chunks, 7 gaps of heartbeatGapMs: timers never fire early, so this bound holds under load.
+    const gapMs = heartbeatGapMs(sockets.length, intervalMs)
+    expect(gapMs).toBe(Math.floor(intervalMs / 4 / 8))
+    expect((times.at(-1) as number) - (times[0] as number)).toBeGreaterThanOrEqual(7 * gapMs - 7)
+    expect(sockets.every((s) => s.pings === 1)).toBe(true)
+    expect(heartbeatGapMs(HEARTBEAT_CHUNK * 4, intervalMs)).toBe(0)
   })
 
   it('counts frames as signs of life and never sends application pings', async () => {
