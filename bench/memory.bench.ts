@@ -3,7 +3,9 @@
  * `npm start -- --port 0 --host 127.0.0.1 --storage <store> --data <dir>`, in its own process tree.
  * Measured per start:
  *
- * - time to healthy: from spawning `npm start` until `GET /health` answers `healthy`;
+ * - time to healthy: from spawning `npm start` until `GET /health` answers `healthy`, and the CPU
+ *   time the process tree spent until then (user + system, children that exited included): on a
+ *   shared machine the wall time mostly measures the neighbours, the CPU time the start itself;
  * - server RSS: the server process (the node process running src/cli.ts under tsx's loader),
  *   after it has idled IDLE_MS once healthy; its peak (VmHWM) over the start; and the RSS of the
  *   whole tree (npm, the tsx wrapper, the server, esbuild), for reference.
@@ -35,6 +37,8 @@ function positive(name: string, fallback: number): number {
 
 interface StartResult {
   healthyMs: number
+  /** CPU time of the whole tree until healthy (ms). */
+  cpuMs: number
   serverRssMb: number
   serverPeakMb: number
   treeRssMb: number
@@ -47,6 +51,8 @@ interface Proc {
   cmdline: string
   rssKb: number
   hwmKb: number
+  /** utime + stime + cutime + cstime, in clock ticks (USER_HZ, 100 on Linux). */
+  cpuTicks: number
 }
 
 async function readProc(pid: number): Promise<Proc | undefined> {
@@ -64,6 +70,7 @@ async function readProc(pid: number): Promise<Proc | undefined> {
       cmdline,
       rssKb: kb('VmRSS'),
       hwmKb: kb('VmHWM'),
+      cpuTicks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(after[i] ?? 0), 0),
     }
   } catch {
     return undefined
@@ -120,6 +127,7 @@ async function startOnce(store: string, dataDir: string): Promise<StartResult> {
   try {
     let port: number | undefined
     let healthyMs: number | undefined
+    let cpuMs = 0
     while (healthyMs === undefined) {
       if (child.exitCode !== null) throw new Error(`npm start exited: ${out}`)
       if (performance.now() - started > STARTUP_TIMEOUT_MS) throw new Error(`not healthy in time: ${out}`)
@@ -131,7 +139,11 @@ async function startOnce(store: string, dataDir: string): Promise<StartResult> {
           async (r) => (r.ok ? ((await r.json()) as { status?: string }).status : undefined),
           () => undefined,
         )
-        if (health === 'healthy') healthyMs = performance.now() - started
+        if (health === 'healthy') {
+          healthyMs = performance.now() - started
+          const ticks = (await processTree(child.pid as number)).reduce((sum, p) => sum + p.cpuTicks, 0)
+          cpuMs = ticks * 10
+        }
       }
       if (healthyMs === undefined) await sleep(10)
     }
@@ -140,6 +152,7 @@ async function startOnce(store: string, dataDir: string): Promise<StartResult> {
     const server = serverOf(tree)
     const result = {
       healthyMs,
+      cpuMs,
       serverRssMb: server.rssKb / 1024,
       serverPeakMb: server.hwmKb / 1024,
       treeRssMb: tree.reduce((sum, p) => sum + p.rssKb, 0) / 1024,
@@ -196,7 +209,7 @@ try {
         const bucket = results.get(store) as { first: StartResult[]; later: StartResult[] }
         ;(n === 0 ? bucket.first : bucket.later).push(result)
         console.log(
-          `round ${round + 1} ${store.padEnd(8)} ${n === 0 ? 'first' : 'later'}: healthy in ${Math.round(result.healthyMs)} ms, ` +
+          `round ${round + 1} ${store.padEnd(8)} ${n === 0 ? 'first' : 'later'}: healthy in ${Math.round(result.healthyMs)} ms (CPU ${result.cpuMs} ms), ` +
             `server RSS ${result.serverRssMb.toFixed(0)} MB (peak ${result.serverPeakMb.toFixed(0)}), tree ${result.treeRssMb.toFixed(0)} MB`,
         )
       }
@@ -209,6 +222,7 @@ try {
 
 const row = (runs: StartResult[]) => ({
   'healthy ms': Math.round(median(runs.map((r) => r.healthyMs))),
+  'CPU ms to healthy': Math.round(median(runs.map((r) => r.cpuMs))),
   'server RSS MB': Math.round(median(runs.map((r) => r.serverRssMb))),
   'server peak MB': Math.round(median(runs.map((r) => r.serverPeakMb))),
   'tree RSS MB': Math.round(median(runs.map((r) => r.treeRssMb))),

@@ -24,8 +24,9 @@ export class LoadProcess {
 
   constructor(readonly name: string) {
     // `advanced` serialization: latency samples come back as Float64Arrays, not JSON arrays.
+    // `--expose-gc`: a ping job collects the garbage of the setup first (see `pings` in load.ts).
     this.#child = fork(script('load'), [], {
-      execArgv: loaderArgs(),
+      execArgv: [...loaderArgs(), '--expose-gc'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })

@@ -1,4 +1,3 @@
-import { createPostgresStore } from '../../adapters/postgres.js'
 import { inspectDataDir } from '../storage/data-dir.js'
 import { StoreError } from '../storage/errors.js'
 import { createPgliteStore } from '../storage/pglite.js'
@@ -115,6 +114,8 @@ export async function openStore(
     if (access === 'read') await expectPgliteStore(config.dataDir)
     return createPgliteStore({ dataDir: config.dataDir, ...schema })
   }
+  // Loaded only when used, like PGlite: a start without Postgres does not pay for its driver.
+  const { createPostgresStore } = await import('../../adapters/postgres.js')
   return createPostgresStore({ url: config.storage, ...schema })
 }
 
