@@ -118,6 +118,8 @@ export interface PingResult {
   dropped: number
   /** Longest event-loop stall of this load process during the window, ms. */
   loopDelayMaxMs: number
+  /** Longest garbage-collection pause of this load process during the window, ms. */
+  gcMaxMs: number
   cpuMs: number
 }
 

@@ -4,7 +4,7 @@
  * Receivers do as little as possible per frame (one byte, one `indexOf`), so the relay, which does
  * even less, stays the limit of the pair and not this process.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
 import { CODE, pingFrame, readValue, subscribeFrame, type WriteShape, writeFrame } from './frames.js'
 import type {
@@ -565,6 +565,12 @@ async function pings(job: PingJob): Promise<PingResult> {
   // This process's own stalls inflate the latencies it measures: reported beside them.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
+  // Whether a stall was this process's own collector, or the machine not scheduling it.
+  let gcMaxMs = 0
+  const gcs = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration)
+  })
+  gcs.observe({ entryTypes: ['gc'] })
   const latencies = new Samples(set.conns.length)
   let answered = 0
   set.run = {
@@ -596,11 +602,13 @@ async function pings(job: PingJob): Promise<PingResult> {
     for (const timer of timers) clearTimeout(timer)
     set.run = undefined
     loopDelay.disable()
+    gcs.disconnect()
   }
   return {
     latencies: latencies.values(),
     missing: set.conns.length - answered,
     loopDelayMaxMs: loopDelay.max / 1e6,
+    gcMaxMs,
     dropped: set.dropped,
     cpuMs: cpuSince(cpu),
   }

@@ -172,7 +172,7 @@ export function renderReport(results: Results): string {
       `  opened ${int(limit.opened)} of ${int(limit.connections)} in ${limit.connectSeconds.toFixed(1)} s; dropped by the server: ${limit.dropped}`,
       `  RSS ${mb(limit.rssBefore)} -> ${mb(limit.rssAfter)}: ${kb(limit.bytesPerConnection)} per connection (target <= 10 KB)`,
       `  ping -> pong: p50 ${fmt(limit.ping.p50)}  p99 ${fmt(limit.ping.p99)}  p99.9 ${fmt(limit.ping.p999)}  max ${fmt(limit.ping.max)} ms over ${int(limit.ping.samples)} pings, ${limit.ping.missing} unanswered (target p99 < 100 ms)`,
-      `  server CPU during the ping window: ${fmt(limit.serverCpuPercentDuringPings, 0)} %; longest stall of a load process meanwhile: ${fmt(limit.loadLoopDelayMaxMs, 0)} ms (latency the clients added themselves)`,
+      `  server CPU during the ping window: ${fmt(limit.serverCpuPercentDuringPings, 0)} %; longest stall of a load process meanwhile: ${fmt(limit.loadLoopDelayMaxMs, 0)} ms (latency the clients added themselves; its longest GC pause ${fmt(limit.loadGcMaxMs, 0)} ms)`,
     )
   }
   const verdicts = targetVerdicts(results)

@@ -442,6 +442,8 @@ export interface ConnectionsResult {
   serverCpuPercentDuringPings: number
   /** Longest stall of a load process during the window: latency the clients added themselves. */
   loadLoopDelayMaxMs: number
+  /** Longest GC pause of a load process in the window: the part of its stalls that was its own. */
+  loadGcMaxMs: number
 }
 
 /** One server process, N idle subscribed connections from several load processes, SDK pings timed. */
@@ -512,6 +514,7 @@ export async function connectionsAtLimit(
       dropped,
       serverCpuPercentDuringPings: cpuPercent,
       loadLoopDelayMaxMs: Math.max(...results.map((r) => r.loopDelayMaxMs)),
+      loadGcMaxMs: Math.max(...results.map((r) => r.gcMaxMs)),
     }
   } finally {
     await Promise.all(workers.map((worker, i) => worker.close(`limit-${i}`).catch(() => {})))
