@@ -26,12 +26,6 @@ export interface AuthConfig {
 }
 
 /**
- * The built-in `VerifyCredentialsHook` (`auth.verifyCredentials`): a token is verified as a JWT, an API key against the key
- * source; when both are present the token is tried first and the key is the fallback (as in the
- * C# server). Resolves null on failure, never throws, so the engine answers `auth_error` + 1008.
- * Configuration is validated here, at construction.
- */
-/**
  * Hooks known to read nothing of a request but its credentials (`credentialsFromRequest`): a
  * server keeps only those parts of each upgrade request for them, not every header.
  */
@@ -48,6 +42,12 @@ export function markReadsOnlyCredentials(hook: VerifyCredentialsHook): VerifyCre
   return hook
 }
 
+/**
+ * The built-in `VerifyCredentialsHook` (`auth.verifyCredentials`): a token is verified as a JWT, an API key against the key
+ * source; when both are present the token is tried first and the key is the fallback (as in the
+ * C# server). Resolves null on failure, never throws, so the engine answers `auth_error` + 1008.
+ * Configuration is validated here, at construction.
+ */
 export function createAuthenticator(config: AuthConfig): VerifyCredentialsHook {
   const verifier = config.jwt ? resolveVerifier(config.jwt) : undefined
   const apiKeys: ApiKeyVerifier | undefined = config.apiKeys
