@@ -86,6 +86,8 @@ export function releaseTopic(ctx: EngineContext, documentId: string): void {
 
 /** Keeps at most `maxIdleDocuments` documents nobody uses in memory, least recently active first. */
 export function evictIdleDocuments(ctx: EngineContext): void {
+  // Fewer documents than may be kept idle: nothing to evict, and no walk over them every tick.
+  if (ctx.documents.size <= ctx.limits.maxIdleDocuments) return
   const idle = [...ctx.documents.values()].filter(
     (entry) =>
       entry.status === 'ready' &&

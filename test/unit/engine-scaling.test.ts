@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { EngineContext } from '../../src/engine/context.js'
 import { DocumentIds } from '../../src/engine/document-ids.js'
 import { startLoad } from '../../src/engine/documents.js'
-import { connectionClosed, openConnection } from '../../src/engine/lifecycle.js'
+import { connectionClosed, openConnection, tickEngine } from '../../src/engine/lifecycle.js'
 import type { DocumentEntry } from '../../src/engine/state.js'
 import { subscribe } from '../../src/engine/subscriptions.js'
 import { EngineHarness } from '../helpers/engine-harness.js'
@@ -64,6 +64,9 @@ function contextWithDocuments(count: number): { ctx: EngineContext; documents: C
   return { ctx, documents }
 }
 
+/** The default `maxIdleDocuments` (1,000): a node this size never walks its documents on a tick. */
+const IDLE_LIMIT = 1_000
+
 describe('engine scaling', () => {
   it('closing a connection visits only the documents it watches, however many the node holds', () => {
     const { ctx, documents } = contextWithDocuments(2_000)
@@ -103,6 +106,19 @@ describe('engine scaling', () => {
     ).toBe(false)
     expect(h.engine.documentState('doc')).toEqual({ title: 'kept' })
     expect(h.ofType('b', 'sync_response')).toHaveLength(1)
+  })
+
+  it('a tick walks no document while the node holds fewer than maxIdleDocuments', () => {
+    const { ctx, documents } = contextWithDocuments(IDLE_LIMIT)
+    documents.visits = 0
+    tickEngine(ctx)
+    expect(documents.visits).toBe(0)
+    // One more than may be kept: the idle ones are looked at (all loading here: none evicted).
+    for (let i = IDLE_LIMIT; i <= ctx.limits.maxIdleDocuments; i++) startLoad(ctx, `doc-${i}`)
+    documents.visits = 0
+    tickEngine(ctx)
+    expect(documents.visits).toBeGreaterThan(ctx.limits.maxIdleDocuments)
+    expect(documents.size).toBe(ctx.limits.maxIdleDocuments + 1)
   })
 
   it('DocumentIds behaves as a set from none to one to many and back', () => {
