@@ -119,6 +119,16 @@ export type {
 } from './protocol/types.js'
 // ---------------------------------------------------------------- the server
 export { createSyncServer } from './server/create-sync-server.js'
+export {
+  DocumentApiError,
+  type DocumentApiErrorCode,
+  type DocumentChange,
+  type DocumentPage,
+  type DocumentView,
+  type FieldMeta,
+  type PresenceEntry,
+  type ServerDocuments,
+} from './server/documents.js'
 export type {
   AuthenticatedEvent,
   AwarenessChangeEvent,

@@ -15,6 +15,7 @@ import type { JsonValue } from '../protocol/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
 import { connectionInfo, HeartbeatSweep, IpCounter, REFUSED, ServerConnection } from './connection.js'
+import { DocumentsApi } from './documents-api.js'
 import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
 import {
   type ClusterLink,
@@ -73,6 +74,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly nodeId: string
   readonly limits: Readonly<RuntimeLimits>
   readonly logger: Logger
+  readonly documents: DocumentsApi
   readonly #options: ResolvedServerOptions
   readonly #engine: SyncEngine
   readonly #metrics: ServerMetrics
@@ -121,6 +123,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
+    this.documents = new DocumentsApi(options.store)
     const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
       timers.every(this.limits.tickIntervalMs, () => this.#tick()),
