@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { MAX_UNCOMMITTED_CHANGES } from '../../src/engine/changes.js'
 import { SyncEngine } from '../../src/engine/index.js'
 import type {
   Effect,
@@ -169,5 +170,33 @@ describe('engine: server deletes', () => {
       { type: 'document-deleted', documentId: 'doc', origin: 'remote' },
     ])
     expect(engine.documentState('doc')).toBeUndefined()
+  })
+})
+
+describe('engine: changes kept through a store outage', () => {
+  it('stay bounded: the changes of many failed batches are merged past a bound, and their latest values survive', () => {
+    const engine = newEngine()
+    withSubscriber(engine)
+    let now = 2
+    for (let i = 0; i < 400; i++) {
+      engine.serverRequest(write(i, 'doc', { [`f${i % 3}`]: i }, i % 2 === 0 ? 'even' : 'odd'), now)
+      const batch = persistOf(engine.flush(now))
+      engine.resolve({ kind: 'persist-failed', batchId: batch.batchId, error: 'down' }, now)
+      now++
+    }
+    const last = persistOf(engine.flush(now))
+    const committed = events(
+      engine.resolve({ kind: 'persisted', batchId: last.batchId }, now),
+      'document-committed',
+    )
+    // Merged when they passed the bound, then the outage went on: never more than the bound.
+    expect(committed.length).toBeGreaterThan(1)
+    expect(committed.length).toBeLessThanOrEqual(MAX_UNCOMMITTED_CHANGES + 1)
+    const latest = new Map<string, unknown>()
+    for (const event of committed) {
+      if (event.type !== 'document-committed') continue
+      for (const register of event.change.registers) latest.set(register.field, register.value)
+    }
+    expect(Object.fromEntries(latest)).toEqual({ f0: 399, f1: 397, f2: 398 })
   })
 })
