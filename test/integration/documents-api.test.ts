@@ -236,6 +236,19 @@ describe('sync.documents.get', () => {
     expect(sync.documentState('notes')).toBeUndefined()
   })
 
+  it('rejects STORE_FAILED when the store cannot load the document', async () => {
+    class BrokenStore extends MemoryStore {
+      override async load(): Promise<undefined> {
+        throw new Error('disk on fire')
+      }
+    }
+    const { sync } = await start({}, new BrokenStore())
+    const error = await rejection(sync.documents.get('doc'))
+    expect(error.code).toBe('STORE_FAILED')
+    expect(error.message).toMatch(/Failed to load document/)
+    expect((await rejection(sync.documents.update('doc', { set: { a: 1 } }))).code).toBe('STORE_FAILED')
+  })
+
   it('answers undefined for a document never written, and does not create it', async () => {
     const { sync, store } = await start()
     expect(await sync.documents.get('nothing-here')).toBeUndefined()
