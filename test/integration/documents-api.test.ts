@@ -364,4 +364,28 @@ describe('sync.documents.presence', () => {
     expect(await sync.documents.presence('room')).toEqual([{ clientId: 'c-1', state: { cursor: 3 } }])
     expect(await sync.documents.presence('empty')).toEqual([])
   })
+
+  it('names the user of an authenticated connection', async () => {
+    const { sync, url } = await start({
+      auth: {
+        authenticate: () => ({
+          userId: 'ada',
+          permissions: { canRead: ['*'], canWrite: ['*'], isAdmin: false },
+        }),
+      },
+    })
+    const client = await subscribed(url, 'room')
+    client.sendJson({
+      type: 'awareness_update',
+      documentId: 'room',
+      clientId: 'c-ada',
+      state: { on: 1 },
+      clock: 1,
+    })
+    await until(() => sync.stats().awarenessClients === 1)
+    expect(await sync.documents.presence('room')).toEqual([
+      { clientId: 'c-ada', state: { on: 1 }, userId: 'ada' },
+    ])
+    expect((await rejection(sync.documents.presence('bad id'))).code).toBe('INVALID_INPUT')
+  })
 })
