@@ -103,7 +103,7 @@ export function connectionClosed(ctx: EngineContext, id: ConnectionId): void {
   }
   for (const entry of ctx.documents.values()) {
     // Parked reads of a closed connection would only answer nobody; its parked writes still apply.
-    if (entry.status === 'loading') {
+    if (entry.status !== 'ready') {
       const kept = entry.parked.filter(
         (item) => item.kind !== 'message' || item.connection.id !== id || isWrite(item.message.type),
       )
