@@ -34,6 +34,7 @@ import { TextMetrics } from './prometheus.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
+import { type RestHandler, restFor } from './rest/index.js'
 import { delay, endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import {
@@ -102,6 +103,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #state: State = 'running'
   #closed: Promise<void> | undefined
   readonly #bridge: ClusterBridge | undefined
+  readonly #rest: RestHandler | undefined
   #cluster: ClusterLink | undefined
 
   constructor(options: ResolvedServerOptions) {
@@ -124,6 +126,11 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
     this.documents = new DocumentsApi(options.store)
+    this.#rest = restFor(options, {
+      documents: this.documents,
+      clientIp: (request) => this.#clientIp(request),
+      fail: (error, operation) => this.#fail(error, { operation }),
+    })
     const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
       timers.every(this.limits.tickIntervalMs, () => this.#tick()),
@@ -697,6 +704,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       readiness: () => checkReadiness(this.#state === 'running', this.#options.store, this.#options.broker),
       metricsText: () => this.#metrics.render(),
       staticFiles: this.#options.staticFiles,
+      rest: this.#rest,
     }
   }
 
