@@ -49,7 +49,9 @@ describe('GET /v1/openapi.json', () => {
     expect(result.valid).toBe(true)
     expect(validator.version).toBe('3.1')
     // The validator does refuse a broken description (a response without its description).
-    const broken = structuredClone(document) as { paths: { '/v1/openapi.json': { get: { responses: Json } } } }
+    const broken = structuredClone(document) as {
+      paths: { '/v1/openapi.json': { get: { responses: Json } } }
+    }
     broken.paths['/v1/openapi.json'].get.responses['200'] = { content: {} }
     expect((await new Validator().validate(broken)).valid).toBe(false)
     expect(Object.keys(document.paths as Json).sort()).toEqual([
