@@ -9,12 +9,20 @@ import type { JsonValue } from '../protocol/types.js'
 export interface ServerDocuments {
   /** From memory or the store. `undefined` when the document was never written (or was deleted). */
   get(documentId: string, options?: { meta?: boolean }): Promise<DocumentView | undefined>
-  /** Resolves once the write is durably committed (the store saved it); rejects with DocumentApiError. */
+  /**
+   * Resolves once the write is durably committed (the store saved it); rejects with
+   * DocumentApiError. `actor` names the writer in `document-change` events and webhooks
+   * (default `server`).
+   */
   update(documentId: string, change: DocumentChange, options?: { actor?: string }): Promise<DocumentView>
   /** Document ids in ascending byte order (keyset pagination). */
   list(options?: { prefix?: string; after?: string; limit?: number }): Promise<DocumentPage>
-  /** Removes from the store and memory (and other nodes' memory); subscribers get an error and are unsubscribed. False when it did not exist. */
-  delete(documentId: string): Promise<boolean>
+  /**
+   * Removes from the store and memory (and other nodes' memory); subscribers get an error and are
+   * unsubscribed. False when it did not exist. `actor` names who deleted it in the
+   * `document-deleted` event and the `document.deleted` webhook.
+   */
+  delete(documentId: string, options?: { actor?: string }): Promise<boolean>
   /** Present clients of the document (this node and, in a cluster, the others'). */
   presence(documentId: string): Promise<PresenceEntry[]>
 }

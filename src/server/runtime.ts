@@ -27,7 +27,7 @@ import {
 } from './effects.js'
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
-import { authenticateTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
+import { authenticateTask, deleteTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
 import { PersistQueue } from './persist-queue.js'
 import { TextMetrics } from './prometheus.js'
@@ -125,7 +125,20 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
-    this.documents = new DocumentsApi(options.store)
+    this.documents = new DocumentsApi({
+      store: options.store,
+      accepting: () => this.#state === 'running',
+      submit: (request) => {
+        this.#run(this.#engine.serverRequest(request, Date.now()))
+        this.#scheduleFlush()
+      },
+      localPresence: (documentId) => this.#engine.awarenessEntries(documentId),
+      // A node with present clients holds the room, which has the other nodes' clients too.
+      remotePresence: (documentId) =>
+        this.#bridge && this.#engine.awarenessEntries(documentId).length === 0
+          ? this.#bridge.queryPresence(documentId)
+          : Promise.resolve([]),
+    })
     this.#rest = restFor(options, {
       documents: this.documents,
       clientIp: (request) => this.#clientIp(request),
@@ -517,6 +530,11 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         this.#run(this.#engine.revoke(target, Date.now()))
         this.#scheduleFlush()
       },
+      deleted: (documentId) => {
+        if (this.#state === 'closed') return
+        this.#run(this.#engine.resolve({ kind: 'remote-deleted', documentId }, Date.now()))
+        this.#scheduleFlush()
+      },
       onError: (error) => this.#fail(error, { operation: 'broker' }),
     })
     const started: Promise<void> = bridge.start().finally(() => this.#inFlight.delete(started))
@@ -564,6 +582,8 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       },
       load: (effect) => loadTask(store, effect.documentId, onError, this.#initialFields(effect)),
       persist: (effect) => persists.persist(effect),
+      delete: (effect) => deleteTask(store, effect.documentId, onError),
+      reply: (effect) => this.documents.settle(effect),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),
     }
@@ -674,6 +694,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       this.#closeConnection(connection, 1001, 'Server shutdown')
     }
     this.#state = 'closed'
+    this.documents.close()
     try {
       await this.#bridge?.close()
       await this.#options.broker?.close()
