@@ -267,6 +267,39 @@ describe('REST API: bad requests', () => {
   })
 })
 
+describe('REST API: the document API errors by status', () => {
+  it('422 when validate refuses, 413 over a quota, 501 without store.list, 503 once closing', async () => {
+    const server = await startRestServer(cleanups, {
+      validate: {
+        '*': (write) => write.field !== 'title' || typeof write.value === 'string' || 'title is text',
+      },
+      limits: { maxFieldValueBytes: 256 },
+      store: { load: async () => undefined, save: async () => undefined },
+    })
+    const admin = apiKey(ADMIN_KEY)
+    const invalid = await patch(server, 'v', { set: { title: 5 } }, admin)
+    expect(invalid.status).toBe(422)
+    expect(errorCode(invalid.body)).toBe('VALIDATION_FAILED')
+    const huge = await patch(server, 'v', { set: { body: 'x'.repeat(1000) } }, admin)
+    expect(huge.status).toBe(413)
+    expect(errorCode(huge.body)).toBe('QUOTA_EXCEEDED')
+    const list = await call(server, 'GET', '/v1/documents', admin)
+    expect(list.status).toBe(501)
+    expect(errorCode(list.body)).toBe('NOT_SUPPORTED')
+    expect((await call(server, 'DELETE', '/v1/documents/v', admin)).status).toBe(501)
+    await server.sync.close()
+    const closing = await server.sync.fetch(
+      new Request('http://localhost/v1/documents/v', {
+        method: 'PATCH',
+        headers: { ...admin, ...JSON_BODY },
+        body: '{"set":{"a":1}}',
+      }),
+    )
+    expect(closing.status).toBe(503)
+    expect(errorCode(await closing.json())).toBe('SHUTTING_DOWN')
+  })
+})
+
 describe('REST API: through the engine', () => {
   it('a PATCH reaches a subscribed WebSocket client', async () => {
     const server = await startRestServer(cleanups)
