@@ -32,11 +32,20 @@ export function jsonResponse(
   body: unknown,
   extra?: Readonly<Record<string, string>>,
 ): Response {
+  return jsonTextResponse(status, status === 204 ? null : JSON.stringify(body), extra)
+}
+
+/** The same, for JSON serialized already (the OpenAPI document is serialized once). */
+export function jsonTextResponse(
+  status: number,
+  text: string | null,
+  extra?: Readonly<Record<string, string>>,
+): Response {
   const headers = new Headers(SECURITY_HEADERS)
   headers.set('Content-Type', 'application/json; charset=utf-8')
   headers.set('Cache-Control', 'no-store')
   if (extra) for (const [name, value] of Object.entries(extra)) headers.set(name, value)
-  return new Response(status === 204 ? null : JSON.stringify(body), { status, headers })
+  return new Response(text, { status, headers })
 }
 
 /** `{ "error": { "code", "message", "details"? } }` with its status. */

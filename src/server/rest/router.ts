@@ -7,7 +7,7 @@ import { getDocument } from './get-document.js'
 import { identify } from './identity.js'
 import { listDocuments } from './list-documents.js'
 import { openApiDocument } from './openapi.js'
-import { errorResponse, jsonResponse, RestRefusal, refuse, STATUS_OF } from './responses.js'
+import { errorResponse, jsonTextResponse, RestRefusal, refuse, STATUS_OF } from './responses.js'
 import type { RouteHandler } from './route.js'
 import { updateDocument } from './update-document.js'
 
@@ -51,7 +51,7 @@ async function route(
   const segments = path.split('/').slice(2) // '', 'v1', ...
   if (segments.length === 1 && segments[0] === 'openapi.json') {
     allow(method, ['GET'])
-    return new Response(openApi(), { status: 200, headers: jsonResponse(200, null).headers })
+    return jsonTextResponse(200, openApi())
   }
   if (
     segments[0] !== 'documents' ||
