@@ -25,8 +25,15 @@ beforeAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** The schema of a response as the document describes it; undefined when it has no body. */
-function responseSchema(template: string, method: string, status: number): Json | undefined {
+interface Described {
+  /** The body's schema; undefined when it has no body. */
+  schema: Json | undefined
+  /** The headers the response is described with. */
+  headers: string[]
+}
+
+/** A response as the document describes it. */
+function describedResponse(template: string, method: string, status: number): Described {
   const paths = document.paths as Record<string, Record<string, Json>>
   const operation = paths[template]?.[method.toLowerCase()] as { responses: Record<string, Json> } | undefined
   // A method the route does not have has no operation to describe it: its 405 is the shared one.
@@ -42,7 +49,10 @@ function responseSchema(template: string, method: string, status: number): Json 
     response = ((document.components as Json).responses as Record<string, Json>)[name] as Json
   }
   const content = response.content as Record<string, { schema?: Json }> | undefined
-  return content?.['application/json']?.schema
+  return {
+    schema: content?.['application/json']?.schema,
+    headers: Object.keys((response.headers as Json | undefined) ?? {}),
+  }
 }
 
 describe('GET /v1/openapi.json', () => {
@@ -90,7 +100,9 @@ describe('GET /v1/openapi.json', () => {
         ...(body === undefined ? {} : { body }),
       })
       expect(response.status, `${method} ${path}`).toBe(expected)
-      const schema = responseSchema(template, method, response.status)
+      const { schema, headers: described } = describedResponse(template, method, response.status)
+      for (const header of described)
+        expect(response.headers.has(header), `${method} ${path} ${header}`).toBe(true)
       const text = await response.text()
       if (schema === undefined) {
         expect(text, `${method} ${path} has no body`).toBe('')
@@ -148,7 +160,8 @@ describe('GET /v1/openapi.json', () => {
       '{}',
     )
     await check('PUT', '/v1/documents/doc:1', '/v1/documents/{id}', 405, admin)
-    expect(checked).toHaveLength(15)
+    await check('POST', '/v1/openapi.json', '/v1/openapi.json', 405)
+    expect(checked).toHaveLength(16)
   })
 })
 

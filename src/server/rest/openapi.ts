@@ -146,8 +146,23 @@ const ERRORS: Readonly<Record<string, string>> = {
     'The store failed (STORE_FAILED), the server is shutting down (SHUTTING_DOWN), or the authentication hook failed (AUTH_UNAVAILABLE).',
 }
 
-const errorResponse = (description: string): Schema => ({
+/** Headers some refusals carry. */
+const ERROR_HEADERS: Readonly<Record<string, Schema>> = {
+  Unauthorized: {
+    'WWW-Authenticate': {
+      description:
+        'RFC 6750 challenge: `Bearer realm="synckit"`, with `error="invalid_token"` for refused credentials.',
+      schema: { type: 'string' },
+    },
+  },
+  MethodNotAllowed: {
+    Allow: { description: 'The methods the route has.', schema: { type: 'string' } },
+  },
+}
+
+const errorResponse = (name: string, description: string): Schema => ({
   description,
+  ...(ERROR_HEADERS[name] ? { headers: ERROR_HEADERS[name] } : {}),
   content: { 'application/json': { schema: ref('Error') } },
 })
 
@@ -280,14 +295,17 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'getOpenApi',
           summary: 'This document',
           security: [],
-          responses: { '200': { description: 'The OpenAPI document.', content: { 'application/json': {} } } },
+          responses: {
+            '200': { description: 'The OpenAPI document.', content: { 'application/json': {} } },
+            '405': errorRef('MethodNotAllowed'),
+          },
         },
       },
     },
     components: {
       schemas: SCHEMAS,
       responses: Object.fromEntries(
-        Object.entries(ERRORS).map(([name, text]) => [name, errorResponse(text)]),
+        Object.entries(ERRORS).map(([name, text]) => [name, errorResponse(name, text)]),
       ),
       securitySchemes: {
         bearer: {
