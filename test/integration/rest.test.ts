@@ -51,8 +51,11 @@ describe('REST API: authentication', () => {
   it('reads and writes with a JWT, within the token permissions', async () => {
     const server = await startRestServer(cleanups)
     const writer = bearer(await tokenFor('alice', { canWrite: ['notes:*'] }))
+    const actors: unknown[] = []
+    server.sync.on('document-change', (event) => actors.push(event.actor))
     const written = await patch(server, 'notes:1', { set: { title: 'Hello', n: 1 } }, writer)
     expect(written.status).toBe(200)
+    expect(actors).toEqual([{ kind: 'server', name: 'alice' }])
     expect(written.body).toMatchObject({ id: 'notes:1', fields: { title: 'Hello', n: 1 } })
     const read = await call(server, 'GET', '/v1/documents/notes%3A1', writer)
     expect(read.status).toBe(200)
@@ -165,8 +168,12 @@ describe('REST API: admin routes', () => {
     )
     expect((second.body as { documents: string[] }).documents).toEqual(['p:3'])
 
+    const deletions: unknown[] = []
+    server.sync.on('document-deleted', (event) => deletions.push(event))
     const deleted = await call(server, 'DELETE', '/v1/documents/p:1', apiKey(ADMIN_KEY))
     expect(deleted.status).toBe(204)
+    // The caller is the delete's actor, as it is a write's.
+    expect(deletions).toEqual([{ documentId: 'p:1', origin: 'local', actor: 'ops' }])
     expect((await call(server, 'GET', '/v1/documents/p:1', apiKey(ADMIN_KEY))).status).toBe(404)
     const again = await call(server, 'DELETE', '/v1/documents/p:1', apiKey(ADMIN_KEY))
     expect(again.status).toBe(404)
