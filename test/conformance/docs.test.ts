@@ -29,6 +29,7 @@ const DOCS: Record<string, string[]> = {
   ],
   // The demo, which the browser test runs.
   'docs/client.md': Array(4).fill('demo/main.ts'),
+  'docs/documents.md': Array(4).fill('examples/documents.ts'),
   'docs/events.md': Array(14).fill('examples/events.ts'),
   'docs/operations.md': ['examples/backup.ts'],
   'docs/rest.md': ['examples/rest.ts'],
