@@ -145,6 +145,28 @@ describe('REST API: authentication', () => {
   })
 })
 
+describe('REST API: the door', () => {
+  it('refuses an origin allowedOrigins does not list, and a token in the query string', async () => {
+    const server = await startRestServer(cleanups, { allowedOrigins: ['https://app.example'] })
+    const admin = apiKey(ADMIN_KEY)
+    const foreign = await call(server, 'GET', '/v1/documents/a', { ...admin, origin: 'https://evil.example' })
+    expect(foreign.status).toBe(403)
+    expect(errorCode(foreign.body)).toBe('ORIGIN_NOT_ALLOWED')
+    const own = await call(
+      server,
+      'PATCH',
+      '/v1/documents/a',
+      { ...admin, ...JSON_BODY, origin: 'https://app.example' },
+      '{"set":{"a":1}}',
+    )
+    expect(own.status).toBe(200)
+    const token = await tokenFor('t', { canRead: ['*'] })
+    const inQuery = await call(server, 'GET', `/v1/documents/a?token=${token}`)
+    expect(inQuery.status).toBe(400)
+    expect((inQuery.body as { error: { message: string } }).error.message).toContain('Authorization header')
+  })
+})
+
 describe('REST API: admin routes', () => {
   it('lists and deletes for an admin only', async () => {
     const server = await startRestServer(cleanups)
