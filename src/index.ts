@@ -167,6 +167,7 @@ export type {
   SyncServerOptions,
   TrustProxy,
 } from './server/options.js'
+export type { RestOptions } from './server/rest/options.js'
 export type { StaticFile, StaticFiles } from './server/static-files.js'
 export {
   type ConnectionHandle,

@@ -56,6 +56,8 @@ export const COMMANDS_HELP = `Usage: synckit-engine [start] [options]       Run 
        synckit-engine import FILE             Restore a backup; FILE - reads stdin
        synckit-engine import --from-synckit postgres://...
                                               Copy a SyncKit server's database
+       synckit-engine docs list|get|set|delete|presence ...
+                                              Documents of a running server, over its REST API
        synckit-engine <command> --help        The options of a command
 `
 
@@ -68,6 +70,7 @@ Options of start:
                      development and test mode, 0.0.0.0 (every interface) in production;
                      HOST=0.0.0.0 exposes a development server
 ${STORE_OPTIONS_HELP}  --demo             Serve the collaborative demo at / to browsers (always on in development mode)
+  --rest             Serve the REST API (/v1/documents, docs/rest.md) on an anonymous server too
   -h, --help         Show this help
 
 Environment:
@@ -104,6 +107,9 @@ ${STORE_ENV_HELP}  REDIS_URL                         redis:// URL for multi-node
   SYNCKIT_ALLOWED_ORIGINS           Comma-separated browser origins allowed to open a WebSocket
                                     (https://app.example.com, https://*.example.com, *); others get
                                     403. Default: any origin
+  SYNCKIT_REST                      true | false: serve the REST API at /v1 (listing and deleting need
+                                    an admin). Default: true when authentication is required, false
+                                    for an anonymous server (then --rest or SYNCKIT_REST=true)
   SYNCKIT_WEBHOOK_URL               http(s):// URL that receives signed webhooks (POST, Standard
                                     Webhooks) after every change; needs SYNCKIT_WEBHOOK_SECRET
   SYNCKIT_WEBHOOK_SECRET            Signing secret: whsec_ and 24 to 64 random bytes in base64
@@ -116,6 +122,7 @@ const START_OPTIONS = {
   host: { type: 'string' },
   ...STORE_OPTIONS,
   demo: { type: 'boolean' },
+  rest: { type: 'boolean' },
 } as const
 
 /**
@@ -182,6 +189,11 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     if (problem) throw new ConfigError('SYNCKIT_METRICS_TOKEN', `Invalid SYNCKIT_METRICS_TOKEN: ${problem}`)
     server.http = { ...server.http, metricsToken }
   }
+
+  // The REST API can delete every document: on with authentication, asked for otherwise.
+  const rest =
+    flags.rest === true || (boolean('SYNCKIT_REST', read('SYNCKIT_REST')) ?? server.auth?.required !== false)
+  if (rest) server.rest = true
 
   const logLevel = read('LOG_LEVEL')?.toLowerCase() ?? 'info'
   if (!LOG_LEVELS.includes(logLevel as CliLogLevel)) {

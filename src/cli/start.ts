@@ -147,6 +147,7 @@ function banner(config: CliConfig, port: number): string {
     `  WebSocket  ${ws}${wildcard ? `   (listening on ${config.host}:${port})` : ''}`,
     `  Health     http://${host}:${port}/health`,
     `  Metrics    http://${host}:${port}/metrics${metricsOpen ? '   (open: SYNCKIT_METRICS_TOKEN protects it)' : '   (bearer token required)'}`,
+    `  REST API   ${config.server.rest ? `http://${host}:${port}/v1/documents` : 'off (--rest or SYNCKIT_REST=true serves it)'}`,
     ...(config.demo ? [`  Demo       http://${host}:${port}/   (open it in two windows)`] : []),
     `  Storage    ${config.storage === 'memory' ? 'memory (documents are lost on restart)' : describeStorage(config)}`,
     `  Auth       ${config.anonymous ? 'anonymous' : 'required (JWT / API key)'}`,

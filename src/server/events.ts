@@ -121,6 +121,8 @@ export interface ErrorContext {
     | 'listener'
     | 'engine'
     | 'resolve'
+    /** A REST API request failed inside the server (the caller got 500). */
+    | 'rest'
   connectionId?: string
   documentId?: string
 }

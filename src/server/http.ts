@@ -45,6 +45,8 @@ export interface HttpSource {
   metricsText(): string
   /** Pages served beside the API routes (`http.staticFiles`); none by default. */
   readonly staticFiles?: StaticFiles | undefined
+  /** The REST API, which answers every `/v1/...` request when it is on (the `rest` option). */
+  readonly rest?: ((request: Request, path: string) => Promise<Response>) | undefined
 }
 
 /** Where the WebSocket endpoint is unless an adapter's `path` says otherwise. */
@@ -61,6 +63,7 @@ export async function handleHttpRequest(request: Request, source: HttpSource): P
     return json(400, { error: 'Bad request' })
   }
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
+  if (source.rest && (path === '/v1' || path.startsWith('/v1/'))) return source.rest(request, path)
   const route = ROUTES.get(path)
   const files = source.staticFiles
   const file = files && mayServeFile(request, path, route !== undefined) ? await files(path) : undefined

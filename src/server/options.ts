@@ -7,6 +7,7 @@ import type { AuthorizePolicy, EngineLimits, TestOnlyOptions, ValidationRules } 
 import type { JsonValue, Permissions } from '../protocol/types.js'
 import type { DocumentStore } from '../storage/store.js'
 import type { Logger } from './logger.js'
+import type { RestOptions } from './rest/options.js'
 import type { StaticFiles } from './static-files.js'
 
 // Contracts that live with their layer, re-exported for the modules that read them from here.
@@ -202,4 +203,10 @@ export interface SyncServerOptions<Context = unknown> {
   persist?: PersistOptions
   /** Cluster fan-out (e.g. `createRedisBroker` from `synckit-engine/redis`). Default: single node. */
   broker?: Broker
+  /**
+   * The REST API on `fetch` (`/v1/documents...`, `/v1/openapi.json`; docs/rest.md): `true`, or
+   * its settings. Authenticated and authorized like the WebSocket (listing and deleting need an
+   * admin). Default off.
+   */
+  rest?: boolean | RestOptions
 }

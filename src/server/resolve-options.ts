@@ -14,6 +14,7 @@ import { checkMetricsToken } from './http.js'
 import type { PersistPolicy } from './io-tasks.js'
 import { consoleLogger, type Logger, safeLogger } from './logger.js'
 import type { AuthOptions, LoadDocumentHook, SyncServerOptions } from './options.js'
+import { type ResolvedRestOptions, resolveRestOptions } from './rest/options.js'
 import type { Timers } from './scheduler.js'
 import type { StaticFiles } from './static-files.js'
 import type { UpgradeRequest } from './transport.js'
@@ -42,6 +43,8 @@ export interface ResolvedServerOptions {
   broker: Broker | undefined
   /** `/auth/*` routes when JWT verification is configured. */
   authRoutes: AuthRoutesHandler | undefined
+  /** The REST API's settings; undefined when it is off. */
+  rest: ResolvedRestOptions | undefined
   /**
    * Schedules the tick and the heartbeat; `setInterval` when absent. A host that must stay idle to
    * be evicted (a Durable Object) runs them only while it has work.
@@ -123,6 +126,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
     },
     broker: options.broker,
     authRoutes: options.auth?.jwt ? authRoutes(options.auth) : undefined,
+    rest: resolveRestOptions(options.rest),
   }
 }
 

@@ -34,6 +34,7 @@ import { TextMetrics } from './prometheus.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
+import { type RestHandler, restFor } from './rest/index.js'
 import { delay, endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import {
@@ -102,6 +103,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #state: State = 'running'
   #closed: Promise<void> | undefined
   readonly #bridge: ClusterBridge | undefined
+  readonly #rest: RestHandler | undefined
   #cluster: ClusterLink | undefined
 
   constructor(options: ResolvedServerOptions) {
@@ -136,6 +138,11 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         this.#bridge && this.#engine.awarenessEntries(documentId).length === 0
           ? this.#bridge.queryPresence(documentId)
           : Promise.resolve([]),
+    })
+    this.#rest = restFor(options, {
+      documents: this.documents,
+      clientIp: (request) => this.#clientIp(request),
+      fail: (error, operation) => this.#fail(error, { operation }),
     })
     const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
@@ -722,6 +729,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       readiness: () => checkReadiness(this.#state === 'running', this.#options.store, this.#options.broker),
       metricsText: () => this.#metrics.render(),
       staticFiles: this.#options.staticFiles,
+      rest: this.#rest,
     }
   }
 

@@ -97,9 +97,26 @@ describe('configFromEnv: settings', () => {
       heartbeat: { intervalMs: 15000 },
       trustProxy: true,
       http: { exposeDocumentIds: false, metricsToken: 'mon_0123456789abcdef' },
+      // Authentication is required: the REST API is served.
+      rest: true,
     })
     expect(auth?.required).toBe(true)
     expect(typeof auth?.verifyCredentials).toBe('function')
+  })
+
+  it('serves the REST API when auth is required, or when asked; never unasked on an anonymous server', () => {
+    const rest = (env: Record<string, string>, argv: string[] = []) => configFromEnv(env, argv).server.rest
+    expect(rest({})).toBeUndefined()
+    expect(rest({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' })).toBeUndefined()
+    expect(rest({}, ['--rest'])).toBe(true)
+    expect(rest({ SYNCKIT_REST: 'true' })).toBe(true)
+    expect(rest({ JWT_SECRET: SECRET, SYNCKIT_AUTH_REQUIRED: 'true' })).toBe(true)
+    expect(rest({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toBe(true)
+    expect(rest({ NODE_ENV: 'production', JWT_SECRET: SECRET, SYNCKIT_REST: 'false' })).toBeUndefined()
+    expect(rest({ SYNCKIT_REST: 'false' }, ['--rest'])).toBe(true)
+    expect(errorOf({ SYNCKIT_REST: 'maybe' }).message).toBe(
+      'Invalid SYNCKIT_REST "maybe": expected true or false',
+    )
   })
 
   it('flags win over the environment, in both --flag value and --flag=value forms', () => {
