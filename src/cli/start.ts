@@ -60,7 +60,8 @@ async function serve(config: CliConfig, io: CliIo): Promise<CommandResult> {
     logger,
     ...(store ? { store } : {}),
     ...(broker ? { broker } : {}),
-    ...(staticFiles ? { http: { ...config.server.http, staticFiles } } : {}),
+    // The inspector comes with the demo: its page is among the same files.
+    ...(staticFiles ? { http: { ...config.server.http, staticFiles, inspector: true } } : {}),
   })
   const webhooks = config.webhooks
     ? attachWebhooks(server, { endpoints: config.webhooks, logger })
@@ -148,6 +149,11 @@ function banner(config: CliConfig, port: number): string {
     `  Health     http://${host}:${port}/health`,
     `  Metrics    http://${host}:${port}/metrics${metricsOpen ? '   (open: SYNCKIT_METRICS_TOKEN protects it)' : '   (bearer token required)'}`,
     ...(config.demo ? [`  Demo       http://${host}:${port}/   (open it in two windows)`] : []),
+    ...(config.demo
+      ? [
+          `  Inspector  http://${host}:${port}/inspector   (${config.anonymous ? 'open: anonymous mode' : 'admin token or API key'})`,
+        ]
+      : []),
     `  Storage    ${config.storage === 'memory' ? 'memory (documents are lost on restart)' : describeStorage(config)}`,
     `  Auth       ${config.anonymous ? 'anonymous' : 'required (JWT / API key)'}`,
     ...(config.webhooks ?? []).map((endpoint) => `  Webhooks   ${webhookTarget(endpoint.url)}`),

@@ -26,6 +26,8 @@ import {
 } from './effects.js'
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
+import { createInspectorData } from './inspector/data.js'
+import type { InspectorSource } from './inspector/routes.js'
 import { authenticateTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
 import { PersistQueue } from './persist-queue.js'
@@ -99,6 +101,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #flushScheduled = false
   #state: State = 'running'
   #closed: Promise<void> | undefined
+  readonly #inspector: InspectorSource | undefined
   readonly #bridge: ClusterBridge | undefined
   #cluster: ClusterLink | undefined
 
@@ -121,6 +124,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
+    this.#inspector = options.inspector ? this.#inspectorSource() : undefined
     const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
       timers.every(this.limits.tickIntervalMs, () => this.#tick()),
@@ -694,7 +698,36 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       readiness: () => checkReadiness(this.#state === 'running', this.#options.store, this.#options.broker),
       metricsText: () => this.#metrics.render(),
       staticFiles: this.#options.staticFiles,
+      inspector: this.#inspector,
     }
+  }
+
+  /** What `/inspector/api` reads and does (`http.inspector`). */
+  #inspectorSource(): InspectorSource {
+    const { engine, door } = this.#options
+    const data = createInspectorData({
+      nodeId: this.nodeId,
+      engine: this.#engine,
+      store: this.#options.store,
+      stats: () => this.stats(),
+      persistLatency: () => ({
+        count: this.#metrics.persistLatency.count,
+        seconds: this.#metrics.persistLatency.sum,
+      }),
+      evict: (documentId) => {
+        const blocker = this.#engine.evictionBlocker(documentId)
+        if (blocker === undefined) this.#run(this.#engine.evict(documentId, Date.now()))
+        return blocker
+      },
+      disconnect: (connectionId) => {
+        const connection = this.#connections.get(connectionId)
+        if (!connection) return false
+        this.#closeConnection(connection, 1008, 'Disconnected by an operator')
+        return true
+      },
+      revoke: (userId) => this.revoke({ userId }),
+    })
+    return { anonymous: engine.anonymous === true, verifyCredentials: door.verifyCredentials, data }
   }
 
   #uptimeSeconds(): number {
