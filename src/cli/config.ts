@@ -35,7 +35,7 @@ export interface CliConfig extends StoreConfig {
   help: boolean
   /** Anonymous mode: every connection is authenticated on open. */
   anonymous: boolean
-  /** Serve the demo page at `/` to browsers: in development mode, or with `--demo`. */
+  /** Serve the demo page at `/` to browsers, and the inspector: in development mode, or with `--demo`. */
   demo: boolean
   redisUrl?: string
   /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
@@ -67,7 +67,8 @@ Options of start:
   --host <addr>      Address to bind (env HOST). Default 127.0.0.1 (this machine only) in
                      development and test mode, 0.0.0.0 (every interface) in production;
                      HOST=0.0.0.0 exposes a development server
-${STORE_OPTIONS_HELP}  --demo             Serve the collaborative demo at / to browsers (always on in development mode)
+${STORE_OPTIONS_HELP}  --demo             Serve the collaborative demo at / to browsers and the inspector at /inspector
+                     (always on in development mode)
   -h, --help         Show this help
 
 Environment:

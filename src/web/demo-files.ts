@@ -19,7 +19,10 @@ const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
   ['map', 'application/json; charset=utf-8'],
 ])
 
-/** The demo page at `/` (for browsers), its script, styles and the browser client bundle. */
+/**
+ * The demo page at `/` (for browsers), its script, styles and the browser client bundle, and the
+ * inspector's page at `/inspector` (served only with `http.inspector`).
+ */
 export async function loadDemoFiles(): Promise<StaticFiles> {
   if (import.meta.url.endsWith('.ts')) return buildOnFirstRequest()
   const files = byUrlPath(await readBuilt())

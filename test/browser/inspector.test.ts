@@ -3,16 +3,15 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { WebSocket } from 'ws'
-import { attachWebSocketServer } from '../../adapters/ws.js'
+import { serveWithInspector } from '../../examples/inspector.js'
 import { createSyncClient } from '../../src/client/index.js'
 import type { SyncClient } from '../../src/client/types.js'
-import { createSyncServer, type SyncServer } from '../../src/server/index.js'
-import { loadDemoFiles } from '../../src/web/demo-files.js'
+import type { SyncServer } from '../../src/server/index.js'
 import { collectErrors, launchChromium, screenshot } from '../helpers/browser.js'
 
 /**
  * The inspector (inspector/, served at `/inspector` with `http.inspector`) in real Chromium,
- * against a server that requires API keys. `UPDATE_DOCS_SCREENSHOT=1` also copies the picture to
+ * against the server of examples/inspector.ts, which requires API keys. `UPDATE_DOCS_SCREENSHOT=1` also copies the picture to
  * docs/images/inspector.png.
  */
 
@@ -22,7 +21,6 @@ const LOAD_MS = process.env.UPDATE_DOCS_SCREENSHOT ? 26_000 : 6000
 const DOCS_IMAGE = fileURLToPath(new URL('../../docs/images/inspector.png', import.meta.url))
 const ADMIN_KEY = 'inspector-admin-key-0123'
 const USER_KEY = 'inspector-alice-key-0123'
-const everything = { canRead: ['*'], canWrite: ['*'] }
 
 let server: SyncServer
 let closeTransport: () => Promise<void>
@@ -32,21 +30,11 @@ let browser: Browser
 const clients: SyncClient[] = []
 
 beforeAll(async () => {
-  server = createSyncServer({
-    nodeId: 'node-inspected',
-    auth: {
-      apiKeys: [
-        { key: ADMIN_KEY, userId: 'ops', permissions: { ...everything, isAdmin: true } },
-        { key: USER_KEY, userId: 'alice', permissions: { ...everything, isAdmin: false } },
-      ],
-    },
-    limits: { maxMessagesPerMinute: 100_000, maxMessagesPerMinutePerUser: 100_000 },
-    http: { staticFiles: await loadDemoFiles(), inspector: true },
-  })
-  const transport = await attachWebSocketServer(server, { port: 0, host: '127.0.0.1' })
-  closeTransport = () => transport.close()
-  baseUrl = `http://127.0.0.1:${transport.port}`
-  wsUrl = `ws://127.0.0.1:${transport.port}/ws`
+  const served = await serveWithInspector({ admin: ADMIN_KEY, user: USER_KEY }, 0)
+  server = served.sync
+  closeTransport = () => served.transport.close()
+  baseUrl = `http://127.0.0.1:${served.transport.port}`
+  wsUrl = `ws://127.0.0.1:${served.transport.port}/ws`
   browser = await launchChromium()
 }, 90_000)
 
