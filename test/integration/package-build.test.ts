@@ -105,7 +105,7 @@ describe('npm run build', () => {
     expect([...new Set(bare)].sort()).toEqual(['eventemitter3', 'jose'])
   })
 
-  it('ships the demo in dist/web with a self-contained browser client, and serves it from memory', async () => {
+  it('ships the demo and the inspector in dist/web with a self-contained browser client, and serves it from memory', async () => {
     const { readFile } = await import('node:fs/promises')
     const client = await readFile(join(root, 'dist/web/client/synckit-client.js'), 'utf8')
     // One ES module a browser can load as is: nothing left to resolve (esbuild puts static imports
@@ -123,6 +123,9 @@ describe('npm run build', () => {
       ['/demo/app.js', 'text/javascript; charset=utf-8'],
       ['/demo/app.css', 'text/css; charset=utf-8'],
       ['/client/synckit-client.js', 'text/javascript; charset=utf-8'],
+      ['/inspector', 'text/html; charset=utf-8'],
+      ['/inspector/app.js', 'text/javascript; charset=utf-8'],
+      ['/inspector/app.css', 'text/css; charset=utf-8'],
     ]) {
       expect((await files(path))?.contentType, path).toBe(type)
     }

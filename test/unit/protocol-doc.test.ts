@@ -130,7 +130,7 @@ describe('citations of the protocol', () => {
   const SELF = resolve(import.meta.dirname, 'protocol-doc.test.ts')
   /** What a reader of the repository sees: code, tests, docs, benchmarks, examples, README, CONTRIBUTING. */
   const files = [
-    ...['src', 'adapters', 'test', 'docs', 'bench', 'examples', 'scripts', 'demo'].flatMap((top) =>
+    ...['src', 'adapters', 'test', 'docs', 'bench', 'examples', 'scripts', 'demo', 'inspector'].flatMap((top) =>
       sourceFiles(resolve(ROOT, top)),
     ),
     ...['README.md', 'CONTRIBUTING.md'].map((name) => resolve(ROOT, name)),
