@@ -9,8 +9,11 @@ import type { ChangeActor, EngineEvent } from './types.js'
  * second writer appears in the same turn (the hot path stores one reference per write).
  */
 
-/** A connection, or the server itself (`onLoadDocument` seeds, a server-side write). */
-export type Writer = Connection | 'server'
+/**
+ * A connection, or the server itself: `'server'` (an `onLoadDocument` seed) or the actor a
+ * server-side write named (`sync.documents.update(id, change, { actor })`).
+ */
+export type Writer = Connection | string
 
 /** Records that `writer` applied `field` in this turn (after `markApplied`). */
 export function noteWriter(entry: DocumentEntry, field: string, writer: Writer): void {
@@ -52,8 +55,10 @@ export function announceChanges(ctx: EngineContext, entry: DocumentEntry): void 
 
 function emitChange(ctx: EngineContext, documentId: string, registers: Register[], writer: Writer): void {
   const actor: ChangeActor =
-    writer === 'server'
-      ? { kind: 'server' }
+    typeof writer === 'string'
+      ? writer === 'server'
+        ? { kind: 'server' }
+        : { kind: 'server', name: writer }
       : { kind: 'connection', conn: writer.id, userId: writer.principal?.userId ?? '' }
   const event: Extract<EngineEvent, { type: 'document-change' }> = {
     type: 'document-change',
@@ -63,6 +68,8 @@ function emitChange(ctx: EngineContext, documentId: string, registers: Register[
     actor,
   }
   // Set only when there is one: a spread would cost an object per event on the write path.
-  if (writer !== 'server' && writer.context !== undefined) event.context = writer.context
+  if (typeof writer !== 'string' && writer.context !== undefined) event.context = writer.context
   ctx.emit(event)
+  // Announced again as committed once the batch that holds these registers is durable.
+  ctx.changesThisTurn.push(event)
 }

@@ -7,6 +7,7 @@ import { presentClients } from './presence.js'
 import { receiveDecoded, receiveFrame } from './receive.js'
 import { applyResolution } from './resolve.js'
 import { revoke } from './revoke.js'
+import { handleServerRequest } from './server-requests.js'
 import type {
   ConnectionId,
   ConnectionInfo,
@@ -21,6 +22,7 @@ import type {
   Resolution,
   ResumedConnection,
   RevokeTarget,
+  ServerRequest,
 } from './types.js'
 import { connectionUsage, documentUsage, keptTextStates } from './usage.js'
 
@@ -96,6 +98,15 @@ export class SyncEngine {
   /** Completion of an effect the runtime performed (auth, load, persist, remote update). */
   resolve(result: Resolution, now: number): Effect[] {
     return this.#run(now, (ctx) => applyResolution(ctx, result))
+  }
+
+  /**
+   * A request of the server-side document API (`sync.documents`): a read, a write or a delete
+   * made by the server itself. Answered by one `server-reply` effect with the request's id (a
+   * write's once the store committed it); see `server-requests.ts`.
+   */
+  serverRequest(request: ServerRequest, now: number): Effect[] {
+    return this.#run(now, (ctx) => handleServerRequest(ctx, request))
   }
 
   /** Live revocation of a user's connections or of access to a document (see `revoke.ts`). */

@@ -34,6 +34,7 @@ export function evictionBlocker(ctx: EngineContext, documentId: string): Evictio
     return 'subscribed'
   const unflushed =
     entry.touched ||
+    entry.uncommitted !== undefined ||
     entry.dirty.size > 0 ||
     entry.inFlight > 0 ||
     entry.doc?.clockVersion !== entry.persistedClockVersion

@@ -15,6 +15,7 @@ import type { JsonValue } from '../protocol/types.js'
 import { resolveClientIp } from './client-ip.js'
 import { linkBroker } from './cluster-link.js'
 import { connectionInfo, HeartbeatSweep, IpCounter, REFUSED, ServerConnection } from './connection.js'
+import { DocumentsApi } from './documents-api.js'
 import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
 import {
   type ClusterLink,
@@ -28,7 +29,7 @@ import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
 import { createInspectorData } from './inspector/data.js'
 import type { InspectorSource } from './inspector/routes.js'
-import { authenticateTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
+import { authenticateTask, deleteTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
 import { PersistQueue } from './persist-queue.js'
 import { TextMetrics } from './prometheus.js'
@@ -75,6 +76,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly nodeId: string
   readonly limits: Readonly<RuntimeLimits>
   readonly logger: Logger
+  readonly documents: DocumentsApi
   readonly #options: ResolvedServerOptions
   readonly #engine: SyncEngine
   readonly #metrics: ServerMetrics
@@ -124,6 +126,20 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
+    this.documents = new DocumentsApi({
+      store: options.store,
+      accepting: () => this.#state === 'running',
+      submit: (request) => {
+        this.#run(this.#engine.serverRequest(request, Date.now()))
+        this.#scheduleFlush()
+      },
+      localPresence: (documentId) => this.#engine.awarenessEntries(documentId),
+      // A node with present clients holds the room, which has the other nodes' clients too.
+      remotePresence: (documentId) =>
+        this.#bridge && this.#engine.awarenessEntries(documentId).length === 0
+          ? this.#bridge.queryPresence(documentId)
+          : Promise.resolve([]),
+    })
     this.#inspector = options.inspector ? this.#inspectorSource() : undefined
     const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
@@ -511,6 +527,11 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         this.#run(this.#engine.revoke(target, Date.now()))
         this.#scheduleFlush()
       },
+      deleted: (documentId) => {
+        if (this.#state === 'closed') return
+        this.#run(this.#engine.resolve({ kind: 'remote-deleted', documentId }, Date.now()))
+        this.#scheduleFlush()
+      },
       onError: (error) => this.#fail(error, { operation: 'broker' }),
     })
     const started: Promise<void> = bridge.start().finally(() => this.#inFlight.delete(started))
@@ -558,6 +579,8 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       },
       load: (effect) => loadTask(store, effect.documentId, onError, this.#initialFields(effect)),
       persist: (effect) => persists.persist(effect),
+      delete: (effect) => deleteTask(store, effect.documentId, onError),
+      reply: (effect) => this.documents.settle(effect),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),
     }
@@ -668,6 +691,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       this.#closeConnection(connection, 1001, 'Server shutdown')
     }
     this.#state = 'closed'
+    this.documents.close()
     try {
       await this.#bridge?.close()
       await this.#options.broker?.close()
@@ -709,6 +733,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       nodeId: this.nodeId,
       engine: this.#engine,
       store: this.#options.store,
+      documents: this.documents,
       stats: () => this.stats(),
       persistLatency: () => ({
         count: this.#metrics.persistLatency.count,

@@ -1,5 +1,6 @@
 import type EventEmitter from 'eventemitter3'
 import type { EngineStats, ResumedConnection, RevokeTarget } from '../engine/types.js'
+import type { ServerDocuments } from './documents.js'
 import type { SyncServerEvents } from './events.js'
 import type { Logger } from './logger.js'
 import type {
@@ -106,6 +107,11 @@ export interface SyncServer<Context = unknown>
    * again); `{documentId}` re-checks access and unsubscribes connections no longer allowed.
    */
   revoke(target: RevokeTarget): void
+  /**
+   * Documents from the server: read, write (durably, through the engine like a client's write),
+   * list, delete, and who is present. Calls reject with `DocumentApiError`. See docs/documents.md.
+   */
+  readonly documents: ServerDocuments
   /** The visible state of a document held in memory (undefined when it is not loaded). */
   documentState(documentId: string): Record<string, unknown> | undefined
   /** Graceful and idempotent: stop accepting, flush, wait for the store, close sockets 1001. */

@@ -6,6 +6,7 @@ import { createSyncClient } from '../../src/client/index.js'
 import type { SyncClient } from '../../src/client/types.js'
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js'
 import type { StaticFiles } from '../../src/server/static-files.js'
+import { MemoryStore } from '../../src/storage/memory-store.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /** `/inspector/api` through `sync.fetch`: who may use it, what it answers, what its actions do. */
@@ -232,5 +233,31 @@ describe('the inspector API: data and actions', () => {
     expect(await revoke.json()).toEqual({ revoked: true })
     expect((await revoked).userId).toBe('alice')
     await waitFor(() => sync.stats().connections === 0, { message: 'revoked user disconnected' })
+  })
+
+  it('lists the documents in memory when the store cannot list, and answers 503 when the store fails', async () => {
+    const memory = new MemoryStore()
+    let failing = false
+    const sync = server({
+      store: {
+        load: (id) => (failing ? Promise.reject(new Error('disk on fire')) : memory.load(id)),
+        save: (documents) => memory.save(documents),
+      },
+    })
+    const url = await listen(sync)
+    const writer = await client(url, USER_KEY)
+    await writer.set('b', 'f', 1)
+    await writer.set('a', 'f', 1)
+    const listing = await (await call(sync, 'documents?prefix=', { bearer: ADMIN_KEY })).json()
+    expect(listing).toEqual({
+      documents: [
+        { id: 'a', loaded: true, subscribers: 1 },
+        { id: 'b', loaded: true, subscribers: 1 },
+      ],
+      source: 'memory',
+    })
+    failing = true
+    const failed = await call(sync, 'document?id=elsewhere', { bearer: ADMIN_KEY })
+    expect([failed.status, await failed.json()]).toEqual([503, { error: 'The store failed' }])
   })
 })

@@ -55,6 +55,22 @@ describe('evict', () => {
     expect(h.engine.documentState('doc')).toEqual({ title: 'kept' })
   })
 
+  it('keeps a document whose persist batch failed until a retry commits it', () => {
+    const h = new EngineHarness({ autoSettle: false, commitOnSettle: true })
+    h.open('c')
+    h.send('c', 'subscribe', { documentId: 'doc' })
+    h.settle()
+    h.send('c', 'delta', { documentId: 'doc', field: 'title', value: 'retried' })
+    h.send('c', 'unsubscribe', { documentId: 'doc' })
+    expect(h.failPersist()).toBe(true)
+    expect(h.engine.evictionBlocker('doc')).toBe('unflushed')
+    expect(evicted(h.engine.evict('doc', h.now))).toBe(false)
+    h.flush()
+    h.settle()
+    expect(h.store.get('doc')?.registers.map((r) => r.value)).toEqual(['retried'])
+    expect(h.engine.evictionBlocker('doc')).toBeUndefined()
+  })
+
   it('does nothing to a document that is not in memory or still loading', () => {
     const h = new EngineHarness({ autoSettle: false })
     expect(h.engine.evictionBlocker('never')).toBe('not-loaded')

@@ -2,12 +2,17 @@ import type { DocumentSnapshot } from '../../crdt/types.js'
 import type { SyncEngine } from '../../engine/index.js'
 import type { EvictionBlocker } from '../../engine/types.js'
 import type { DocumentStore } from '../../storage/store.js'
+import {
+  DocumentApiError,
+  type DocumentPage,
+  type PresenceEntry,
+  type ServerDocuments,
+} from '../documents.js'
 import type { ServerStats } from '../types.js'
 import type {
   DocumentListing,
   DocumentRow,
   InspectedDocument,
-  InspectedPresence,
   InspectorData,
   InspectorStats,
 } from './types.js'
@@ -17,6 +22,8 @@ export interface InspectorDeps {
   readonly nodeId: string
   readonly engine: SyncEngine
   readonly store: DocumentStore
+  /** `sync.documents`: the listing and presence (the cluster's, on a cluster). */
+  readonly documents: ServerDocuments
   stats(): ServerStats
   /** Persist batches saved and their total latency (seconds), since start. */
   persistLatency(): { count: number; seconds: number }
@@ -25,11 +32,9 @@ export interface InspectorDeps {
   revoke(userId: string): void
 }
 
-/** Pages of the store's listing scanned for one answer, so a rare prefix cannot hold a request long. */
-const MAX_SCANNED_PAGES = 20
-
+/** The inspector's reads and actions on the running server. */
 export function createInspectorData(deps: InspectorDeps): InspectorData {
-  const { engine } = deps
+  const { engine, documents } = deps
   const row = (id: string): DocumentRow => {
     const info = engine.documentInfo(id)
     return { id, loaded: info !== undefined, subscribers: info?.subscribers ?? 0 }
@@ -37,18 +42,27 @@ export function createInspectorData(deps: InspectorDeps): InspectorData {
   return {
     stats: () => inspectorStats(deps),
     listDocuments: async ({ prefix, after, limit }) => {
-      const list = deps.store.list?.bind(deps.store)
-      if (!list) return memoryListing(engine.documentIds(), prefix, after, limit, row)
-      const ids = await scanStore(list, prefix, after, limit)
-      const listing: DocumentListing = { documents: ids.slice(0, limit).map(row), source: 'store' }
-      if (ids.length > limit) listing.next = ids[limit - 1] as string
+      let page: DocumentPage
+      try {
+        page = await documents.list({ prefix, limit, ...(after === undefined ? {} : { after }) })
+      } catch (error) {
+        if (error instanceof DocumentApiError && error.code === 'NOT_SUPPORTED') {
+          return memoryListing(engine.documentIds(), prefix, after, limit, row)
+        }
+        throw error
+      }
+      const listing: DocumentListing = { documents: page.documents.map(row), source: 'store' }
+      if (page.next !== undefined) listing.next = page.next
       return listing
     },
     document: async (documentId) => {
+      // In memory: the engine's registers, unflushed writes included. Otherwise the store's, read
+      // without loading the document (looking must not change what the node holds, or seed it).
       const loaded = engine.documentSnapshot(documentId)
       const snapshot = loaded ?? (await deps.store.load(documentId))
-      if (!snapshot) return undefined
-      return inspectedDocument(engine, documentId, snapshot, loaded !== undefined)
+      if (!snapshot || (!loaded && snapshot.registers.length === 0)) return undefined
+      const presence = await documents.presence(documentId)
+      return inspectedDocument(engine, documentId, snapshot, loaded !== undefined, presence)
     },
     evict: (documentId) => deps.evict(documentId),
     disconnect: (connectionId) => deps.disconnect(connectionId),
@@ -79,31 +93,6 @@ function inspectorStats(deps: InspectorDeps): InspectorStats {
   }
 }
 
-/**
- * Up to `limit + 1` ids starting with `prefix`, after `after`. Ids are in ascending byte order,
- * so those with a prefix are contiguous: the scan starts just before them (every id starting
- * with `prefix` sorts after `prefix` minus its last character) and stops at the first id past them.
- */
-async function scanStore(
-  list: NonNullable<DocumentStore['list']>,
-  prefix: string,
-  after: string | undefined,
-  limit: number,
-): Promise<string[]> {
-  const found: string[] = []
-  let cursor = after ?? (prefix === '' ? undefined : prefix.slice(0, -1))
-  for (let page = 0; page < MAX_SCANNED_PAGES && found.length <= limit; page++) {
-    const ids = await list(cursor === undefined ? { limit: limit + 1 } : { limit: limit + 1, after: cursor })
-    for (const id of ids) {
-      if (id.startsWith(prefix)) found.push(id)
-      else if (found.length > 0 || id > prefix) return found
-    }
-    if (ids.length <= limit) break
-    cursor = ids[ids.length - 1]
-  }
-  return found
-}
-
 function memoryListing(
   ids: string[],
   prefix: string,
@@ -122,6 +111,7 @@ function inspectedDocument(
   documentId: string,
   snapshot: DocumentSnapshot,
   loaded: boolean,
+  presence: PresenceEntry[],
 ): InspectedDocument {
   const fields = snapshot.registers
     .map((register) => ({
@@ -132,11 +122,6 @@ function inspectedDocument(
       nodeId: register.stamp.node,
     }))
     .sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0))
-  const presence = engine.awarenessEntries(documentId).map((entry) => {
-    const present: InspectedPresence = { clientId: entry.clientId, state: entry.state }
-    if (entry.owner?.startsWith('user:')) present.userId = entry.owner.slice('user:'.length)
-    return present
-  })
   const document: InspectedDocument = {
     id: documentId,
     loaded,

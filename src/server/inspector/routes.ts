@@ -1,5 +1,6 @@
 import { readJsonBody } from '../../auth/http.js'
 import { isValidDocumentId, MAX_DOCUMENT_ID_LENGTH } from '../../protocol/document-id.js'
+import { DocumentApiError } from '../documents.js'
 import { type InspectorAuth, inspectorAccess } from './access.js'
 import type { InspectorData } from './types.js'
 
@@ -82,14 +83,24 @@ export async function handleInspectorRequest(
   if (request.method !== method) return json(405, { error: 'Method not allowed' }, { Allow: method })
   const access = await inspectorAccess(request, source)
   if (access !== 'admin') return refusal(access)
-  if (read) return read(source.data, new URL(request.url).searchParams)
+  if (read) return answer(() => read(source.data, new URL(request.url).searchParams))
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     return json(415, { error: 'Expected Content-Type: application/json' })
   }
   const body = await readJsonBody(request)
   if (!body.ok) return body.response
-  return (action as Handler)(source.data, body.body)
+  return answer(() => (action as Handler)(source.data, body.body))
+}
+
+/** A failing store or a closing server is a 503 with its reason, never an unhandled rejection. */
+async function answer(handle: () => Promise<Response>): Promise<Response> {
+  try {
+    return await handle()
+  } catch (error) {
+    const reason = error instanceof DocumentApiError ? error.message : 'The store failed'
+    return json(503, { error: reason })
+  }
 }
 
 function refusal(status: 401 | 403 | 503): Response {

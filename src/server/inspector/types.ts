@@ -1,5 +1,6 @@
 import type { DocumentSubscriber, EvictionBlocker } from '../../engine/types.js'
 import type { JsonObject, JsonValue } from '../../protocol/types.js'
+import type { PresenceEntry } from '../documents.js'
 
 /**
  * The JSON the inspector's API answers (`/inspector/api/...`), shared with the page (inspector/),
@@ -59,14 +60,6 @@ export interface InspectedField {
   nodeId: string
 }
 
-/** A present client of a document. */
-export interface InspectedPresence {
-  clientId: string
-  state: JsonValue
-  /** The authenticated user who announced it, when not anonymous. */
-  userId?: string
-}
-
 /** `GET /inspector/api/document?id=`. */
 export interface InspectedDocument {
   id: string
@@ -76,7 +69,8 @@ export interface InspectedDocument {
   /** Vector clock: node -> highest sequence number seen. */
   clock: Record<string, number>
   subscribers: DocumentSubscriber[]
-  presence: InspectedPresence[]
+  /** Present clients (every node's, on a cluster). */
+  presence: PresenceEntry[]
   /** The kept `text-state` ops, least recently updated first. */
   textStates: JsonObject[]
   /** Why evicting it would do nothing now; absent when it can leave memory. */
