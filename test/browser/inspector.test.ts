@@ -140,6 +140,14 @@ describe('the inspector in Chromium', () => {
     const path = await screenshot(page, 'inspector-document.png')
     if (process.env.UPDATE_DOCS_SCREENSHOT) await copyFile(path, DOCS_IMAGE)
 
+    // An action from the page: disconnecting alice's connection removes it from the subscribers.
+    const connectionId = await subscriber.getAttribute('data-connection')
+    await subscriber.locator('button', { hasText: 'Disconnect' }).click()
+    await page.locator('#toast', { hasText: `Disconnected ${connectionId}` }).waitFor(WAIT)
+    await page
+      .locator(`.subscribers tr[data-connection="${connectionId}"]`)
+      .waitFor({ state: 'detached', ...WAIT })
+
     expect(errors).toEqual([])
     await page.context().close()
   }, 90_000)
