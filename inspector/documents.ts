@@ -1,6 +1,6 @@
 import { el } from '../demo/dom.js'
 import type { DocumentListing, DocumentRow } from '../src/server/inspector/types.js'
-import { read } from './api.js'
+import { AccessRefused, read } from './api.js'
 
 /** The document list: ids by prefix, a page at a time, the selected one highlighted. */
 
@@ -45,7 +45,11 @@ export function createDocumentList(
     try {
       page = await read<DocumentListing>('documents', query)
     } catch (error) {
-      onError(error)
+      if (error instanceof AccessRefused) return onError(error)
+      if (mine !== generation) return
+      list.replaceChildren()
+      more.hidden = true
+      note.textContent = error instanceof Error ? error.message : String(error)
       return
     }
     if (mine !== generation) return

@@ -133,6 +133,7 @@ describe('the inspector API: access', () => {
     expect((await call(sync, 'evict', { bearer, body: { documentId: '' } })).status).toBe(400)
     expect((await call(sync, 'disconnect', { bearer, body: {} })).status).toBe(400)
     expect((await call(sync, 'documents?limit=0', { bearer })).status).toBe(400)
+    expect((await call(sync, 'documents?prefix=%20bad', { bearer })).status).toBe(400)
     expect((await call(sync, 'document?id=', { bearer })).status).toBe(400)
     expect((await call(sync, 'document?id=missing', { bearer })).status).toBe(404)
     expect((await call(sync, 'nothing-here', { bearer })).status).toBe(404)

@@ -16,12 +16,12 @@ const DEFAULT_PAGE = 100
 const MAX_PAGE = 1000
 const MAX_ID_LENGTH = 1024
 
-type Handler = (source: InspectorData, input: URLSearchParams | Record<string, unknown>) => Promise<Response>
+type Read = (data: InspectorData, query: URLSearchParams) => Promise<Response>
+type Action = (data: InspectorData, body: Record<string, unknown>) => Promise<Response>
 
-const READS: Record<string, Handler> = {
+const READS: Record<string, Read> = {
   '/stats': async (data) => json(200, data.stats()),
-  '/documents': async (data, query) => {
-    const params = query as URLSearchParams
+  '/documents': async (data, params) => {
     const limit = params.has('limit') ? Number(params.get('limit')) : DEFAULT_PAGE
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       return json(400, { error: `limit: expected an integer from 1 to ${MAX_PAGE}` })
@@ -34,30 +34,30 @@ const READS: Record<string, Handler> = {
     return json(200, await data.listDocuments({ prefix, after, limit }))
   },
   '/document': async (data, query) => {
-    const id = (query as URLSearchParams).get('id')
+    const id = query.get('id')
     if (!isValidDocumentId(id)) return json(400, { error: 'id: expected a valid document id' })
     const document = await data.document(id)
     return document ? json(200, document) : json(404, { error: 'No such document' })
   },
 }
 
-const ACTIONS: Record<string, Handler> = {
+const ACTIONS: Record<string, Action> = {
   '/evict': async (data, body) => {
-    const id = (body as Record<string, unknown>).documentId
+    const id = body.documentId
     if (!isValidDocumentId(id)) return json(400, { error: 'documentId: expected a valid document id' })
     const blocker = data.evict(id)
     if (blocker === undefined) return json(200, { evicted: true })
     return json(blocker === 'not-loaded' ? 404 : 409, { evicted: false, reason: blocker })
   },
   '/disconnect': async (data, body) => {
-    const id = stringField(body as Record<string, unknown>, 'connectionId')
+    const id = stringField(body, 'connectionId')
     if (id === undefined) return json(400, { error: 'connectionId: expected a non-empty string' })
     return data.disconnect(id)
       ? json(200, { disconnected: true })
       : json(404, { error: 'No such connection' })
   },
   '/revoke': async (data, body) => {
-    const id = stringField(body as Record<string, unknown>, 'userId')
+    const id = stringField(body, 'userId')
     if (id === undefined) return json(400, { error: 'userId: expected a non-empty string' })
     data.revoke(id)
     return json(200, { revoked: true })
@@ -76,9 +76,9 @@ export async function handleInspectorRequest(
   source: InspectorSource,
 ): Promise<Response> {
   const route = path.slice(INSPECTOR_API.length)
-  const read = READS[route]
-  const action = ACTIONS[route]
-  if (!Object.hasOwn(READS, route) && !Object.hasOwn(ACTIONS, route)) return json(404, { error: 'Not found' })
+  const read = Object.hasOwn(READS, route) ? READS[route] : undefined
+  const action = Object.hasOwn(ACTIONS, route) ? ACTIONS[route] : undefined
+  if (!read && !action) return json(404, { error: 'Not found' })
   const method = read ? 'GET' : 'POST'
   if (request.method !== method) return json(405, { error: 'Method not allowed' }, { Allow: method })
   const access = await inspectorAccess(request, source)
@@ -90,16 +90,20 @@ export async function handleInspectorRequest(
   }
   const body = await readJsonBody(request)
   if (!body.ok) return body.response
-  return answer(() => (action as Handler)(source.data, body.body))
+  return answer(() => (action as Action)(source.data, body.body))
 }
 
-/** A failing store or a closing server is a 503 with its reason, never an unhandled rejection. */
+/**
+ * An error of `sync.documents` answers with its REST status (bad input 400, a store that cannot
+ * 501, otherwise 503), any other failure (the store's) with 503: never an unhandled rejection.
+ */
 async function answer(handle: () => Promise<Response>): Promise<Response> {
   try {
     return await handle()
   } catch (error) {
-    const reason = error instanceof DocumentApiError ? error.message : 'The store failed'
-    return json(503, { error: reason })
+    if (!(error instanceof DocumentApiError)) return json(503, { error: 'The store failed' })
+    const status = error.code === 'INVALID_INPUT' ? 400 : error.code === 'NOT_SUPPORTED' ? 501 : 503
+    return json(status, { error: error.message })
   }
 }
 
