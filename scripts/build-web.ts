@@ -4,7 +4,8 @@
  *   client/synckit-client.js   `synckit-engine/client` as one ES module, no Node built-ins
  *   demo/app.js, demo/app.css  the demo (demo/), importing the client bundle above
  *   index.html, demo/icon.svg  copied from demo/
- *   inspector/app.js, inspector/app.css, inspector/index.html  the inspector (inspector/)
+ *   inspector/app.js, inspector/app.css  the inspector (inspector/)
+ *   inspector/index.html, inspector/icon.svg  copied from inspector/ and demo/
  *
  * `npm run build` writes them to dist/web (`tsx scripts/build-web.ts [outDir]`); `npm start`,
  * which runs from source, builds them in memory instead (`loadDemoFiles`), so the demo there is
@@ -22,6 +23,7 @@ const COPIED = {
   'index.html': 'demo/index.html',
   'demo/icon.svg': 'demo/icon.svg',
   'inspector/index.html': 'inspector/index.html',
+  'inspector/icon.svg': 'demo/icon.svg',
 }
 
 /** The demo imports the public client by its package name; in the page it is the bundle beside it. */

@@ -116,7 +116,7 @@ describe('npm run build', () => {
     const app = await readFile(join(root, 'dist/web/demo/app.js'), 'utf8')
     expect(app).toContain('from"../client/synckit-client.js"')
 
-    const { loadDemoFiles } = await import(pathToFileURL(join(root, 'dist/demo.js')).href)
+    const { loadDemoFiles, loadInspectorFiles } = await import(pathToFileURL(join(root, 'dist/demo.js')).href)
     const files = await loadDemoFiles()
     for (const [path, type] of [
       ['/', 'text/html; charset=utf-8'],
@@ -130,6 +130,9 @@ describe('npm run build', () => {
       expect((await files(path))?.contentType, path).toBe(type)
     }
     expect(await files('/../package.json')).toBeUndefined()
+    const inspector = await loadInspectorFiles()
+    expect((await inspector('/inspector/app.js'))?.contentType).toBe('text/javascript; charset=utf-8')
+    expect(await inspector('/')).toBeUndefined()
     const cjs = createRequire(import.meta.url)(join(root, 'dist/demo.cjs'))
     expect((await (await cjs.loadDemoFiles())('/'))?.contentType).toBe('text/html; charset=utf-8')
   })
