@@ -64,10 +64,11 @@ export async function handleHttpRequest(request: Request, source: HttpSource): P
     return json(400, { error: 'Bad request' })
   }
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
-  const inspector = isInspectorPath(path)
-  if (inspector && !source.inspector) return json(404, { error: 'Not found' })
-  if (source.inspector && (path === INSPECTOR_API || path.startsWith(`${INSPECTOR_API}/`))) {
-    return withSecurityHeaders(await handleInspectorRequest(request, path, source.inspector))
+  if (isInspectorPath(path)) {
+    if (!source.inspector) return json(404, { error: 'Not found' })
+    if (path === INSPECTOR_API || path.startsWith(`${INSPECTOR_API}/`)) {
+      return withSecurityHeaders(await handleInspectorRequest(request, path, source.inspector))
+    }
   }
   const route = ROUTES.get(path)
   const files = source.staticFiles

@@ -120,7 +120,8 @@ export interface HttpOptions {
    * The inspector at `/inspector` (docs/operations.md): documents, their fields and stamps,
    * subscribers, presence, live charts, and operator actions. Its API answers admins only (an
    * `isAdmin` JWT or API key as `Authorization: Bearer`), or anyone in anonymous mode
-   * (`auth.required: false`). The page comes from `staticFiles` (`loadDemoFiles()` has it).
+   * (`auth.required: false`) while anonymous connections may write every document (the default).
+   * The page comes from `staticFiles` (`loadDemoFiles()` or `loadInspectorFiles()`).
    * Default false: `/inspector` is a 404.
    */
   inspector?: boolean

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import type { ClusterBridge } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
-import { SyncEngine } from '../engine/index.js'
+import { ANONYMOUS_PERMISSIONS, SyncEngine } from '../engine/index.js'
 import type {
   Effect,
   EngineEvent,
@@ -27,6 +27,7 @@ import {
 } from './effects.js'
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
+import { openToAnonymous } from './inspector/access.js'
 import { createInspectorData } from './inspector/data.js'
 import type { InspectorSource } from './inspector/routes.js'
 import { authenticateTask, deleteTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
@@ -752,7 +753,12 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       },
       revoke: (userId) => this.revoke({ userId }),
     })
-    return { anonymous: engine.anonymous === true, verifyCredentials: door.verifyCredentials, data }
+    const anonymousPermissions = engine.anonymousPermissions ?? ANONYMOUS_PERMISSIONS
+    return {
+      openToAnonymous: openToAnonymous(engine.anonymous === true, anonymousPermissions),
+      verifyCredentials: door.verifyCredentials,
+      data,
+    }
   }
 
   #uptimeSeconds(): number {

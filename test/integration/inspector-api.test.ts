@@ -109,6 +109,17 @@ describe('the inspector API: access', () => {
   it('is open in anonymous mode, and is not there at all unless http.inspector is on', async () => {
     const anonymous = server({ auth: { required: false }, http: { inspector: true, staticFiles: PAGE } })
     expect((await call(anonymous, 'stats')).status).toBe(200)
+    // Anonymous connections that may not write everything do not make the inspector open.
+    const narrow = server({
+      auth: {
+        required: false,
+        anonymousPermissions: { canRead: ['public:*'], canWrite: [], isAdmin: false },
+        apiKeys: [{ key: ADMIN_KEY, userId: 'ops', permissions: { ...everything, isAdmin: true } }],
+      },
+      http: { inspector: true, staticFiles: PAGE },
+    })
+    expect((await call(narrow, 'stats')).status).toBe(401)
+    expect((await call(narrow, 'stats', { bearer: ADMIN_KEY })).status).toBe(200)
     const off = server({ auth: { required: false }, http: { staticFiles: PAGE } })
     expect((await call(off, 'stats')).status).toBe(404)
     const page = await off.fetch(
