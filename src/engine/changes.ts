@@ -1,7 +1,7 @@
 import type { Register } from '../crdt/types.js'
 import type { EngineContext } from './context.js'
 import type { Connection, DocumentEntry } from './state.js'
-import type { ChangeActor, EngineEvent } from './types.js'
+import type { ChangeActor, DocumentChangeEngineEvent, EngineEvent } from './types.js'
 
 /**
  * Who wrote what in a turn, for the `document-change` event: one event per document and writer.
@@ -72,4 +72,37 @@ function emitChange(ctx: EngineContext, documentId: string, registers: Register[
   ctx.emit(event)
   // Announced again as committed once the batch that holds these registers is durable.
   ctx.changesThisTurn.push(event)
+}
+
+/** Changes of one document kept for a retried commit before they are merged (`compactChanges`). */
+export const MAX_UNCOMMITTED_CHANGES = 256
+
+/**
+ * The changes as one per writer, each field with its latest register: what a store outage keeps
+ * for `document-committed` stays bounded by writers × fields, however many writes it sees.
+ */
+export function compactChanges(changes: readonly DocumentChangeEngineEvent[]): DocumentChangeEngineEvent[] {
+  const byWriter = new Map<string, { event: DocumentChangeEngineEvent; registers: Map<string, Register> }>()
+  for (const change of changes) {
+    const { actor } = change
+    const key =
+      actor.kind === 'connection'
+        ? `c:${actor.conn}`
+        : actor.kind === 'server'
+          ? `s:${actor.name ?? ''}`
+          : 'r'
+    let merged = byWriter.get(key)
+    if (!merged) {
+      merged = { event: change, registers: new Map() }
+      byWriter.set(key, merged)
+    }
+    for (const register of change.registers) {
+      // The last writer of a field reports it, so the merged events never disagree on its value.
+      for (const other of byWriter.values()) other.registers.delete(register.field)
+      merged.registers.set(register.field, register)
+    }
+  }
+  return [...byWriter.values()]
+    .filter(({ registers }) => registers.size > 0)
+    .map(({ event, registers }) => ({ ...event, registers: [...registers.values()] }))
 }

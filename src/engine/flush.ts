@@ -2,7 +2,7 @@ import { registerWins } from '../crdt/register.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { VectorClock } from '../protocol/types.js'
 import { releaseAcks } from './acks.js'
-import { announceChanges } from './changes.js'
+import { announceChanges, compactChanges, MAX_UNCOMMITTED_CHANGES } from './changes.js'
 import type { EngineContext } from './context.js'
 import { requestDelete } from './deletion.js'
 import { touch } from './documents.js'
@@ -31,11 +31,12 @@ export function flushTurn(ctx: EngineContext): void {
     if (entry.dirty.size === 0 && !clockMoved) continue
     entry.persistedClockVersion = entry.doc.clockVersion
     const registers = Array.from(entry.dirty.values())
-    announceChanges(ctx, entry)
+    // Older changes first: those a failed batch held, then this turn's.
     if (entry.uncommitted !== undefined) {
       for (const change of entry.uncommitted) ctx.changesThisTurn.push(change)
       entry.uncommitted = undefined
     }
+    announceChanges(ctx, entry)
     entry.dirty = new Map()
     if (snapshots === undefined) snapshots = []
     snapshots.push({ documentId: entry.id, registers, clock })
@@ -140,6 +141,8 @@ export function persistFailed(ctx: EngineContext, batchId: number, error: string
     if (entry?.status !== 'ready') continue
     entry.uncommitted ??= []
     entry.uncommitted.push(change)
+    if (entry.uncommitted.length > MAX_UNCOMMITTED_CHANGES)
+      entry.uncommitted = compactChanges(entry.uncommitted)
   }
 }
 

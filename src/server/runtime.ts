@@ -648,6 +648,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
           documentId: event.documentId,
         })
         return
+      case 'document-committed':
+        // Every write is committed: build its payload only for someone who listens (webhooks).
+        if (this.listenerCount('document-committed') === 0) return
+        break
     }
     const published = toPublicEvent(event, (id) => this.#connections.get(id)?.context)
     if (published) this.#safeEmit(published.name, published.payload as never)
