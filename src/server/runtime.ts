@@ -756,6 +756,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         return true
       },
       revoke: (userId) => this.revoke({ userId }),
+      loadFailed: (error, documentId) => this.#fail(error, { operation: 'load', documentId }),
     })
     const anonymousPermissions = engine.anonymousPermissions ?? ANONYMOUS_PERMISSIONS
     return {

@@ -5,6 +5,7 @@ import { signAccessToken } from '../../src/auth/tokens.js'
 import { createSyncClient } from '../../src/client/index.js'
 import type { SyncClient } from '../../src/client/types.js'
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../src/server/index.js'
+import { consoleLogger } from '../../src/server/logger.js'
 import type { StaticFiles } from '../../src/server/static-files.js'
 import { MemoryStore } from '../../src/storage/memory-store.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -251,6 +252,7 @@ describe('the inspector API: data and actions', () => {
     const memory = new MemoryStore()
     let failing = false
     const sync = server({
+      logger: consoleLogger({ level: 'silent' }), // the failure is expected; the event is checked
       store: {
         load: (id) => (failing ? Promise.reject(new Error('disk on fire')) : memory.load(id)),
         save: (documents) => memory.save(documents),
@@ -269,7 +271,10 @@ describe('the inspector API: data and actions', () => {
       source: 'memory',
     })
     failing = true
+    const reported: unknown[] = []
+    sync.on('error', (error, context) => reported.push([error.message, context]))
     const failed = await call(sync, 'document?id=elsewhere', { bearer: ADMIN_KEY })
     expect([failed.status, await failed.json()]).toEqual([503, { error: 'The store failed' }])
+    expect(reported).toEqual([['disk on fire', { operation: 'load', documentId: 'elsewhere' }]])
   })
 })

@@ -30,6 +30,8 @@ export interface InspectorDeps {
   evict(documentId: string): EvictionBlocker | undefined
   disconnect(connectionId: string): boolean
   revoke(userId: string): void
+  /** A store read failed (logged once, like any load failure). */
+  loadFailed(error: unknown, documentId: string): void
 }
 
 /** The inspector's reads and actions on the running server. */
@@ -59,7 +61,7 @@ export function createInspectorData(deps: InspectorDeps): InspectorData {
       // In memory: the engine's registers, unflushed writes included. Otherwise the store's, read
       // without loading the document (looking must not change what the node holds, or seed it).
       const loaded = engine.documentSnapshot(documentId)
-      const snapshot = loaded ?? (await deps.store.load(documentId))
+      const snapshot = loaded ?? (await loadFromStore(deps, documentId))
       if (!snapshot || (!loaded && snapshot.registers.length === 0)) return undefined
       const presence = await documents.presence(documentId)
       return inspectedDocument(engine, documentId, snapshot, loaded !== undefined, presence)
@@ -67,6 +69,15 @@ export function createInspectorData(deps: InspectorDeps): InspectorData {
     evict: (documentId) => deps.evict(documentId),
     disconnect: (connectionId) => deps.disconnect(connectionId),
     revoke: (userId) => deps.revoke(userId),
+  }
+}
+
+async function loadFromStore(deps: InspectorDeps, documentId: string): Promise<DocumentSnapshot | undefined> {
+  try {
+    return await deps.store.load(documentId)
+  } catch (error) {
+    deps.loadFailed(error, documentId)
+    throw error
   }
 }
 
