@@ -37,6 +37,8 @@ export interface CliConfig extends StoreConfig {
   anonymous: boolean
   /** Serve the demo page at `/` to browsers: in development mode, or with `--demo`. */
   demo: boolean
+  /** Serve the inspector at `/inspector` (admins only): with the demo, or with `--inspector`. */
+  inspector: boolean
   redisUrl?: string
   /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
   redisPrefix?: string
@@ -69,7 +71,10 @@ Options of start:
   --host <addr>      Address to bind (env HOST). Default 127.0.0.1 (this machine only) in
                      development and test mode, 0.0.0.0 (every interface) in production;
                      HOST=0.0.0.0 exposes a development server
-${STORE_OPTIONS_HELP}  --demo             Serve the collaborative demo at / to browsers (always on in development mode)
+${STORE_OPTIONS_HELP}  --demo             Serve the collaborative demo at / to browsers, and the inspector (always on
+                     in development mode)
+  --inspector        Serve the inspector at /inspector: documents, stamps, live charts, actions;
+                     admin tokens or API keys only (open in anonymous mode). On with the demo
   --rest             Serve the REST API (/v1/documents, docs/rest.md) on an anonymous server too
   -h, --help         Show this help
 
@@ -123,6 +128,7 @@ const START_OPTIONS = {
   ...STORE_OPTIONS,
   demo: { type: 'boolean' },
   rest: { type: 'boolean' },
+  inspector: { type: 'boolean' },
 } as const
 
 /**
@@ -210,6 +216,7 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     anonymous: server.auth?.required === false,
     logLevel: logLevel as CliLogLevel,
     demo: flags.demo === true || mode === 'development',
+    inspector: flags.inspector === true || flags.demo === true || mode === 'development',
   }
   if (redisUrl !== undefined) config.redisUrl = redisUrl
   if (redisPrefix !== undefined) config.redisPrefix = redisPrefix
@@ -279,6 +286,7 @@ function helpOnly(): CliConfig {
     anonymous: false,
     logLevel: 'info',
     demo: false,
+    inspector: false,
   }
 }
 

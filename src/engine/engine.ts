@@ -1,6 +1,7 @@
 import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
 import { EngineContext } from './context.js'
 import { flushTurn } from './flush.js'
+import { documentSubscribers, evictDocument, evictionBlocker } from './inspect.js'
 import { connectionClosed, openConnection, resumeConnection, tickEngine } from './lifecycle.js'
 import { presentClients } from './presence.js'
 import { receiveDecoded, receiveFrame } from './receive.js'
@@ -11,10 +12,12 @@ import type {
   ConnectionId,
   ConnectionInfo,
   ConnectionUsage,
+  DocumentSubscriber,
   DocumentUsage,
   Effect,
   EngineOptions,
   EngineStats,
+  EvictionBlocker,
   OwnedAwarenessEntry,
   Resolution,
   ResumedConnection,
@@ -111,6 +114,14 @@ export class SyncEngine {
     return this.#run(now, (ctx) => revoke(ctx, target))
   }
 
+  /**
+   * An operator's request to drop a document from memory (the next use loads it from the store).
+   * Does nothing while `evictionBlocker` names a reason: unflushed writes are never dropped.
+   */
+  evict(documentId: string, now: number): Effect[] {
+    return this.#run(now, (ctx) => evictDocument(ctx, documentId))
+  }
+
   /** The encoding replies to this connection use (binary until its first frame says otherwise). */
   wireFormat(conn: ConnectionId): WireFormat {
     return this.#ctx.connections.get(conn)?.format ?? 'binary'
@@ -180,6 +191,16 @@ export class SyncEngine {
   /** The kept text-state ops of a document (what a late joiner receives), least recently updated first. */
   textStates(documentId: string): JsonObject[] {
     return keptTextStates(this.#ctx, documentId)
+  }
+
+  /** The connections subscribed to a document: user, encoding and dialect. */
+  documentSubscribers(documentId: string): DocumentSubscriber[] {
+    return documentSubscribers(this.#ctx, documentId)
+  }
+
+  /** Why `evict` would keep the document in memory now, or undefined when it would drop it. */
+  evictionBlocker(documentId: string): EvictionBlocker | undefined {
+    return evictionBlocker(this.#ctx, documentId)
   }
 
   /** The document's current visible state, or undefined when it is not in memory. */

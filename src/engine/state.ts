@@ -14,7 +14,13 @@ import type {
 import type { AuthState } from './auth-state.js'
 import type { TokenBucket } from './buckets.js'
 import type { SubscriberSet } from './subscribers.js'
-import type { ConnectionId, DocumentChangeEngineEvent, Principal, ServerRequest } from './types.js'
+import type {
+  ClientDialect,
+  ConnectionId,
+  DocumentChangeEngineEvent,
+  Principal,
+  ServerRequest,
+} from './types.js'
 
 /**
  * The messages `dispatch` routes: those an authenticated connection sends for a document. The
@@ -39,6 +45,8 @@ export interface Connection {
   readonly ip: string | undefined
   /** Decided by the first frame; replies go out in this encoding. */
   format: WireFormat | undefined
+  /** Told by its first subscription: `subscribe` (SyncKit SDK) or `sync_request` (legacy). */
+  dialect: ClientDialect | undefined
   /** Where authentication stands; changed only by `auth-state.ts`. */
   auth: AuthState
   /** Set once authenticated (`authentication.ts`); kept while the token is expired. */

@@ -404,6 +404,27 @@ export interface DocumentUsage {
   rememberedLeaveBytes: number
 }
 
+/** How a connection subscribes: `subscribe` (the SyncKit SDKs) or `sync_request` (the legacy test client). */
+export type ClientDialect = 'sdk' | 'legacy'
+
+/** One connection subscribed to a document (`SyncEngine.documentSubscribers`). */
+export interface DocumentSubscriber {
+  connectionId: ConnectionId
+  /** Undefined until it authenticated. */
+  userId: string | undefined
+  /** The encoding of its frames; undefined before its first frame. */
+  format: WireFormat | undefined
+  /** Told by its first subscription. */
+  dialect: ClientDialect | undefined
+}
+
+/**
+ * Why a document cannot leave memory now (`SyncEngine.evictionBlocker`): `not-loaded` (not in
+ * memory, or still loading), `subscribed` (connections watch it or its presence), `unflushed`
+ * (writes not yet durable in the store; they would be lost).
+ */
+export type EvictionBlocker = 'not-loaded' | 'subscribed' | 'unflushed'
+
 /** Counts of what the engine holds. */
 export interface EngineStats {
   connections: number

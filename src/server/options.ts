@@ -117,6 +117,15 @@ export interface HttpOptions {
    * `text/html` at `/` gets the page there; every other client keeps the JSON. Default none.
    */
   staticFiles?: StaticFiles
+  /**
+   * The inspector at `/inspector` (docs/operations.md): documents, their fields and stamps,
+   * subscribers, presence, live charts, and operator actions. Its API answers admins only (an
+   * `isAdmin` JWT or API key as `Authorization: Bearer`), or anyone in anonymous mode
+   * (`auth.required: false`) while anonymous connections may write every document (the default).
+   * The page comes from `staticFiles` (`loadDemoFiles()` or `loadInspectorFiles()`).
+   * Default false: `/inspector` is a 404.
+   */
+  inspector?: boolean
 }
 
 /**

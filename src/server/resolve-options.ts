@@ -38,6 +38,7 @@ export interface ResolvedServerOptions {
   /** Bearer token of `/metrics` and the detailed `/health`; undefined = open. */
   metricsToken: string | undefined
   staticFiles: StaticFiles | undefined
+  inspector: boolean
   persist: PersistPolicy
   /** Cluster fan-out; none (a single node) when undefined. */
   broker: Broker | undefined
@@ -119,6 +120,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
     exposeDocumentIds: options.http?.exposeDocumentIds ?? false,
     metricsToken: metricsToken(options.http?.metricsToken),
     staticFiles: options.http?.staticFiles,
+    inspector: booleanOption('http.inspector', options.http?.inspector),
     persist: {
       attempts: Math.max(1, Math.floor(positive('persist.attempts', options.persist?.attempts ?? 3))),
       retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),
@@ -232,4 +234,10 @@ function randomId(): string {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
   if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID().replace(/-/g, '')
   return Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2)
+}
+
+function booleanOption(name: string, value: unknown): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw new TypeError(`Invalid option ${name}: expected true or false`)
+  return value
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import type { ClusterBridge } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
-import { SyncEngine } from '../engine/index.js'
+import { ANONYMOUS_PERMISSIONS, SyncEngine } from '../engine/index.js'
 import type {
   Effect,
   EngineEvent,
@@ -27,6 +27,9 @@ import {
 } from './effects.js'
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
+import { openToAnonymous } from './inspector/access.js'
+import { createInspectorData } from './inspector/data.js'
+import type { InspectorSource } from './inspector/routes.js'
 import { authenticateTask, deleteTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
 import { PersistQueue } from './persist-queue.js'
@@ -102,6 +105,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #flushScheduled = false
   #state: State = 'running'
   #closed: Promise<void> | undefined
+  readonly #inspector: InspectorSource | undefined
   readonly #bridge: ClusterBridge | undefined
   readonly #rest: RestHandler | undefined
   #cluster: ClusterLink | undefined
@@ -144,6 +148,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       clientIp: (request) => this.#clientIp(request),
       fail: (error, operation) => this.#fail(error, { operation }),
     })
+    this.#inspector = options.inspector ? this.#inspectorSource() : undefined
     const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
       timers.every(this.limits.tickIntervalMs, () => this.#tick()),
@@ -730,6 +735,42 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       metricsText: () => this.#metrics.render(),
       staticFiles: this.#options.staticFiles,
       rest: this.#rest,
+      inspector: this.#inspector,
+    }
+  }
+
+  /** What `/inspector/api` reads and does (`http.inspector`). */
+  #inspectorSource(): InspectorSource {
+    const { engine, door } = this.#options
+    const data = createInspectorData({
+      nodeId: this.nodeId,
+      engine: this.#engine,
+      store: this.#options.store,
+      documents: this.documents,
+      stats: () => this.stats(),
+      persistLatency: () => ({
+        count: this.#metrics.persistLatency.count,
+        seconds: this.#metrics.persistLatency.sum,
+      }),
+      evict: (documentId) => {
+        const blocker = this.#engine.evictionBlocker(documentId)
+        if (blocker === undefined) this.#run(this.#engine.evict(documentId, Date.now()))
+        return blocker
+      },
+      disconnect: (connectionId) => {
+        const connection = this.#connections.get(connectionId)
+        if (!connection) return false
+        this.#closeConnection(connection, 1008, 'Disconnected by an operator')
+        return true
+      },
+      revoke: (userId) => this.revoke({ userId }),
+      loadFailed: (error, documentId) => this.#fail(error, { operation: 'load', documentId }),
+    })
+    const anonymousPermissions = engine.anonymousPermissions ?? ANONYMOUS_PERMISSIONS
+    return {
+      openToAnonymous: openToAnonymous(engine.anonymous === true, anonymousPermissions),
+      verifyCredentials: door.verifyCredentials,
+      data,
     }
   }
 

@@ -87,7 +87,10 @@ export interface SyncServer<Context = unknown>
    * `subscribed` and `unsubscribed` events say when it changes). Refused (1001) only at shutdown.
    */
   resumeConnection(socket: SyncSocket, request: UpgradeRequest, resumed: ResumedConnection): ConnectionHandle
-  /** The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426). */
+  /**
+   * The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426),
+   * the pages of `http.staticFiles`, and the inspector with `http.inspector`.
+   */
   fetch(request: Request): Promise<Response>
   /** Counters and gauges of the server (also at `GET /metrics`). */
   stats(): ServerStats

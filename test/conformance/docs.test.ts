@@ -31,7 +31,7 @@ const DOCS: Record<string, string[]> = {
   'docs/client.md': Array(4).fill('demo/main.ts'),
   'docs/documents.md': Array(4).fill('examples/documents.ts'),
   'docs/events.md': Array(14).fill('examples/events.ts'),
-  'docs/operations.md': ['examples/backup.ts'],
+  'docs/operations.md': ['examples/backup.ts', 'examples/inspector.ts'],
   'docs/rest.md': ['examples/rest.ts'],
   'docs/security.md': ['examples/cookie-auth.ts'],
   'docs/webhooks.md': ['examples/webhook-receiver.ts', 'examples/webhooks.ts'],

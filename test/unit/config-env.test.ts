@@ -28,6 +28,7 @@ describe('configFromEnv: defaults', () => {
       anonymous: true,
       logLevel: 'info',
       demo: true,
+      inspector: true,
     })
   })
 
@@ -57,6 +58,15 @@ describe('configFromEnv: defaults', () => {
     expect(configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' }, ['--demo']).demo).toBe(
       true,
     )
+  })
+
+  it('serves the inspector with the demo, or alone with --inspector', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: SECRET }
+    expect(configFromEnv({ NODE_ENV: 'development' }).inspector).toBe(true)
+    expect(configFromEnv(production).inspector).toBe(false)
+    expect(configFromEnv(production, ['--demo']).inspector).toBe(true)
+    const alone = configFromEnv(production, ['--inspector'])
+    expect([alone.inspector, alone.demo]).toEqual([true, false])
   })
 })
 
