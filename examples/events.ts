@@ -50,6 +50,18 @@ export function onDocumentChange(sync: SyncServer, log: Log): void {
   })
 }
 
+export function onDocumentCommitted(sync: SyncServer, log: Log): void {
+  sync.on('document-committed', ({ documentId, fields }) =>
+    log(`stored ${fields.map((f) => f.field).join(', ')} of ${documentId}`),
+  )
+}
+
+export function onDocumentDeleted(sync: SyncServer, log: Log): void {
+  sync.on('document-deleted', ({ documentId, origin, actor }) =>
+    log(`${documentId} deleted (${origin}) by ${actor ?? 'another node'}`),
+  )
+}
+
 export function onDocumentLoaded(sync: SyncServer, log: Log): void {
   sync.on('document-loaded', ({ documentId, fields }) => log(`loaded ${documentId} (${fields} fields)`))
 }

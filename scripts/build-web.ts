@@ -4,6 +4,8 @@
  *   client/synckit-client.js   `synckit-engine/client` as one ES module, no Node built-ins
  *   demo/app.js, demo/app.css  the demo (demo/), importing the client bundle above
  *   index.html, demo/icon.svg  copied from demo/
+ *   inspector/app.js, inspector/app.css  the inspector (inspector/)
+ *   inspector/index.html, inspector/icon.svg  copied from inspector/ and demo/
  *
  * `npm run build` writes them to dist/web (`tsx scripts/build-web.ts [outDir]`); `npm start`,
  * which runs from source, builds them in memory instead (`loadDemoFiles`), so the demo there is
@@ -17,7 +19,12 @@ import { type BuildOptions, build, type Plugin } from 'esbuild'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** Where esbuild pretends to write: output paths are made relative to it. */
 const OUT = join(ROOT, '.tmp', 'web')
-const COPIED = { 'index.html': 'demo/index.html', 'demo/icon.svg': 'demo/icon.svg' }
+const COPIED = {
+  'index.html': 'demo/index.html',
+  'demo/icon.svg': 'demo/icon.svg',
+  'inspector/index.html': 'inspector/index.html',
+  'inspector/icon.svg': 'demo/icon.svg',
+}
 
 /** The demo imports the public client by its package name; in the page it is the bundle beside it. */
 const clientBundle: Plugin = {
@@ -44,12 +51,13 @@ export async function buildWebFiles(): Promise<Map<string, Uint8Array>> {
     write: false,
     logLevel: 'silent',
   }
-  const [client, demo] = await Promise.all([
+  const builds = await Promise.all([
     build({ ...common, entryPoints: { 'client/synckit-client': 'src/client/index.ts' } }),
     build({ ...common, entryPoints: { 'demo/app': 'demo/main.ts' }, plugins: [clientBundle] }),
+    build({ ...common, entryPoints: { 'inspector/app': 'inspector/main.ts' } }),
   ])
   const files = new Map<string, Uint8Array>()
-  for (const file of [...(client.outputFiles ?? []), ...(demo.outputFiles ?? [])]) {
+  for (const file of builds.flatMap((result) => result.outputFiles ?? [])) {
     files.set(relative(OUT, file.path).split('\\').join('/'), file.contents)
   }
   for (const [to, from] of Object.entries(COPIED)) files.set(to, await readFile(join(ROOT, from)))

@@ -77,7 +77,9 @@ export type {
   ConnectionInfo,
   ConnectionUsage,
   Credentials,
+  DeleteEffect,
   DocumentAction,
+  DocumentChangeEngineEvent,
   DocumentUsage,
   DocumentValidator,
   Effect,
@@ -93,11 +95,16 @@ export type {
   PersistEffect,
   Principal,
   PublishAwarenessEffect,
+  PublishDeleteEffect,
   PublishEffect,
   Resolution,
   ResumedConnection,
   RevokeTarget,
   SendEffect,
+  ServerRefusalCode,
+  ServerReplyEffect,
+  ServerRequest,
+  ServerWrite,
   TestOnlyOptions,
   TopicEffect,
   ValidationContext,
@@ -119,6 +126,16 @@ export type {
 } from './protocol/types.js'
 // ---------------------------------------------------------------- the server
 export { createSyncServer } from './server/create-sync-server.js'
+export {
+  DocumentApiError,
+  type DocumentApiErrorCode,
+  type DocumentChange,
+  type DocumentPage,
+  type DocumentView,
+  type FieldMeta,
+  type PresenceEntry,
+  type ServerDocuments,
+} from './server/documents.js'
 export type {
   AuthenticatedEvent,
   AwarenessChangeEvent,
@@ -128,6 +145,7 @@ export type {
   DisconnectEvent,
   DocumentChangeActor,
   DocumentChangeEvent,
+  DocumentDeletedEvent,
   DocumentEvictedEvent,
   DocumentLoadedEvent,
   ErrorContext,
@@ -149,6 +167,7 @@ export type {
   SyncServerOptions,
   TrustProxy,
 } from './server/options.js'
+export type { RestOptions } from './server/rest/options.js'
 export type { StaticFile, StaticFiles } from './server/static-files.js'
 export {
   type ConnectionHandle,

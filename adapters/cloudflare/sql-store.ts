@@ -85,14 +85,19 @@ export class DurableObjectSqlStore implements DocumentStore {
     await this.#storage.sync?.()
   }
 
-  /** Document ids in byte order, `limit` (default 100, max 10000) after `after` (exclusive). */
+  /** Document ids in byte order, `limit` (default 100, max 10000) after `after` (exclusive), starting with `prefix`. */
   async list(options: ListDocumentsOptions = {}): Promise<string[]> {
     const limit = Math.min(MAX_LIST_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_LIST_LIMIT)))
     const after = options.after === undefined ? '' : encodeKey(options.after)
+    const prefix = options.prefix ? encodeKey(options.prefix) : ''
     const rows = this.#storage.sql
       .exec(
-        'SELECT document_id FROM synckit_documents WHERE document_id > ? ORDER BY document_id LIMIT ?',
+        'SELECT document_id FROM synckit_documents WHERE document_id > ? ' +
+          'AND document_id >= ? AND substr(document_id, 1, length(?)) = ? ORDER BY document_id LIMIT ?',
         after,
+        prefix,
+        prefix,
+        prefix,
         limit,
       )
       .toArray()

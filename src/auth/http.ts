@@ -25,7 +25,7 @@ export async function readJsonBody(request: Request): Promise<BodyResult> {
   if (declared > MAX_BODY_BYTES) return tooLarge()
   let text: string
   try {
-    const bytes = await readCapped(request)
+    const bytes = await readCappedBody(request, MAX_BODY_BYTES)
     if (!bytes) return tooLarge()
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
@@ -44,7 +44,11 @@ export async function readJsonBody(request: Request): Promise<BodyResult> {
   return { ok: true, body }
 }
 
-async function readCapped(request: Request): Promise<Uint8Array | undefined> {
+/**
+ * The body's bytes, read from its stream until `maxBytes` (a lying or absent `Content-Length`
+ * changes nothing); `undefined` once it is longer, the rest of the stream cancelled unread.
+ */
+export async function readCappedBody(request: Request, maxBytes: number): Promise<Uint8Array | undefined> {
   if (!request.body) return new Uint8Array(0)
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
@@ -53,7 +57,7 @@ async function readCapped(request: Request): Promise<Uint8Array | undefined> {
     const { done, value } = await reader.read()
     if (done) break
     total += value.byteLength
-    if (total > MAX_BODY_BYTES) {
+    if (total > maxBytes) {
       await reader.cancel().catch(() => undefined)
       return undefined
     }

@@ -37,6 +37,8 @@ export interface CliConfig extends StoreConfig {
   anonymous: boolean
   /** Serve the demo page at `/` to browsers: in development mode, or with `--demo`. */
   demo: boolean
+  /** Serve the inspector at `/inspector` (admins only): with the demo, or with `--inspector`. */
+  inspector: boolean
   redisUrl?: string
   /** `REDIS_CHANNEL_PREFIX`: prefix of the broker's Redis channels (default `synckit:`). */
   redisPrefix?: string
@@ -56,6 +58,8 @@ export const COMMANDS_HELP = `Usage: synckit-engine [start] [options]       Run 
        synckit-engine import FILE             Restore a backup; FILE - reads stdin
        synckit-engine import --from-synckit postgres://...
                                               Copy a SyncKit server's database
+       synckit-engine docs list|get|set|delete|presence ...
+                                              Documents of a running server, over its REST API
        synckit-engine <command> --help        The options of a command
 `
 
@@ -67,7 +71,11 @@ Options of start:
   --host <addr>      Address to bind (env HOST). Default 127.0.0.1 (this machine only) in
                      development and test mode, 0.0.0.0 (every interface) in production;
                      HOST=0.0.0.0 exposes a development server
-${STORE_OPTIONS_HELP}  --demo             Serve the collaborative demo at / to browsers (always on in development mode)
+${STORE_OPTIONS_HELP}  --demo             Serve the collaborative demo at / to browsers, and the inspector (always on
+                     in development mode)
+  --inspector        Serve the inspector at /inspector: documents, stamps, live charts, actions;
+                     admin tokens or API keys only (open in anonymous mode). On with the demo
+  --rest             Serve the REST API (/v1/documents, docs/rest.md) on an anonymous server too
   -h, --help         Show this help
 
 Environment:
@@ -104,6 +112,9 @@ ${STORE_ENV_HELP}  REDIS_URL                         redis:// URL for multi-node
   SYNCKIT_ALLOWED_ORIGINS           Comma-separated browser origins allowed to open a WebSocket
                                     (https://app.example.com, https://*.example.com, *); others get
                                     403. Default: any origin
+  SYNCKIT_REST                      true | false: serve the REST API at /v1 (listing and deleting need
+                                    an admin). Default: true when authentication is required, false
+                                    for an anonymous server (then --rest or SYNCKIT_REST=true)
   SYNCKIT_WEBHOOK_URL               http(s):// URL that receives signed webhooks (POST, Standard
                                     Webhooks) after every change; needs SYNCKIT_WEBHOOK_SECRET
   SYNCKIT_WEBHOOK_SECRET            Signing secret: whsec_ and 24 to 64 random bytes in base64
@@ -116,6 +127,8 @@ const START_OPTIONS = {
   host: { type: 'string' },
   ...STORE_OPTIONS,
   demo: { type: 'boolean' },
+  rest: { type: 'boolean' },
+  inspector: { type: 'boolean' },
 } as const
 
 /**
@@ -183,6 +196,11 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     server.http = { ...server.http, metricsToken }
   }
 
+  // The REST API can delete every document: on with authentication, asked for otherwise.
+  const rest =
+    flags.rest === true || (boolean('SYNCKIT_REST', read('SYNCKIT_REST')) ?? server.auth?.required !== false)
+  if (rest) server.rest = true
+
   const logLevel = read('LOG_LEVEL')?.toLowerCase() ?? 'info'
   if (!LOG_LEVELS.includes(logLevel as CliLogLevel)) {
     throw invalid('LOG_LEVEL', logLevel, `expected one of ${LOG_LEVELS.join(', ')}`)
@@ -198,6 +216,7 @@ export function configFromEnv(env: Env, argv: readonly string[] = []): CliConfig
     anonymous: server.auth?.required === false,
     logLevel: logLevel as CliLogLevel,
     demo: flags.demo === true || mode === 'development',
+    inspector: flags.inspector === true || flags.demo === true || mode === 'development',
   }
   if (redisUrl !== undefined) config.redisUrl = redisUrl
   if (redisPrefix !== undefined) config.redisPrefix = redisPrefix
@@ -267,6 +286,7 @@ function helpOnly(): CliConfig {
     anonymous: false,
     logLevel: 'info',
     demo: false,
+    inspector: false,
   }
 }
 

@@ -1,10 +1,11 @@
 import { ConfigError } from './args.js'
 import { exportCommand, importCommand } from './backup.js'
 import { type CliCommand, type CliIo, type CommandResult, report } from './command.js'
+import { docsCommand } from './docs.js'
 import { startCommand } from './start.js'
 
 /** Every command; `start` runs when the first argument names none (an option, or nothing). */
-const COMMANDS: readonly CliCommand[] = [startCommand, exportCommand, importCommand]
+const COMMANDS: readonly CliCommand[] = [startCommand, exportCommand, importCommand, docsCommand]
 
 /**
  * `synckit-engine [command] [options]`: dispatches to a command, and turns a `ConfigError` into

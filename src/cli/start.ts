@@ -8,7 +8,7 @@ import type { Logger } from '../server/logger.js'
 import type { StaticFiles } from '../server/static-files.js'
 import { isValidNodeId, NODE_ID_RULE } from '../storage/codec.js'
 import type { DocumentStore } from '../storage/store.js'
-import { loadDemoFiles } from '../web/demo-files.js'
+import { loadDemoFiles, loadInspectorFiles } from '../web/demo-files.js'
 import { attachWebhooks, registerWebhookMetrics, type WebhookDispatcher } from '../webhooks/index.js'
 import { type CliCommand, type CliIo, type CommandResult, messageOf, report } from './command.js'
 import { type CliConfig, configFromEnv, HELP_TEXT } from './config.js'
@@ -54,21 +54,25 @@ async function serve(config: CliConfig, io: CliIo): Promise<CommandResult> {
     return 1
   }
   const logger = createLogger(config, nodeId)
-  const staticFiles = await demoFilesFor(config, logger)
+  const staticFiles = await webFilesFor(config, logger)
   const server = createSyncServer({
     ...config.server,
     nodeId,
     logger,
     ...(store ? { store } : {}),
     ...(broker ? { broker } : {}),
-    ...(staticFiles ? { http: { ...config.server.http, staticFiles } } : {}),
+    ...(staticFiles ? { http: { ...config.server.http, staticFiles, inspector: config.inspector } } : {}),
   })
   const webhooks = config.webhooks
     ? attachWebhooks(server, { endpoints: config.webhooks, logger })
     : undefined
   if (webhooks) registerWebhookMetrics(server, () => webhooks.stats())
   const transport = await attachWebSocketServer(server, { port: config.port, host: config.host })
-  io.stdout.write(banner({ ...config, demo: staticFiles !== undefined }, transport.port))
+  const served = {
+    demo: config.demo && staticFiles !== undefined,
+    inspector: config.inspector && staticFiles !== undefined,
+  }
+  io.stdout.write(banner({ ...config, ...served }, transport.port))
 
   let stopping = false
   const shutdown = (signal: string): void => {
@@ -112,21 +116,25 @@ async function stop(
 
 /** pino: JSON lines in production (for a log pipeline), readable lines otherwise (pino-pretty). */
 /**
- * The demo page's files, when the demo is on. Development mode turns it on by default, so there a
- * build without the files (a bundle of the CLI alone) serves the API and says why; asked for
- * outside development mode (`--demo`), missing files stop the start.
+ * The pages' files: the demo's (with the inspector's) when the demo is on, the inspector's alone
+ * with `--inspector`. Development mode turns the demo on by default, so there a build without the
+ * files (a bundle of the CLI alone) serves the API and says why; asked for outside development
+ * mode (`--demo`, `--inspector`), missing files stop the start.
  */
-export async function demoFilesFor(
-  config: Pick<CliConfig, 'demo' | 'mode'>,
+export async function webFilesFor(
+  config: Pick<CliConfig, 'demo' | 'inspector' | 'mode'>,
   logger: Logger,
-  load: () => Promise<StaticFiles> = loadDemoFiles,
+  load: () => Promise<StaticFiles> = config.demo ? loadDemoFiles : loadInspectorFiles,
 ): Promise<StaticFiles | undefined> {
-  if (!config.demo) return undefined
+  if (!config.demo && !config.inspector) return undefined
   try {
     return await load()
   } catch (error) {
     if (config.mode !== 'development') throw error
-    logger.warn({ err: error }, 'demo page not served: its files are missing')
+    logger.warn(
+      { err: error },
+      `${config.demo ? 'demo' : 'inspector'} page not served: its files are missing`,
+    )
     return undefined
   }
 }
@@ -148,7 +156,13 @@ function banner(config: CliConfig, port: number): string {
     `  WebSocket  ${ws}${wildcard ? `   (listening on ${config.host}:${port})` : ''}`,
     `  Health     http://${host}:${port}/health`,
     `  Metrics    http://${host}:${port}/metrics${metricsOpen ? '   (open: SYNCKIT_METRICS_TOKEN protects it)' : '   (bearer token required)'}`,
+    `  REST API   ${config.server.rest ? `http://${host}:${port}/v1/documents` : 'off (--rest or SYNCKIT_REST=true serves it)'}`,
     ...(config.demo ? [`  Demo       http://${host}:${port}/   (open it in two windows)`] : []),
+    ...(config.inspector
+      ? [
+          `  Inspector  http://${host}:${port}/inspector   (${config.anonymous ? 'open: anonymous mode' : 'admin token or API key'})`,
+        ]
+      : []),
     `  Storage    ${config.storage === 'memory' ? 'memory (documents are lost on restart)' : describeStorage(config)}`,
     `  Auth       ${config.anonymous ? 'anonymous' : 'required (JWT / API key)'}`,
     ...(config.webhooks ?? []).map((endpoint) => `  Webhooks   ${webhookTarget(endpoint.url)}`),

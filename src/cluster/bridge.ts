@@ -25,6 +25,8 @@ export interface ClusterBridgeOptions {
   documentRegisters?(documentId: string): Register[] | undefined
   /** A revocation announced by another node: apply it to this node's connections. */
   revoke?(target: RevokeTarget): void
+  /** Another node deleted the document: drop it from memory here. */
+  deleted?(documentId: string): void
   /** Publish failures, undecodable messages. Default: ignored (the broker reports connectivity). */
   onError?(error: unknown): void
 }
@@ -47,6 +49,10 @@ export interface ClusterBridgeOptions {
  * and the same logic runs over every broker.
  */
 const MAX_PENDING_REVOCATIONS = 1000
+/** How long `queryPresence` collects the holders' answers (they answer only when they have clients). */
+const PRESENCE_QUERY_MS = 250
+/** Presence queries collecting at once; beyond, a query answers with what this node holds only. */
+const MAX_PRESENCE_QUERIES = 100
 
 /** Turns engine effects into broker topics and broker messages into engine resolutions. */
 export class ClusterBridge {
@@ -56,6 +62,9 @@ export class ClusterBridge {
   /** Documents with a failed publish: their registers are republished once the broker is back. */
   readonly #unpublished = new Set<string>()
   readonly #pendingRevocations: RevokeMessage[] = []
+  /** Open presence queries: document id -> collectors of the snapshots answered. */
+  readonly #presenceQueries = new Map<string, Set<(entries: OwnedAwarenessEntry[]) => void>>()
+  #openQueries = 0
   #stopReconnect: (() => void) | undefined
 
   constructor(options: ClusterBridgeOptions) {
@@ -99,6 +108,37 @@ export class ClusterBridge {
       documentId,
       replyTo: this.nodeId,
     })
+  }
+
+  /**
+   * The present clients of a document held by other nodes, for a node that does not hold it: asks
+   * the holders (the `awareness-query` a new subscriber sends) and collects their answers for
+   * `waitMs`. Never rejects; without a broker answer it resolves empty.
+   */
+  async queryPresence(documentId: string, waitMs = PRESENCE_QUERY_MS): Promise<OwnedAwarenessEntry[]> {
+    if (this.#openQueries >= MAX_PRESENCE_QUERIES) return []
+    const entries: OwnedAwarenessEntry[] = []
+    const collect = (answered: OwnedAwarenessEntry[]): void => void entries.push(...answered)
+    let collectors = this.#presenceQueries.get(documentId)
+    if (!collectors) {
+      collectors = new Set()
+      this.#presenceQueries.set(documentId, collectors)
+    }
+    collectors.add(collect)
+    this.#openQueries++
+    try {
+      if (await this.requestAwareness(documentId)) await new Promise((resolve) => setTimeout(resolve, waitMs))
+    } finally {
+      this.#openQueries--
+      collectors.delete(collect)
+      if (collectors.size === 0) this.#presenceQueries.delete(documentId)
+    }
+    return entries
+  }
+
+  /** Tells the holders of a document that it was deleted. */
+  publishDelete(documentId: string): Promise<boolean> {
+    return this.#send(documentTopic(documentId), { type: 'document-deleted', documentId })
   }
 
   /** Publishes registers this node applied. */
@@ -191,6 +231,7 @@ export class ClusterBridge {
         })
         return
       case 'awareness-snapshot':
+        for (const collect of this.#presenceQueries.get(message.documentId) ?? []) collect(message.entries)
         for (const entry of message.entries) {
           this.#options.resolve({ kind: 'remote-awareness', documentId: message.documentId, entry })
         }
@@ -215,6 +256,9 @@ export class ClusterBridge {
         })
         return
       }
+      case 'document-deleted':
+        this.#options.deleted?.(message.documentId)
+        return
       case 'revoke': {
         const target: RevokeTarget = {}
         if (message.userId !== undefined) target.userId = message.userId

@@ -57,8 +57,15 @@ export interface ResyncRequestMessage {
   replyTo: string
 }
 
+/** A document was deleted (`sync.documents.delete`): holders drop it from memory. */
+export interface DocumentDeletedMessage {
+  type: 'document-deleted'
+  documentId: string
+}
+
 /** A message between nodes. */
 export type ClusterMessage =
+  | DocumentDeletedMessage
   | RegistersMessage
   | AwarenessMessage
   | RevokeMessage
@@ -98,6 +105,8 @@ export function decodeClusterMessage(raw: string): ClusterMessage | undefined {
       if (!isValidDocumentId(documentId) || !entries) return undefined
       return { type, documentId, entries }
     }
+    case 'document-deleted':
+      return isValidDocumentId(documentId) ? { type, documentId } : undefined
     case 'awareness-query':
     case 'resync-request': {
       const replyTo = getOwn(parsed, 'replyTo')

@@ -1,6 +1,15 @@
 import type { EngineContext } from './context.js'
 import type { Connection } from './state.js'
-import type { AuthorizeRequest, DocumentAction } from './types.js'
+import type { AuthorizePolicy, AuthorizeRequest, DocumentAction } from './types.js'
+
+/** The policy's answer; one that throws or answers anything but `true` denies (fails closed). */
+export function askPolicy(policy: AuthorizePolicy, request: AuthorizeRequest): boolean {
+  try {
+    return policy(request) === true
+  } catch {
+    return false
+  }
+}
 
 /** Asks the policy; a connection without a principal may do nothing. */
 export function authorize(
@@ -13,14 +22,9 @@ export function authorize(
 ): boolean {
   const principal = connection.principal
   if (!principal) return false
-  try {
-    const request: AuthorizeRequest = { principal, action, documentId, field, context: connection.context }
-    if (op !== undefined) request.op = op
-    return ctx.policy(request) === true
-  } catch {
-    // A throwing custom policy denies: failing closed is the only safe default.
-    return false
-  }
+  const request: AuthorizeRequest = { principal, action, documentId, field, context: connection.context }
+  if (op !== undefined) request.op = op
+  return askPolicy(ctx.policy, request)
 }
 
 /** Checks `action` on the document and answers `Permission denied` when refused. */

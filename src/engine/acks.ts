@@ -19,9 +19,21 @@ export function queueAck(
   }
 }
 
-/** Sends the acks to the connections still open. */
+/**
+ * Sends the acks to the connections still open; a server-side write gets its reply with the
+ * document as it is now.
+ */
 export function releaseAcks(ctx: EngineContext, acks: readonly PendingAck[]): void {
   for (const ack of acks) {
+    if ('request' in ack) {
+      const snapshot = ctx.documents.get(ack.documentId)?.doc?.snapshot()
+      ctx.effect({
+        kind: 'server-reply',
+        id: ack.request,
+        reply: snapshot ? { ok: true, snapshot } : { ok: true },
+      })
+      continue
+    }
     const connection = ctx.connections.get(ack.conn)
     if (connection?.closed === false) ctx.send(connection.toSelf, { type: 'ack', messageId: ack.messageId })
   }

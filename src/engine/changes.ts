@@ -1,7 +1,7 @@
 import type { Register } from '../crdt/types.js'
 import type { EngineContext } from './context.js'
 import type { Connection, DocumentEntry } from './state.js'
-import type { ChangeActor, EngineEvent } from './types.js'
+import type { ChangeActor, DocumentChangeEngineEvent, EngineEvent } from './types.js'
 
 /**
  * Who wrote what in a turn, for the `document-change` event: one event per document and writer.
@@ -9,8 +9,11 @@ import type { ChangeActor, EngineEvent } from './types.js'
  * second writer appears in the same turn (the hot path stores one reference per write).
  */
 
-/** A connection, or the server itself (`onLoadDocument` seeds, a server-side write). */
-export type Writer = Connection | 'server'
+/**
+ * A connection, or the server itself: `'server'` (an `onLoadDocument` seed) or the actor a
+ * server-side write named (`sync.documents.update(id, change, { actor })`).
+ */
+export type Writer = Connection | string
 
 /** Records that `writer` applied `field` in this turn (after `markApplied`). */
 export function noteWriter(entry: DocumentEntry, field: string, writer: Writer): void {
@@ -52,8 +55,10 @@ export function announceChanges(ctx: EngineContext, entry: DocumentEntry): void 
 
 function emitChange(ctx: EngineContext, documentId: string, registers: Register[], writer: Writer): void {
   const actor: ChangeActor =
-    writer === 'server'
-      ? { kind: 'server' }
+    typeof writer === 'string'
+      ? writer === 'server'
+        ? { kind: 'server' }
+        : { kind: 'server', name: writer }
       : { kind: 'connection', conn: writer.id, userId: writer.principal?.userId ?? '' }
   const event: Extract<EngineEvent, { type: 'document-change' }> = {
     type: 'document-change',
@@ -63,6 +68,41 @@ function emitChange(ctx: EngineContext, documentId: string, registers: Register[
     actor,
   }
   // Set only when there is one: a spread would cost an object per event on the write path.
-  if (writer !== 'server' && writer.context !== undefined) event.context = writer.context
+  if (typeof writer !== 'string' && writer.context !== undefined) event.context = writer.context
   ctx.emit(event)
+  // Announced again as committed once the batch that holds these registers is durable.
+  ctx.changesThisTurn.push(event)
+}
+
+/** Changes of one document kept for a retried commit before they are merged (`compactChanges`). */
+export const MAX_UNCOMMITTED_CHANGES = 256
+
+/**
+ * The changes as one per writer, each field with its latest register: what a store outage keeps
+ * for `document-committed` stays bounded by writers × fields, however many writes it sees.
+ */
+export function compactChanges(changes: readonly DocumentChangeEngineEvent[]): DocumentChangeEngineEvent[] {
+  const byWriter = new Map<string, { event: DocumentChangeEngineEvent; registers: Map<string, Register> }>()
+  for (const change of changes) {
+    const { actor } = change
+    const key =
+      actor.kind === 'connection'
+        ? `c:${actor.conn}`
+        : actor.kind === 'server'
+          ? `s:${actor.name ?? ''}`
+          : 'r'
+    let merged = byWriter.get(key)
+    if (!merged) {
+      merged = { event: change, registers: new Map() }
+      byWriter.set(key, merged)
+    }
+    for (const register of change.registers) {
+      // The last writer of a field reports it, so the merged events never disagree on its value.
+      for (const other of byWriter.values()) other.registers.delete(register.field)
+      merged.registers.set(register.field, register)
+    }
+  }
+  return [...byWriter.values()]
+    .filter(({ registers }) => registers.size > 0)
+    .map(({ event, registers }) => ({ ...event, registers: [...registers.values()] }))
 }

@@ -7,6 +7,7 @@ import type { AwarenessRoom, Connection, DocumentEntry, PendingAck, UserBucket }
 import type {
   AuthorizePolicy,
   ConnectionId,
+  DocumentChangeEngineEvent,
   Effect,
   EngineEvent,
   EngineLimits,
@@ -38,6 +39,8 @@ export class EngineContext {
   readonly batches = new InFlightBatches()
   /** Acks of this turn's writes, released at flush (with the persist batch when durable). */
   acksThisTurn: PendingAck[] = []
+  /** `document-change` events of this flush, handed to its persist batch (`document-committed`). */
+  changesThisTurn: DocumentChangeEngineEvent[] = []
   /** Documents touched since the last flush (echo, persist, publish), each once (`entry.touched`). */
   readonly touched: DocumentEntry[] = []
   nextBatchId = 1

@@ -45,10 +45,24 @@ export function readyOrPark(
  * request needs it (its context reaches `onLoadDocument`).
  */
 export function startLoad(ctx: EngineContext, documentId: string, conn?: ConnectionId): DocumentEntry {
+  const entry = newEntry(ctx, documentId, 'loading')
+  ctx.effect({ kind: 'subscribe-topic', documentId })
+  ctx.effect(conn === undefined ? { kind: 'load', documentId } : { kind: 'load', documentId, conn })
+  return entry
+}
+
+/** A new entry in `ctx.documents`, without a document yet. */
+export function newEntry(
+  ctx: EngineContext,
+  documentId: string,
+  status: DocumentEntry['status'],
+): DocumentEntry {
   const entry: DocumentEntry = {
     id: documentId,
-    status: 'loading',
+    status,
     doc: undefined,
+    deletion: undefined,
+    uncommitted: undefined,
     parked: [],
     subscribers: new SubscriberSet(),
     pendingEcho: new Set(),
@@ -65,8 +79,6 @@ export function startLoad(ctx: EngineContext, documentId: string, conn?: Connect
     lastActive: ctx.now,
   }
   ctx.documents.set(documentId, entry)
-  ctx.effect({ kind: 'subscribe-topic', documentId })
-  ctx.effect(conn === undefined ? { kind: 'load', documentId } : { kind: 'load', documentId, conn })
   return entry
 }
 

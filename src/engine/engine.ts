@@ -1,23 +1,28 @@
 import type { ClientMessage, JsonObject, WireFormat } from '../protocol/types.js'
 import { EngineContext } from './context.js'
 import { flushTurn } from './flush.js'
+import { documentSubscribers, evictDocument, evictionBlocker } from './inspect.js'
 import { connectionClosed, openConnection, resumeConnection, tickEngine } from './lifecycle.js'
 import { presentClients } from './presence.js'
 import { receiveDecoded, receiveFrame } from './receive.js'
 import { applyResolution } from './resolve.js'
 import { revoke } from './revoke.js'
+import { handleServerRequest } from './server-requests.js'
 import type {
   ConnectionId,
   ConnectionInfo,
   ConnectionUsage,
+  DocumentSubscriber,
   DocumentUsage,
   Effect,
   EngineOptions,
   EngineStats,
+  EvictionBlocker,
   OwnedAwarenessEntry,
   Resolution,
   ResumedConnection,
   RevokeTarget,
+  ServerRequest,
 } from './types.js'
 import { connectionUsage, documentUsage, keptTextStates } from './usage.js'
 
@@ -95,9 +100,26 @@ export class SyncEngine {
     return this.#run(now, (ctx) => applyResolution(ctx, result))
   }
 
+  /**
+   * A request of the server-side document API (`sync.documents`): a read, a write or a delete
+   * made by the server itself. Answered by one `server-reply` effect with the request's id (a
+   * write's once the store committed it); see `server-requests.ts`.
+   */
+  serverRequest(request: ServerRequest, now: number): Effect[] {
+    return this.#run(now, (ctx) => handleServerRequest(ctx, request))
+  }
+
   /** Live revocation of a user's connections or of access to a document (see `revoke.ts`). */
   revoke(target: RevokeTarget, now: number): Effect[] {
     return this.#run(now, (ctx) => revoke(ctx, target))
+  }
+
+  /**
+   * An operator's request to drop a document from memory (the next use loads it from the store).
+   * Does nothing while `evictionBlocker` names a reason: unflushed writes are never dropped.
+   */
+  evict(documentId: string, now: number): Effect[] {
+    return this.#run(now, (ctx) => evictDocument(ctx, documentId))
   }
 
   /** The encoding replies to this connection use (binary until its first frame says otherwise). */
@@ -169,6 +191,16 @@ export class SyncEngine {
   /** The kept text-state ops of a document (what a late joiner receives), least recently updated first. */
   textStates(documentId: string): JsonObject[] {
     return keptTextStates(this.#ctx, documentId)
+  }
+
+  /** The connections subscribed to a document: user, encoding and dialect. */
+  documentSubscribers(documentId: string): DocumentSubscriber[] {
+    return documentSubscribers(this.#ctx, documentId)
+  }
+
+  /** Why `evict` would keep the document in memory now, or undefined when it would drop it. */
+  evictionBlocker(documentId: string): EvictionBlocker | undefined {
+    return evictionBlocker(this.#ctx, documentId)
   }
 
   /** The document's current visible state, or undefined when it is not in memory. */

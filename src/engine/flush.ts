@@ -2,8 +2,9 @@ import { registerWins } from '../crdt/register.js'
 import type { DocumentSnapshot } from '../crdt/types.js'
 import type { VectorClock } from '../protocol/types.js'
 import { releaseAcks } from './acks.js'
-import { announceChanges } from './changes.js'
+import { announceChanges, compactChanges, MAX_UNCOMMITTED_CHANGES } from './changes.js'
 import type { EngineContext } from './context.js'
+import { requestDelete } from './deletion.js'
 import { touch } from './documents.js'
 import type { DocumentEntry, PendingAck } from './state.js'
 import { wireClock, wireValue } from './wire.js'
@@ -21,8 +22,8 @@ export function flushTurn(ctx: EngineContext): void {
   // Nothing below touches a document, so the list can be walked and emptied in place.
   for (const entry of ctx.touched) {
     entry.touched = false
-    // Evicted or failed to load since it was touched: nothing of it is left to flush.
-    if (!entry.doc || ctx.documents.get(entry.id) !== entry) continue
+    // Evicted, failed to load or being deleted since it was touched: nothing of it to flush.
+    if (!entry.doc || entry.status !== 'ready' || ctx.documents.get(entry.id) !== entry) continue
     // One copy of the clock per document and turn, shared by the echoes and the persist batch.
     const clock = entry.doc.clock()
     echoFields(ctx, entry, clock)
@@ -30,6 +31,11 @@ export function flushTurn(ctx: EngineContext): void {
     if (entry.dirty.size === 0 && !clockMoved) continue
     entry.persistedClockVersion = entry.doc.clockVersion
     const registers = Array.from(entry.dirty.values())
+    // Older changes first: those a failed batch held, then this turn's.
+    if (entry.uncommitted !== undefined) {
+      for (const change of entry.uncommitted) ctx.changesThisTurn.push(change)
+      entry.uncommitted = undefined
+    }
     announceChanges(ctx, entry)
     entry.dirty = new Map()
     if (snapshots === undefined) snapshots = []
@@ -71,7 +77,9 @@ function echoFields(ctx: EngineContext, entry: DocumentEntry, documentClock: Vec
 
 function startPersist(ctx: EngineContext, documents: DocumentSnapshot[], acks: readonly PendingAck[]): void {
   const batchId = ctx.nextBatchId++
-  ctx.batches.add({ id: batchId, acks, documents })
+  const changes = ctx.changesThisTurn
+  ctx.changesThisTurn = []
+  ctx.batches.add({ id: batchId, acks, documents, changes })
   for (const snapshot of documents) {
     const entry = ctx.documents.get(snapshot.documentId)
     if (entry) entry.inFlight++
@@ -92,6 +100,7 @@ export function persisted(ctx: EngineContext, batchId: number): void {
   for (const { documentId, registers } of batch.documents) {
     if (registers.length > 0) ctx.effect({ kind: 'publish', documentId, registers })
   }
+  for (const change of batch.changes) ctx.emit({ type: 'document-committed', change })
 }
 
 /**
@@ -103,6 +112,11 @@ export function persistFailed(ctx: EngineContext, batchId: number, error: string
   if (!batch) return
   settleInFlight(ctx, batch.documents)
   for (const ack of batch.acks) {
+    if ('request' in ack) {
+      const reply = { ok: false, code: 'STORE_FAILED', message: `Write not persisted: ${error}` } as const
+      ctx.effect({ kind: 'server-reply', id: ack.request, reply })
+      continue
+    }
     if (ctx.connections.get(ack.conn)?.closed !== false) continue
     ctx.sendError(ack.conn, `Write not persisted: ${error}`, 'PERSIST_FAILED', {
       documentId: ack.documentId,
@@ -111,7 +125,7 @@ export function persistFailed(ctx: EngineContext, batchId: number, error: string
   }
   for (const { documentId, registers } of batch.documents) {
     const entry = ctx.documents.get(documentId)
-    if (!entry) continue
+    if (entry?.status !== 'ready') continue
     // The clock of the failed batch is not stored either: the next flush persists the current one.
     entry.persistedClockVersion = -1
     for (const register of registers) {
@@ -121,11 +135,22 @@ export function persistFailed(ctx: EngineContext, batchId: number, error: string
     }
     touch(ctx, entry)
   }
+  // Their registers are retried by the next flush: their changes are committed with them.
+  for (const change of batch.changes) {
+    const entry = ctx.documents.get(change.documentId)
+    if (entry?.status !== 'ready') continue
+    entry.uncommitted ??= []
+    entry.uncommitted.push(change)
+    if (entry.uncommitted.length > MAX_UNCOMMITTED_CHANGES)
+      entry.uncommitted = compactChanges(entry.uncommitted)
+  }
 }
 
 function settleInFlight(ctx: EngineContext, documents: readonly DocumentSnapshot[]): void {
   for (const { documentId } of documents) {
     const entry = ctx.documents.get(documentId)
-    if (entry && entry.inFlight > 0) entry.inFlight--
+    if (!entry || entry.inFlight === 0) continue
+    entry.inFlight--
+    if (entry.inFlight === 0 && entry.deletion) requestDelete(ctx, entry)
   }
 }

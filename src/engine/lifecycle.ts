@@ -31,6 +31,7 @@ export function openConnection(ctx: EngineContext, id: ConnectionId, info: Conne
     toSelf: Object.freeze([id]),
     ip: info?.ip,
     format: undefined,
+    dialect: undefined,
     auth: openingAuth(start, ctx.now, ctx.limits.authTimeoutMs),
     principal: undefined,
     admitted: info?.principal !== undefined,

@@ -3,13 +3,15 @@ import type { DocumentSnapshot, Register } from '../crdt/types.js'
 import type { JsonValue } from '../protocol/types.js'
 import { completeAuthentication, failAuthentication } from './authentication.js'
 import type { EngineContext } from './context.js'
+import { deleteFailed, documentDeleted, remoteDeleted } from './deletion.js'
 import { dispatch } from './dispatch.js'
 import { releaseTopic, touch } from './documents.js'
 import { persisted, persistFailed } from './flush.js'
 import { applyRemotePresence } from './presence.js'
 import { replayBuffered } from './receive.js'
 import { seedDocument } from './seed.js'
-import type { DocumentEntry, ParkableMessage } from './state.js'
+import { handleServerRequest, serverReply } from './server-requests.js'
+import type { DocumentEntry, ParkableMessage, ParkedItem } from './state.js'
 import type { Resolution } from './types.js'
 import { unreachable } from './unreachable.js'
 import { registerBytes, setFieldBytes } from './writes.js'
@@ -45,6 +47,12 @@ export function applyResolution(ctx: EngineContext, result: Resolution): void {
       return remoteRegisters(ctx, result.documentId, result.registers)
     case 'remote-awareness':
       return applyRemotePresence(ctx, result.documentId, result.entry)
+    case 'deleted':
+      return rerun(ctx, result.documentId, documentDeleted(ctx, result.documentId, result.existed))
+    case 'delete-failed':
+      return rerun(ctx, result.documentId, deleteFailed(ctx, result.documentId, result.error))
+    case 'remote-deleted':
+      return rerun(ctx, result.documentId, remoteDeleted(ctx, result.documentId))
     default:
       return unreachable(result, 'resolution')
   }
@@ -67,16 +75,29 @@ function documentLoaded(
   if (seed && snapshot.registers.length === 0) seedDocument(ctx, entry, seed)
   entry.status = 'ready'
   ctx.emit({ type: 'document-loaded', documentId: entry.id, fields: entry.doc.liveFieldCount })
-  const parked = entry.parked.splice(0)
-  for (const item of parked) {
-    if (item.kind === 'remote') {
-      applyRemote(ctx, entry, item.registers)
-      continue
+  rerun(ctx, entry.id, entry.parked.splice(0))
+}
+
+/**
+ * Requests that waited for the document, in arrival order. Each finds it ready, or waits again
+ * (a delete among them made it `deleting`; after a delete they start a fresh load).
+ */
+function rerun(ctx: EngineContext, documentId: string, items: readonly ParkedItem[]): void {
+  for (const item of items) {
+    switch (item.kind) {
+      case 'remote':
+        remoteRegisters(ctx, documentId, item.registers)
+        break
+      case 'server':
+        handleServerRequest(ctx, item.request)
+        break
+      case 'message':
+        // Writes received before the connection closed still apply: the client sent them. Its
+        // reads would answer nobody (skipped here, so a close never walks the documents).
+        if (item.connection.closed && !isWrite(item.message)) break
+        dispatch(ctx, item.connection, item.message, item.bytes)
+        break
     }
-    // Writes received before the connection closed still apply: the client sent them. Its reads
-    // would answer nobody.
-    if (item.connection.closed && !isWrite(item.message)) continue
-    dispatch(ctx, item.connection, item.message, item.bytes)
   }
 }
 
@@ -87,6 +108,11 @@ function documentLoadFailed(ctx: EngineContext, documentId: string, error: strin
   ctx.documents.delete(documentId)
   releaseTopic(ctx, documentId)
   for (const item of entry.parked) {
+    if (item.kind === 'server') {
+      const message = `Failed to load document: ${error}`
+      serverReply(ctx, item.request.id, { ok: false, code: 'STORE_FAILED', message })
+      continue
+    }
     if (item.kind !== 'message' || item.connection.closed) continue
     ctx.sendError(item.connection.id, `Failed to load document: ${error}`, 'LOAD_FAILED', { documentId })
   }
@@ -103,7 +129,7 @@ function remoteRegisters(ctx: EngineContext, documentId: string, registers: Regi
   const entry = ctx.documents.get(documentId)
   // Not in memory: the store is the source of truth when it is next loaded.
   if (!entry) return
-  if (entry.status === 'loading') {
+  if (entry.status !== 'ready') {
     entry.parked.push({ kind: 'remote', registers })
     return
   }

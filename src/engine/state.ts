@@ -15,7 +15,13 @@ import type { AuthState } from './auth-state.js'
 import type { TokenBucket } from './buckets.js'
 import type { DocumentIds } from './document-ids.js'
 import type { SubscriberSet } from './subscribers.js'
-import type { ConnectionId, Principal } from './types.js'
+import type {
+  ClientDialect,
+  ConnectionId,
+  DocumentChangeEngineEvent,
+  Principal,
+  ServerRequest,
+} from './types.js'
 
 /**
  * The messages `dispatch` routes: those an authenticated connection sends for a document. The
@@ -40,6 +46,8 @@ export interface Connection {
   readonly ip: string | undefined
   /** Decided by the first frame; replies go out in this encoding. */
   format: WireFormat | undefined
+  /** Told by its first subscription: `subscribe` (SyncKit SDK) or `sync_request` (legacy). */
+  dialect: ClientDialect | undefined
   /** Where authentication stands; changed only by `auth-state.ts`. */
   auth: AuthState
   /** Set once authenticated (`authentication.ts`); kept while the token is expired. */
@@ -84,11 +92,26 @@ export type ParkableMessage =
 export type ParkedItem =
   | { kind: 'message'; connection: Connection; message: ParkableMessage; bytes: number }
   | { kind: 'remote'; registers: Register[] }
+  | { kind: 'server'; request: ServerRequest }
+
+/** A delete of the server-side API under way: the store is asked once no batch of it is in flight. */
+export interface Deletion {
+  readonly request: Extract<ServerRequest, { op: 'delete' }>
+  /** The document had registers in memory (perhaps not stored yet): it existed. */
+  readonly hadRegisters: boolean
+  /** The `delete` effect was recorded. */
+  requested: boolean
+}
 
 export interface DocumentEntry {
   readonly id: string
-  status: 'loading' | 'ready'
+  /** `deleting`: the server-side API deletes it; requests wait as while loading. */
+  status: 'loading' | 'ready' | 'deleting'
   doc: LwwDocument | undefined
+  /** Set while `deleting`. */
+  deletion: Deletion | undefined
+  /** Changes of a failed persist batch, committed with the batch that retries their registers. */
+  uncommitted: DocumentChangeEngineEvent[] | undefined
   readonly parked: ParkedItem[]
   readonly subscribers: SubscriberSet
   /**
@@ -101,9 +124,9 @@ export interface DocumentEntry {
   /** Registers applied locally since the last flush, for the `document-change` event. */
   changesToAnnounce: Map<string, Register>
   /** The one writer of `changesToAnnounce` this turn (see `changes.ts`)... */
-  writer: Connection | 'server' | undefined
-  /** ...or each field's writer, once a turn has several. */
-  writers: Map<string, Connection | 'server'> | undefined
+  writer: Connection | string | undefined
+  /** ...or each field's writer, once a turn has several (a string: the server, see `Writer`). */
+  writers: Map<string, Connection | string> | undefined
   /** Queued in `EngineContext.touched` for the next flush. */
   touched: boolean
   /**
@@ -150,10 +173,17 @@ export interface UserBucket extends TokenBucket {
   connections: number
 }
 
-/** An `ack` waiting for its writes to be durable. */
-export interface PendingAck {
+/** An `ack` waiting for its writes to be durable: a client's, or a server-side write's reply. */
+export type PendingAck = ClientAck | ServerAck
+/** A client's `ack`. */
+export interface ClientAck {
   conn: ConnectionId
   messageId: string
+  documentId: string
+}
+/** The reply to a server-side write (`server-reply` with the request's id). */
+export interface ServerAck {
+  request: number
   documentId: string
 }
 
@@ -162,4 +192,6 @@ export interface PersistBatch {
   readonly acks: readonly PendingAck[]
   /** The same array the `persist` effect carries. */
   readonly documents: readonly DocumentSnapshot[]
+  /** The `document-change` events of its registers, announced as committed once it is durable. */
+  readonly changes: readonly DocumentChangeEngineEvent[]
 }

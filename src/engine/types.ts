@@ -256,6 +256,43 @@ export interface TopicEffect {
   kind: 'subscribe-topic' | 'unsubscribe-topic'
   documentId: string
 }
+/**
+ * A request of the server-side document API (`sync.documents`), answered by one `server-reply`
+ * effect with the same `id`. Writes and deletes name the actor events and webhooks report.
+ */
+export type ServerRequest =
+  | { op: 'read'; id: number; documentId: string }
+  | { op: 'write'; id: number; documentId: string; writes: ServerWrite[]; actor: string }
+  | { op: 'delete'; id: number; documentId: string; actor: string }
+/** One field of a server-side write (`value` ignored for a delete). */
+export interface ServerWrite {
+  field: string
+  value: JsonValue
+  deleted: boolean
+}
+/** Why the engine refused a server request (the runtime turns it into a typed error). */
+export type ServerRefusalCode = 'VALIDATION_FAILED' | 'QUOTA_EXCEEDED' | 'STORE_FAILED'
+/**
+ * The answer to a `ServerRequest`: a read gets the document (undefined when it has no register),
+ * a write the document once the store committed it, a delete whether the document existed.
+ */
+export interface ServerReplyEffect {
+  kind: 'server-reply'
+  id: number
+  reply:
+    | { ok: true; snapshot?: DocumentSnapshot; existed?: boolean }
+    | { ok: false; code: ServerRefusalCode; message: string; details?: JsonObject }
+}
+/** Remove a document from the store; answer with `deleted` or `delete-failed`. */
+export interface DeleteEffect {
+  kind: 'delete'
+  documentId: string
+}
+/** Tell the other nodes a document was deleted, so they drop it from memory too. */
+export interface PublishDeleteEffect {
+  kind: 'publish-delete'
+  documentId: string
+}
 /** An observability event for the runtime to publish. */
 export interface EmitEffect {
   kind: 'emit'
@@ -273,6 +310,9 @@ export type Effect =
   | PublishAwarenessEffect
   | TopicEffect
   | EmitEffect
+  | ServerReplyEffect
+  | DeleteEffect
+  | PublishDeleteEffect
 
 /** Observability events: the runtime turns them into typed events, metrics and logs. */
 export type EngineEvent =
@@ -287,6 +327,9 @@ export type EngineEvent =
       /** The writing connection's app context. */
       context?: unknown
     }
+  /** The same change once the store committed the batch that holds it (local changes only). */
+  | { type: 'document-committed'; change: DocumentChangeEngineEvent }
+  | { type: 'document-deleted'; documentId: string; origin: 'local' | 'remote'; actor?: string }
   | { type: 'document-loaded'; documentId: string; fields: number }
   | { type: 'document-evicted'; documentId: string }
   | { type: 'subscribed'; conn: ConnectionId; documentId: string }
@@ -295,10 +338,16 @@ export type EngineEvent =
   /** A validator threw or answered asynchronously: the write was refused, the app must be told. */
   | { type: 'validator-fault'; documentId: string; field: string; message: string }
 
-/** Who made a change: a connection (as its user), this server, or another node of the cluster. */
+/** The `document-change` engine event. */
+export type DocumentChangeEngineEvent = Extract<EngineEvent, { type: 'document-change' }>
+
+/**
+ * Who made a change: a connection (as its user), this server (`name`: the actor a server-side
+ * write gave), or another node of the cluster.
+ */
 export type ChangeActor =
   | { kind: 'connection'; conn: ConnectionId; userId: string }
-  | { kind: 'server' }
+  | { kind: 'server'; name?: string }
   | { kind: 'remote' }
 
 // ---------------------------------------------------------------- resolutions (runtime -> engine)
@@ -314,6 +363,11 @@ export type Resolution =
   | { kind: 'persist-failed'; batchId: number; error: string }
   | { kind: 'remote-registers'; documentId: string; registers: Register[] }
   | { kind: 'remote-awareness'; documentId: string; entry: OwnedAwarenessEntry }
+  /** The store removed the document (`existed`: it had it). */
+  | { kind: 'deleted'; documentId: string; existed: boolean }
+  | { kind: 'delete-failed'; documentId: string; error: string }
+  /** Another node deleted the document: drop it from memory. */
+  | { kind: 'remote-deleted'; documentId: string }
 
 /** What the engine holds on behalf of one connection (`SyncEngine.connectionUsage`). */
 export interface ConnectionUsage {
@@ -349,6 +403,27 @@ export interface DocumentUsage {
   /** Remembered presence leaves (`maxAwarenessLeftBytes`). */
   rememberedLeaveBytes: number
 }
+
+/** How a connection subscribes: `subscribe` (the SyncKit SDKs) or `sync_request` (the legacy test client). */
+export type ClientDialect = 'sdk' | 'legacy'
+
+/** One connection subscribed to a document (`SyncEngine.documentSubscribers`). */
+export interface DocumentSubscriber {
+  connectionId: ConnectionId
+  /** Undefined until it authenticated. */
+  userId: string | undefined
+  /** The encoding of its frames; undefined before its first frame. */
+  format: WireFormat | undefined
+  /** Told by its first subscription. */
+  dialect: ClientDialect | undefined
+}
+
+/**
+ * Why a document cannot leave memory now (`SyncEngine.evictionBlocker`): `not-loaded` (not in
+ * memory, or still loading), `subscribed` (connections watch it or its presence), `unflushed`
+ * (writes not yet durable in the store; they would be lost).
+ */
+export type EvictionBlocker = 'not-loaded' | 'subscribed' | 'unflushed'
 
 /** Counts of what the engine holds. */
 export interface EngineStats {

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../protocol/types.js'
 import type { EngineContext } from './context.js'
 import type { Connection, DocumentEntry } from './state.js'
-import type { ValidationContext } from './types.js'
+import type { ValidationContext, ValidationIssue } from './types.js'
 import type { ValidatorFault } from './validation.js'
 
 /**
@@ -18,15 +18,46 @@ export function refuseInvalidWrites(
   rollback: (ctx: EngineContext, connection: Connection, entry: DocumentEntry, field: string) => void,
   messageId?: string,
 ): boolean {
-  const validation = ctx.validation
-  if (!validation) return false
   const context: ValidationContext = {
     connectionId: connection.id,
     principal: connection.principal,
     context: connection.context,
   }
+  const invalid = invalidWrites(ctx, entry, writes, context)
+  for (const { field, issues } of invalid) {
+    ctx.sendError(connection.id, `Invalid value for field ${field}`, 'VALIDATION_FAILED', {
+      documentId: entry.id,
+      field,
+      issues,
+      ...(messageId !== undefined ? { messageId } : {}),
+    })
+  }
+  const refused = invalid.length > 0
+  if (!refused) return false
+  const rolledBack = new Set<string>()
+  for (const { field } of writes) {
+    if (rolledBack.has(field)) continue
+    rolledBack.add(field)
+    rollback(ctx, connection, entry, field)
+  }
+  return true
+}
+
+/**
+ * The writes the `validate` option refuses, each with its issues (field names cut to 128
+ * characters); empty when every write is valid or nothing is validated. Shared by client writes
+ * and the server-side API (whose `context` has no connection).
+ */
+export function invalidWrites(
+  ctx: EngineContext,
+  entry: DocumentEntry,
+  writes: readonly { field: string; value?: JsonValue; deleted: boolean }[],
+  context: ValidationContext,
+): { field: string; issues: ValidationIssue[] }[] {
+  const validation = ctx.validation
+  if (!validation) return []
   const fault = (found: ValidatorFault) => ctx.emit({ type: 'validator-fault', ...found })
-  let refused = false
+  const invalid: { field: string; issues: ValidationIssue[] }[] = []
   for (const write of writes) {
     const issues = validation.check(
       {
@@ -38,26 +69,7 @@ export function refuseInvalidWrites(
       context,
       fault,
     )
-    if (!issues) continue
-    refused = true
-    ctx.sendError(
-      connection.id,
-      `Invalid value for field ${write.field.slice(0, 128)}`,
-      'VALIDATION_FAILED',
-      {
-        documentId: entry.id,
-        field: write.field.slice(0, 128),
-        issues,
-        ...(messageId !== undefined ? { messageId } : {}),
-      },
-    )
+    if (issues) invalid.push({ field: write.field.slice(0, 128), issues })
   }
-  if (!refused) return false
-  const rolledBack = new Set<string>()
-  for (const { field } of writes) {
-    if (rolledBack.has(field)) continue
-    rolledBack.add(field)
-    rollback(ctx, connection, entry, field)
-  }
-  return true
+  return invalid
 }

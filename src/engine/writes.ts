@@ -1,7 +1,7 @@
 import { clockMax } from '../crdt/index.js'
 import type { Register } from '../crdt/types.js'
 import { utf8Length } from '../protocol/index.js'
-import type { FieldWrite, VectorClock } from '../protocol/types.js'
+import type { FieldWrite, JsonObject, VectorClock } from '../protocol/types.js'
 import { authorize } from './access.js'
 import { noteWriter } from './changes.js'
 import type { EngineContext } from './context.js'
@@ -36,6 +36,12 @@ function jsonBytes(value: unknown): number {
   return utf8Length(JSON.stringify(value) ?? '')
 }
 
+/** A quota refusal: the message for the writer and the details of its `LIMIT_EXCEEDED` error. */
+export interface QuotaRefusal {
+  message: string
+  details: JsonObject
+}
+
 /**
  * Quotas are checked for the whole message before anything is applied: a write is all or nothing.
  * Returns each write's size (measured once, reused when it is applied), or undefined if refused.
@@ -47,6 +53,23 @@ function measureWithinQuota(
   writes: readonly IncomingWrite[],
   reservedBytes: number,
 ): number[] | undefined {
+  const measured = measureWrites(ctx, entry, writes, reservedBytes)
+  if (Array.isArray(measured)) return measured
+  ctx.sendError(connection.id, measured.message, 'LIMIT_EXCEEDED', measured.details)
+  return undefined
+}
+
+/**
+ * Each write's quota size, or the refusal when the writes together pass a limit
+ * (`maxFieldValueBytes`, `maxFieldsPerDocument`, `maxDocumentBytes`). Shared by client writes and
+ * the server-side API.
+ */
+export function measureWrites(
+  ctx: EngineContext,
+  entry: DocumentEntry,
+  writes: readonly { field: string; value?: unknown; deleted: boolean }[],
+  reservedBytes: number,
+): number[] | QuotaRefusal {
   const { maxFieldValueBytes, maxFieldsPerDocument } = ctx.limits
   const doc = entry.doc
   let newFields = 0
@@ -57,13 +80,10 @@ function measureWithinQuota(
     const bytes = registerBytes(write.field, write.value, write.deleted)
     sizes.push(bytes)
     if (bytes > maxFieldValueBytes) {
-      ctx.sendError(
-        connection.id,
-        `Field value too large: ${write.field.slice(0, 128)} (${bytes} bytes, max ${maxFieldValueBytes})`,
-        'LIMIT_EXCEEDED',
-        { documentId: entry.id, field: write.field.slice(0, 128) },
-      )
-      return undefined
+      return {
+        message: `Field value too large: ${write.field.slice(0, 128)} (${bytes} bytes, max ${maxFieldValueBytes})`,
+        details: { documentId: entry.id, field: write.field.slice(0, 128) },
+      }
     }
     if (seen?.has(write.field)) continue
     seen?.add(write.field)
@@ -71,17 +91,15 @@ function measureWithinQuota(
     growth += bytes - (entry.fieldBytes.get(write.field) ?? 0)
   }
   if (newFields > 0 && (doc?.size ?? 0) + newFields > maxFieldsPerDocument) {
-    ctx.sendError(
-      connection.id,
-      `Document field limit reached (max ${maxFieldsPerDocument} fields)`,
-      'LIMIT_EXCEEDED',
-      { documentId: entry.id },
-    )
-    return undefined
+    return {
+      message: `Document field limit reached (max ${maxFieldsPerDocument} fields)`,
+      details: { documentId: entry.id },
+    }
   }
   // Inline first: the common write does not grow the document past its quota.
-  if (growth <= 0 || entry.bytes + growth <= ctx.limits.maxDocumentBytes) return sizes
-  return withinDocumentQuota(ctx, connection, entry, growth) ? sizes : undefined
+  const max = ctx.limits.maxDocumentBytes
+  if (growth <= 0 || entry.bytes + growth <= max) return sizes
+  return { message: `Document size limit reached (max ${max} bytes)`, details: { documentId: entry.id } }
 }
 
 /** False (and the writer told) when growing the document by `growth` bytes passes `maxDocumentBytes`. */

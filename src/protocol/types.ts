@@ -61,6 +61,7 @@ export type ErrorCode =
   | 'LIMIT_EXCEEDED'
   | 'ACCESS_REVOKED'
   | 'VALIDATION_FAILED'
+  | 'DOCUMENT_DELETED'
   | 'INTERNAL'
 
 /** Fields every decoded client message carries. `id` is absent when the client sent none (SDK). */

@@ -8,6 +8,7 @@ import type { ClusterLink } from './effects.js'
 export interface ClusterHooks {
   resolve(resolution: RemoteResolution): void
   revoke(target: RevokeTarget): void
+  deleted(documentId: string): void
   awarenessEntries(documentId: string): OwnedAwarenessEntry[]
   documentRegisters(documentId: string): Register[] | undefined
   onError(error: unknown): void
@@ -27,6 +28,7 @@ export function linkBroker(
       bridge.subscribeDocument(documentId).then(() => void bridge.requestAwareness(documentId)),
     unsubscribe: (documentId) => void bridge.unsubscribeDocument(documentId),
     publishRevoke: (target) => void bridge.publishRevoke(target),
+    publishDelete: (documentId) => void bridge.publishDelete(documentId),
   }
   return { bridge, link }
 }

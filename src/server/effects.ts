@@ -1,6 +1,7 @@
 import type { SyncEngine } from '../engine/index.js'
 import type {
   AuthenticateEffect,
+  DeleteEffect,
   Effect,
   EngineEvent,
   LoadEffect,
@@ -10,6 +11,7 @@ import type {
   Resolution,
   RevokeTarget,
   SendEffect,
+  ServerReplyEffect,
 } from '../engine/types.js'
 import { encodeServerMessage, utf8Length } from '../protocol/index.js'
 import type { ServerMessage, WireFormat } from '../protocol/types.js'
@@ -31,6 +33,8 @@ export interface ClusterLink {
   unsubscribe(documentId: string): void
   /** A revocation made on this node, for the other nodes to apply. */
   publishRevoke?(target: RevokeTarget): void
+  /** A document deleted on this node, for the other nodes to drop from memory. */
+  publishDelete?(documentId: string): void
 }
 
 export const SINGLE_NODE: ClusterLink = Object.freeze({
@@ -56,6 +60,9 @@ export interface EffectHost {
   authenticate(effect: AuthenticateEffect): Promise<Resolution>
   load(effect: LoadEffect): Promise<Resolution>
   persist(effect: PersistEffect): Promise<Resolution>
+  delete(effect: DeleteEffect): Promise<Resolution>
+  /** The answer to a request of `sync.documents`. */
+  reply(effect: ServerReplyEffect): void
   emit(event: EngineEvent): void
   /** A bug surfaced (e.g. a message with no encoding); reported, never thrown into the I/O loop. */
   fail(error: unknown): void
@@ -106,6 +113,15 @@ export function interpretEffects(host: EffectHost, effects: readonly Effect[]): 
         break
       case 'emit':
         host.emit(effect.event)
+        break
+      case 'server-reply':
+        host.reply(effect)
+        break
+      case 'delete':
+        host.track(host.delete(effect))
+        break
+      case 'publish-delete':
+        host.cluster.publishDelete?.(effect.documentId)
         break
     }
   }

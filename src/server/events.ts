@@ -1,5 +1,5 @@
 import type { Register } from '../crdt/types.js'
-import type { EngineEvent, Principal } from '../engine/types.js'
+import type { DocumentChangeEngineEvent, EngineEvent, Principal } from '../engine/types.js'
 import type { ErrorCode, JsonObject, JsonValue } from '../protocol/types.js'
 
 /** Fields every connection-scoped event carries. */
@@ -41,8 +41,11 @@ export interface SubscriptionEvent<Context = unknown> extends ConnectionScope<Co
 export type DocumentChangeActor =
   /** A client connection, as its user. */
   | { kind: 'connection'; connectionId: string; userId: string }
-  /** This server: an `onLoadDocument` seed, a server-side write. */
-  | { kind: 'server' }
+  /**
+   * This server: an `onLoadDocument` seed, or a write of `sync.documents` (`name`: the `actor`
+   * it was given, if any).
+   */
+  | { kind: 'server'; name?: string }
   /** Another node of the cluster (the writer there is not known here). */
   | { kind: 'remote' }
 
@@ -71,6 +74,14 @@ export interface DocumentChangeEvent<Context = unknown> {
   origin: 'local' | 'remote'
   /** The app context of the writing connection, when a connection wrote. */
   context?: Context
+}
+/** `document-deleted`: a document was deleted (`sync.documents.delete`) and left memory. */
+export interface DocumentDeletedEvent {
+  documentId: string
+  /** `local`: deleted through this node; `remote`: another node deleted it. */
+  origin: 'local' | 'remote'
+  /** The `actor` the delete was given (local deletes). */
+  actor?: string
 }
 /** `document-loaded`: a document was loaded into memory. */
 export interface DocumentLoadedEvent {
@@ -103,12 +114,15 @@ export interface ErrorContext {
     | 'validate'
     | 'load'
     | 'persist'
+    | 'delete'
     | 'store-close'
     | 'broker'
     | 'broker-close'
     | 'listener'
     | 'engine'
     | 'resolve'
+    /** A REST API request failed inside the server (the caller got 500). */
+    | 'rest'
   connectionId?: string
   documentId?: string
 }
@@ -129,6 +143,10 @@ export interface SyncServerEvents<Context = unknown> {
   unsubscribed: (event: SubscriptionEvent<Context>) => void
   /** Fields changed (once per writer and turn). */
   'document-change': (event: DocumentChangeEvent<Context>) => void
+  /** The same local change, once the store committed it (what webhooks report). */
+  'document-committed': (event: DocumentChangeEvent<Context>) => void
+  /** A document was deleted. */
+  'document-deleted': (event: DocumentDeletedEvent) => void
   /** A document was loaded into memory. */
   'document-loaded': (event: DocumentLoadedEvent) => void
   /** An idle document left memory. */
@@ -148,7 +166,8 @@ export type ServerEventName = keyof SyncServerEvents
 export type PublicEngineEvent =
   | { name: 'protocol-error'; payload: ProtocolErrorEvent }
   | { name: 'authenticated'; payload: AuthenticatedEvent }
-  | { name: 'document-change'; payload: DocumentChangeEvent }
+  | { name: 'document-change' | 'document-committed'; payload: DocumentChangeEvent }
+  | { name: 'document-deleted'; payload: DocumentDeletedEvent }
   | { name: 'document-loaded'; payload: DocumentLoadedEvent }
   | { name: 'document-evicted'; payload: DocumentEvictedEvent }
   | { name: 'subscribed' | 'unsubscribed'; payload: SubscriptionEvent }
@@ -186,24 +205,16 @@ export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicE
         name: event.type,
         payload: { ...connectionScope(event.conn, contextOf), documentId: event.documentId },
       }
-    case 'document-change': {
-      const { documentId, registers, origin, actor, context } = event
-      const payload: DocumentChangeEvent = {
-        documentId,
-        actor:
-          actor.kind === 'connection'
-            ? { kind: 'connection', connectionId: actor.conn, userId: actor.userId }
-            : actor,
-        fields: registers.map(({ field, value, deleted }) => ({
-          field,
-          value: deleted ? null : value,
-          deleted,
-        })),
-        registers,
-        origin,
+    case 'document-change':
+      return { name: 'document-change', payload: changePayload(event) }
+    case 'document-committed':
+      return { name: 'document-committed', payload: changePayload(event.change) }
+    case 'document-deleted': {
+      const { documentId, origin, actor } = event
+      return {
+        name: 'document-deleted',
+        payload: actor === undefined ? { documentId, origin } : { documentId, origin, actor },
       }
-      if (context !== undefined) payload.context = context
-      return { name: 'document-change', payload }
     }
     case 'document-loaded':
       return { name: 'document-loaded', payload: { documentId: event.documentId, fields: event.fields } }
@@ -216,6 +227,26 @@ export function toPublicEvent(event: EngineEvent, contextOf: ContextOf): PublicE
     case 'validator-fault':
       return undefined
   }
+}
+
+function changePayload(event: DocumentChangeEngineEvent): DocumentChangeEvent {
+  const { documentId, registers, origin, actor, context } = event
+  const payload: DocumentChangeEvent = {
+    documentId,
+    actor:
+      actor.kind === 'connection'
+        ? { kind: 'connection', connectionId: actor.conn, userId: actor.userId }
+        : actor,
+    fields: registers.map(({ field, value, deleted }) => ({
+      field,
+      value: deleted ? null : value,
+      deleted,
+    })),
+    registers,
+    origin,
+  }
+  if (context !== undefined) payload.context = context
+  return payload
 }
 
 export function toError(value: unknown): Error {

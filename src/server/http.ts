@@ -1,4 +1,5 @@
 import { safeEqual } from '../auth/constant-time.js'
+import { handleInspectorRequest, INSPECTOR_API, type InspectorSource } from './inspector/routes.js'
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js'
 import { mayServeFile, PAGE_HEADERS, type StaticFile, type StaticFiles } from './static-files.js'
 import { SERVER_NAME, VERSION } from './version.js'
@@ -45,6 +46,10 @@ export interface HttpSource {
   metricsText(): string
   /** Pages served beside the API routes (`http.staticFiles`); none by default. */
   readonly staticFiles?: StaticFiles | undefined
+  /** The REST API, which answers every `/v1/...` request when it is on (the `rest` option). */
+  readonly rest?: ((request: Request, path: string) => Promise<Response>) | undefined
+  /** The inspector's API (`http.inspector`); without it `/inspector` is not served at all. */
+  readonly inspector?: InspectorSource | undefined
 }
 
 /** Where the WebSocket endpoint is unless an adapter's `path` says otherwise. */
@@ -61,6 +66,13 @@ export async function handleHttpRequest(request: Request, source: HttpSource): P
     return json(400, { error: 'Bad request' })
   }
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
+  if (source.rest && (path === '/v1' || path.startsWith('/v1/'))) return source.rest(request, path)
+  if (isInspectorPath(path)) {
+    if (!source.inspector) return json(404, { error: 'Not found' })
+    if (path === INSPECTOR_API || path.startsWith(`${INSPECTOR_API}/`)) {
+      return withSecurityHeaders(await handleInspectorRequest(request, path, source.inspector))
+    }
+  }
   const route = ROUTES.get(path)
   const files = source.staticFiles
   const file = files && mayServeFile(request, path, route !== undefined) ? await files(path) : undefined
@@ -75,6 +87,11 @@ export async function handleHttpRequest(request: Request, source: HttpSource): P
 }
 
 type Route = (source: HttpSource, request: Request) => Response | Promise<Response>
+
+/** The inspector's page, its files and its API: served only when it is on. */
+function isInspectorPath(path: string): boolean {
+  return path === '/inspector' || path.startsWith('/inspector/')
+}
 
 /** `open`: no token is configured, or the right one was sent. `absent`: a token is needed. */
 type Access = 'open' | 'absent' | 'refused'

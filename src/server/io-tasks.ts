@@ -61,6 +61,23 @@ export async function loadTask(
   }
 }
 
+/** Removes a document from the store (`sync.documents.delete`); the API checked it can. */
+export async function deleteTask(
+  store: DocumentStore,
+  documentId: string,
+  onError: ErrorSink,
+): Promise<Resolution> {
+  try {
+    if (!store.delete) throw new Error('the store cannot delete documents')
+    const existed = await store.delete(documentId)
+    return { kind: 'deleted', documentId, existed }
+  } catch (error) {
+    const err = toError(error)
+    onError(err, { operation: 'delete', documentId })
+    return { kind: 'delete-failed', documentId, error: publicReason(err) }
+  }
+}
+
 export function emptySnapshot(documentId: string): DocumentSnapshot {
   return { documentId, registers: [], clock: {} }
 }

@@ -26,7 +26,7 @@ export function createRequestListener(
 async function serve(server: FetchHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const request = await toWebRequest(req)
-    if (!request) return writePlain(res, 413, 'Payload Too Large')
+    if (!request) return writeTooLarge(res)
     await writeWebResponse(res, await server.fetch(request), req.method === 'HEAD')
   } catch {
     if (!res.headersSent) writePlain(res, 500, 'Internal Server Error')
@@ -97,6 +97,20 @@ export async function writeWebResponse(res: ServerResponse, response: Response, 
   if (body) headers['content-length'] = String(body.byteLength)
   res.writeHead(response.status, response.statusText || undefined, headers)
   res.end(body)
+}
+
+/** In the REST API's error shape (docs/rest.md), which is also JSON for every other route. */
+function writeTooLarge(res: ServerResponse): void {
+  res.writeHead(413, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    Connection: 'close',
+  })
+  res.end(
+    JSON.stringify({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: `Request body larger than ${MAX_BODY_BYTES} bytes` },
+    }),
+  )
 }
 
 function writePlain(res: ServerResponse, status: number, message: string): void {

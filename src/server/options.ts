@@ -7,6 +7,7 @@ import type { AuthorizePolicy, EngineLimits, TestOnlyOptions, ValidationRules } 
 import type { JsonValue, Permissions } from '../protocol/types.js'
 import type { DocumentStore } from '../storage/store.js'
 import type { Logger } from './logger.js'
+import type { RestOptions } from './rest/options.js'
 import type { StaticFiles } from './static-files.js'
 
 // Contracts that live with their layer, re-exported for the modules that read them from here.
@@ -116,6 +117,15 @@ export interface HttpOptions {
    * `text/html` at `/` gets the page there; every other client keeps the JSON. Default none.
    */
   staticFiles?: StaticFiles
+  /**
+   * The inspector at `/inspector` (docs/operations.md): documents, their fields and stamps,
+   * subscribers, presence, live charts, and operator actions. Its API answers admins only (an
+   * `isAdmin` JWT or API key as `Authorization: Bearer`), or anyone in anonymous mode
+   * (`auth.required: false`) while anonymous connections may write every document (the default).
+   * The page comes from `staticFiles` (`loadDemoFiles()` or `loadInspectorFiles()`).
+   * Default false: `/inspector` is a 404.
+   */
+  inspector?: boolean
 }
 
 /**
@@ -202,4 +212,10 @@ export interface SyncServerOptions<Context = unknown> {
   persist?: PersistOptions
   /** Cluster fan-out (e.g. `createRedisBroker` from `synckit-engine/redis`). Default: single node. */
   broker?: Broker
+  /**
+   * The REST API on `fetch` (`/v1/documents...`, `/v1/openapi.json`; docs/rest.md): `true`, or
+   * its settings. Authenticated and authorized like the WebSocket (listing and deleting need an
+   * admin). Default off.
+   */
+  rest?: boolean | RestOptions
 }

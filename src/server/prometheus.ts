@@ -136,6 +136,11 @@ export class Histogram implements Metric {
     return this.#count
   }
 
+  /** The sum of every observed value. */
+  get sum(): number {
+    return this.#sum
+  }
+
   render(lines: string[]): void {
     header(lines, this.name, this.help, 'histogram')
     this.#bounds.forEach((bound, i) => {

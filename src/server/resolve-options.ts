@@ -14,6 +14,7 @@ import { checkMetricsToken } from './http.js'
 import type { PersistPolicy } from './io-tasks.js'
 import { consoleLogger, type Logger, safeLogger } from './logger.js'
 import type { AuthOptions, LoadDocumentHook, SyncServerOptions } from './options.js'
+import { type ResolvedRestOptions, resolveRestOptions } from './rest/options.js'
 import type { Timers } from './scheduler.js'
 import type { StaticFiles } from './static-files.js'
 import type { UpgradeRequest } from './transport.js'
@@ -37,11 +38,14 @@ export interface ResolvedServerOptions {
   /** Bearer token of `/metrics` and the detailed `/health`; undefined = open. */
   metricsToken: string | undefined
   staticFiles: StaticFiles | undefined
+  inspector: boolean
   persist: PersistPolicy
   /** Cluster fan-out; none (a single node) when undefined. */
   broker: Broker | undefined
   /** `/auth/*` routes when JWT verification is configured. */
   authRoutes: AuthRoutesHandler | undefined
+  /** The REST API's settings; undefined when it is off. */
+  rest: ResolvedRestOptions | undefined
   /**
    * Schedules the tick and the heartbeat; `setInterval` when absent. A host that must stay idle to
    * be evicted (a Durable Object) runs them only while it has work.
@@ -116,6 +120,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
     exposeDocumentIds: options.http?.exposeDocumentIds ?? false,
     metricsToken: metricsToken(options.http?.metricsToken),
     staticFiles: options.http?.staticFiles,
+    inspector: booleanOption('http.inspector', options.http?.inspector),
     persist: {
       attempts: Math.max(1, Math.floor(positive('persist.attempts', options.persist?.attempts ?? 3))),
       retryDelayMs: positive('persist.retryDelayMs', options.persist?.retryDelayMs ?? 100),
@@ -123,6 +128,7 @@ export function resolveServerOptions(options: SyncServerOptions): ResolvedServer
     },
     broker: options.broker,
     authRoutes: options.auth?.jwt ? authRoutes(options.auth) : undefined,
+    rest: resolveRestOptions(options.rest),
   }
 }
 
@@ -230,4 +236,10 @@ function randomId(): string {
   const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
   if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID().replace(/-/g, '')
   return Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2)
+}
+
+function booleanOption(name: string, value: unknown): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw new TypeError(`Invalid option ${name}: expected true or false`)
+  return value
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import type { ClusterBridge } from '../cluster/bridge.js'
 import type { Broker } from '../cluster/broker.js'
-import { SyncEngine } from '../engine/index.js'
+import { ANONYMOUS_PERMISSIONS, SyncEngine } from '../engine/index.js'
 import type {
   Effect,
   EngineEvent,
@@ -25,6 +25,7 @@ import {
   type SocketEvents,
   SocketHandle,
 } from './connection.js'
+import { DocumentsApi } from './documents-api.js'
 import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
 import {
   type ClusterLink,
@@ -36,13 +37,17 @@ import {
 } from './effects.js'
 import { type ErrorContext, type SyncServerEvents, toError, toPublicEvent } from './events.js'
 import { type HttpSource, handleHttpRequest, withSecurityHeaders } from './http.js'
-import { authenticateTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
+import { openToAnonymous } from './inspector/access.js'
+import { createInspectorData } from './inspector/data.js'
+import type { InspectorSource } from './inspector/routes.js'
+import { authenticateTask, deleteTask, loadTask, PersistBackoff, persistTask } from './io-tasks.js'
 import type { Logger } from './logger.js'
 import { PersistQueue } from './persist-queue.js'
 import { TextMetrics } from './prometheus.js'
 import { checkReadiness } from './readiness.js'
 import { healthReport, queuedTotals, serverStats } from './reports.js'
 import type { ResolvedServerOptions } from './resolve-options.js'
+import { type RestHandler, restFor } from './rest/index.js'
 import { after, delay, endOfTurn, INTERVAL_TIMERS, type RepeatingTimer } from './scheduler.js'
 import { ServerMetrics } from './server-metrics.js'
 import {
@@ -83,6 +88,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly nodeId: string
   readonly limits: Readonly<RuntimeLimits>
   readonly logger: Logger
+  readonly documents: DocumentsApi
   readonly #options: ResolvedServerOptions
   readonly #engine: SyncEngine
   readonly #metrics: ServerMetrics
@@ -109,7 +115,9 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #flushScheduled = false
   #state: State = 'running'
   #closed: Promise<void> | undefined
+  readonly #inspector: InspectorSource | undefined
   readonly #bridge: ClusterBridge | undefined
+  readonly #rest: RestHandler | undefined
   #cluster: ClusterLink | undefined
 
   constructor(options: ResolvedServerOptions) {
@@ -131,6 +139,26 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     })
     this.#bridge = options.broker ? this.#createBridge(options.broker) : undefined
     this.#host = this.#createHost()
+    this.documents = new DocumentsApi({
+      store: options.store,
+      accepting: () => this.#state === 'running',
+      submit: (request) => {
+        this.#run(this.#engine.serverRequest(request, Date.now()))
+        this.#scheduleFlush()
+      },
+      localPresence: (documentId) => this.#engine.awarenessEntries(documentId),
+      // A node with present clients holds the room, which has the other nodes' clients too.
+      remotePresence: (documentId) =>
+        this.#bridge && this.#engine.awarenessEntries(documentId).length === 0
+          ? this.#bridge.queryPresence(documentId)
+          : Promise.resolve([]),
+    })
+    this.#rest = restFor(options, {
+      documents: this.documents,
+      clientIp: (request) => this.#clientIp(request),
+      fail: (error, operation) => this.#fail(error, { operation }),
+    })
+    this.#inspector = options.inspector ? this.#inspectorSource() : undefined
     const timers = options.timers ?? INTERVAL_TIMERS
     this.#timers = [
       timers.every(this.limits.tickIntervalMs, () => this.#tick()),
@@ -521,6 +549,11 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
         this.#run(this.#engine.revoke(target, Date.now()))
         this.#scheduleFlush()
       },
+      deleted: (documentId) => {
+        if (this.#state === 'closed') return
+        this.#run(this.#engine.resolve({ kind: 'remote-deleted', documentId }, Date.now()))
+        this.#scheduleFlush()
+      },
       onError: (error) => this.#fail(error, { operation: 'broker' }),
     })
     const started: Promise<void> = bridge.start().finally(() => this.#inFlight.delete(started))
@@ -568,6 +601,8 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       },
       load: (effect) => loadTask(store, effect.documentId, onError, this.#initialFields(effect)),
       persist: (effect) => persists.persist(effect),
+      delete: (effect) => deleteTask(store, effect.documentId, onError),
+      reply: (effect) => this.documents.settle(effect),
       emit: (event) => this.#emitEngineEvent(event),
       fail: (error) => this.#fail(error, { operation: 'engine' }),
     }
@@ -634,6 +669,10 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
           documentId: event.documentId,
         })
         return
+      case 'document-committed':
+        // Every write is committed: build its payload only for someone who listens (webhooks).
+        if (this.listenerCount('document-committed') === 0) return
+        break
     }
     const published = toPublicEvent(event, (id) => this.#connections.get(id)?.context)
     if (published) this.#safeEmit(published.name, published.payload as never)
@@ -678,6 +717,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       this.#closeConnection(connection, 1001, 'Server shutdown')
     }
     this.#state = 'closed'
+    this.documents.close()
     try {
       await this.#bridge?.close()
       await this.#options.broker?.close()
@@ -708,6 +748,43 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
       readiness: () => checkReadiness(this.#state === 'running', this.#options.store, this.#options.broker),
       metricsText: () => this.#metrics.render(),
       staticFiles: this.#options.staticFiles,
+      rest: this.#rest,
+      inspector: this.#inspector,
+    }
+  }
+
+  /** What `/inspector/api` reads and does (`http.inspector`). */
+  #inspectorSource(): InspectorSource {
+    const { engine, door } = this.#options
+    const data = createInspectorData({
+      nodeId: this.nodeId,
+      engine: this.#engine,
+      store: this.#options.store,
+      documents: this.documents,
+      stats: () => this.stats(),
+      persistLatency: () => ({
+        count: this.#metrics.persistLatency.count,
+        seconds: this.#metrics.persistLatency.sum,
+      }),
+      evict: (documentId) => {
+        const blocker = this.#engine.evictionBlocker(documentId)
+        if (blocker === undefined) this.#run(this.#engine.evict(documentId, Date.now()))
+        return blocker
+      },
+      disconnect: (connectionId) => {
+        const connection = this.#connections.get(connectionId)
+        if (!connection) return false
+        this.#closeConnection(connection, 1008, 'Disconnected by an operator')
+        return true
+      },
+      revoke: (userId) => this.revoke({ userId }),
+      loadFailed: (error, documentId) => this.#fail(error, { operation: 'load', documentId }),
+    })
+    const anonymousPermissions = engine.anonymousPermissions ?? ANONYMOUS_PERMISSIONS
+    return {
+      openToAnonymous: openToAnonymous(engine.anonymous === true, anonymousPermissions),
+      verifyCredentials: door.verifyCredentials,
+      data,
     }
   }
 

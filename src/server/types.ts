@@ -1,5 +1,6 @@
 import type EventEmitter from 'eventemitter3'
 import type { EngineStats, ResumedConnection, RevokeTarget } from '../engine/types.js'
+import type { ServerDocuments } from './documents.js'
 import type { SyncServerEvents } from './events.js'
 import type { Logger } from './logger.js'
 import type {
@@ -86,7 +87,10 @@ export interface SyncServer<Context = unknown>
    * `subscribed` and `unsubscribed` events say when it changes). Refused (1001) only at shutdown.
    */
   resumeConnection(socket: SyncSocket, request: UpgradeRequest, resumed: ResumedConnection): ConnectionHandle
-  /** The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426). */
+  /**
+   * The HTTP routes (`/`, `/health`, `/health/live`, `/health/ready`, `/metrics`, `/ws` → 426),
+   * the pages of `http.staticFiles`, and the inspector with `http.inspector`.
+   */
   fetch(request: Request): Promise<Response>
   /** Counters and gauges of the server (also at `GET /metrics`). */
   stats(): ServerStats
@@ -103,6 +107,11 @@ export interface SyncServer<Context = unknown>
    * again); `{documentId}` re-checks access and unsubscribes connections no longer allowed.
    */
   revoke(target: RevokeTarget): void
+  /**
+   * Documents from the server: read, write (durably, through the engine like a client's write),
+   * list, delete, and who is present. Calls reject with `DocumentApiError`. See docs/documents.md.
+   */
+  readonly documents: ServerDocuments
   /** The visible state of a document held in memory (undefined when it is not loaded). */
   documentState(documentId: string): Record<string, unknown> | undefined
   /** Graceful and idempotent: stop accepting, flush, wait for the store, close sockets 1001. */

@@ -59,8 +59,16 @@ export class MemoryStore implements DocumentStore {
       .map((id) => ({ id, key: encodeKey(id) }))
       .sort((a, b) => compareStoredKeys(a.key, b.key))
     const ordered = this.#ordered
-    const start = options.after === undefined ? 0 : firstAfter(ordered, encodeKey(options.after))
-    return ordered.slice(start, start + listLimit(options.limit)).map((entry) => entry.id)
+    const { after, prefix } = options
+    const start = after === undefined ? 0 : firstAfter(ordered, encodeKey(after))
+    const limit = listLimit(options.limit)
+    if (!prefix) return ordered.slice(start, start + limit).map((entry) => entry.id)
+    const ids: string[] = []
+    for (let i = start; i < ordered.length && ids.length < limit; i++) {
+      const id = (ordered[i] as ListEntry).id
+      if (id.startsWith(prefix)) ids.push(id)
+    }
+    return ids
   }
 
   /** Forgets the document's registers and clock: a later save starts it afresh. */

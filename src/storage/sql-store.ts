@@ -94,11 +94,12 @@ export class SqlDocumentStore implements DocumentStore {
     this.stats.registersSent += batch.registerCount
   }
 
-  /** Document ids in byte order, `limit` (default 100, max 10000) after `after` (exclusive). */
+  /** Document ids in byte order, `limit` (default 100, max 10000) after `after` (exclusive), starting with `prefix`. */
   async list(options: ListDocumentsOptions = {}): Promise<string[]> {
     const limit = listLimit(options.limit)
     const after = options.after === undefined ? null : encodeKey(options.after)
-    const rows = await this.#query('list', LIST_SQL, [after, limit])
+    const prefix = options.prefix ? encodeKey(options.prefix) : null
+    const rows = await this.#query('list', LIST_SQL, [after, limit, prefix])
     return rows.map((row) => {
       if (typeof row.document_id !== 'string') throw new StoreError('QUERY_ERROR', 'corrupt document row')
       return decodeKey(row.document_id)

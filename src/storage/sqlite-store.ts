@@ -115,7 +115,8 @@ export class SqliteDocumentStore implements DocumentStore {
             'from synckit_registers where document_id = ?',
         ),
         list: db.prepare(
-          'select document_id from synckit_documents where ? is null or document_id > ? ' +
+          'select document_id from synckit_documents where (? is null or document_id > ?) ' +
+            'and (? is null or (document_id >= ? and substr(document_id, 1, length(?)) = ?)) ' +
             'order by document_id limit ?',
         ),
         deleteRegisters: db.prepare('delete from synckit_registers where document_id = ?'),
@@ -189,7 +190,8 @@ export class SqliteDocumentStore implements DocumentStore {
     const limit = listLimit(options.limit)
     const after = options.after === undefined ? null : encodeKey(options.after)
     try {
-      return this.#sql.list.all(after, after, limit).map((row) => {
+      const prefix = options.prefix ? encodeKey(options.prefix) : null
+      return this.#sql.list.all(after, after, prefix, prefix, prefix, prefix, limit).map((row) => {
         if (typeof row.document_id !== 'string') throw new StoreError('QUERY_ERROR', 'corrupt document row')
         return decodeKey(row.document_id)
       })

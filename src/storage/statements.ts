@@ -55,7 +55,8 @@ from synckit_documents d where d.document_id = $1::text`
 /** Keyset pagination in byte order. */
 export const LIST_SQL = `
 select document_id from synckit_documents
-where $1::text is null or document_id > $1::text
+where ($1::text is null or document_id > $1::text)
+  and ($3::text is null or (document_id >= $3::text and starts_with(document_id, $3::text)))
 order by document_id collate "C" limit $2::int`
 
 export const DELETE_SQL = `

@@ -14,7 +14,7 @@ export interface DocumentStore {
   health?(): Promise<boolean>
   /** Releases connections and files; called once by `sync.close()`. */
   close?(): Promise<void>
-  /** Document ids in ascending byte order: up to `limit` ids greater than `after`. */
+  /** Document ids in ascending byte order: up to `limit` ids greater than `after` (starting with `prefix`). */
   list?(options?: ListDocumentsOptions): Promise<string[]>
   /** Removes a document (registers and clock). Resolves false when it did not exist. */
   delete?(documentId: string): Promise<boolean>
@@ -26,4 +26,6 @@ export interface ListDocumentsOptions {
   limit?: number
   /** Exclusive lower bound (keyset pagination: pass the last id of the previous page). */
   after?: string
+  /** Only ids that start with it. */
+  prefix?: string
 }

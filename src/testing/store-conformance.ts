@@ -253,6 +253,27 @@ export function defineDocumentStoreConformance(
       expect(paged).toEqual(expected)
     })
 
+    test('list keeps to a prefix, paging with after and limit (if implemented)', async (store) => {
+      if (store.list === undefined) return
+      const ids = ['a', 'b', 'b:1', 'b:2', 'b:3', 'b:30', 'ba', 'c']
+      await store.save(ids.map((id) => doc(id, [reg('f', 1, { ms: 1 })])))
+      expect(await store.list({ prefix: 'b:' })).toEqual(['b:1', 'b:2', 'b:3', 'b:30'])
+      expect(await store.list({ prefix: 'b:', limit: 2 })).toEqual(['b:1', 'b:2'])
+      expect(await store.list({ prefix: 'b:', after: 'b:2', limit: 2 })).toEqual(['b:3', 'b:30'])
+      expect(await store.list({ prefix: 'b:', after: 'b:30' })).toEqual([])
+      // `after` below the prefix starts at the prefix; above every match, nothing.
+      expect(await store.list({ prefix: 'b', after: 'a', limit: 100 })).toEqual([
+        'b',
+        'b:1',
+        'b:2',
+        'b:3',
+        'b:30',
+        'ba',
+      ])
+      expect(await store.list({ prefix: 'b:', after: 'c' })).toEqual([])
+      expect(await store.list({ prefix: 'zz' })).toEqual([])
+    })
+
     test('list orders non-ASCII ids by their UTF-8 bytes, not UTF-16 code units (if implemented)', async (store) => {
       if (store.list === undefined) return
       // UTF-8: é = C3 A9, Ａ (U+FF21) = EF BC A1, 😀 (U+1F600) = F0 9F 98 80. JS `<` puts 😀

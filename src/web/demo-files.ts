@@ -1,5 +1,6 @@
 /**
- * `synckit-engine/demo`: the collaborative demo page as `http.staticFiles`, for Node, Bun and Deno.
+ * `synckit-engine/demo`: the collaborative demo page and the inspector's as `http.staticFiles`, for
+ * Node, Bun and Deno.
  *
  *   createSyncServer({ http: { staticFiles: await loadDemoFiles() } })
  *
@@ -19,11 +20,23 @@ const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
   ['map', 'application/json; charset=utf-8'],
 ])
 
-/** The demo page at `/` (for browsers), its script, styles and the browser client bundle. */
+/**
+ * The demo page at `/` (for browsers), its script, styles and the browser client bundle, and the
+ * inspector's page at `/inspector` (served only with `http.inspector`).
+ */
 export async function loadDemoFiles(): Promise<StaticFiles> {
   if (import.meta.url.endsWith('.ts')) return buildOnFirstRequest()
   const files = byUrlPath(await readBuilt())
   return (path) => files.get(path)
+}
+
+/**
+ * The inspector's page alone (`/inspector` and its files), for a server that serves the inspector
+ * (`http.inspector`) without the demo at `/`.
+ */
+export async function loadInspectorFiles(): Promise<StaticFiles> {
+  const files = await loadDemoFiles()
+  return (path) => (path === '/inspector' || path.startsWith('/inspector/') ? files(path) : undefined)
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../crdt/types.js'
 import { utf8Length } from '../protocol/utf8.js'
-import type { AwarenessChangeEvent, DocumentChangeEvent } from '../server/events.js'
+import type { AwarenessChangeEvent, DocumentChangeEvent, DocumentDeletedEvent } from '../server/events.js'
 import type { SyncServer } from '../server/types.js'
 import { Coalescer } from './coalescer.js'
 import { resolveWebhookEndpoints, type WebhookEndpoint } from './config.js'
@@ -188,25 +188,34 @@ export function createWebhookDispatcher(options: WebhookOptions): WebhookDispatc
 export type WebhookEventSource = Pick<SyncServer, 'on' | 'off'>
 
 /**
- * Sends signed webhooks for a server's committed changes (and presence, when an endpoint asks for
- * it), listening to its public events. `close()` stops listening, then flushes within its bound;
- * close it before the server, so the last changes are still sent.
+ * Sends signed webhooks for a server's committed changes and deleted documents (and presence,
+ * when an endpoint asks for it), listening to its public events: `document-committed` (a change
+ * once the store saved it, so a receiver never hears of a write a crash could lose),
+ * `document-deleted` and `awareness-change`. `close()` stops listening, then flushes within its
+ * bound; close it before the server, so the last changes are still sent.
  */
 export function attachWebhooks(sync: WebhookEventSource, options: WebhookOptions): WebhookDispatcher {
   const dispatcher = createWebhookDispatcher(options)
-  const onChange = (event: DocumentChangeEvent): void => {
+  const onCommitted = (event: DocumentChangeEvent): void => {
     const change = changeFromEvent(event)
     if (change) dispatcher.documentChanged(change)
+  }
+  const onDeleted = (event: DocumentDeletedEvent): void => {
+    // Like changes, a delete is reported by the node that made it.
+    if (event.origin !== 'local') return
+    dispatcher.documentDeleted(event.documentId, event.actor === undefined ? {} : { actor: event.actor })
   }
   const onAwareness = (event: AwarenessChangeEvent): void => {
     dispatcher.presenceChanged(event.documentId, event.clientId, event.state)
   }
-  sync.on('document-change', onChange)
+  sync.on('document-committed', onCommitted)
+  sync.on('document-deleted', onDeleted)
   sync.on('awareness-change', onAwareness)
   return {
     ...dispatcher,
     close() {
-      sync.off('document-change', onChange)
+      sync.off('document-committed', onCommitted)
+      sync.off('document-deleted', onDeleted)
       sync.off('awareness-change', onAwareness)
       return dispatcher.close()
     },

@@ -55,10 +55,11 @@ export interface DocumentChange {
 }
 
 /**
- * The ONE place that reads the server's `document-change` event. Only `local` changes are sent:
- * in a cluster the node that accepted the write reports it, the others (which see it as `remote`)
- * stay quiet, so each change is sent once. The actor is the writing user's id, or `server` for a
- * write through the server's own API.
+ * The ONE place that reads the server's change events (`document-committed`, which has the
+ * `document-change` payload). Only `local` changes are sent: in a cluster the node that accepted
+ * the write reports it, the others (which see it as `remote`) stay quiet, so each change is sent
+ * once. The actor is the writing user's id, or for a write of the server (`sync.documents`, an
+ * `onLoadDocument` seed) the actor it was given, `server` by default.
  */
 export function changeFromEvent(event: DocumentChangeEvent): DocumentChange | undefined {
   if (event.origin !== 'local') return undefined
@@ -68,6 +69,6 @@ export function changeFromEvent(event: DocumentChangeEvent): DocumentChange | un
   }
   const { actor } = event
   if (actor.kind === 'connection') change.actor = actor.userId
-  else if (actor.kind === 'server') change.actor = 'server'
+  else if (actor.kind === 'server') change.actor = actor.name ?? 'server'
   return change
 }

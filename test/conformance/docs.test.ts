@@ -29,8 +29,10 @@ const DOCS: Record<string, string[]> = {
   ],
   // The demo, which the browser test runs.
   'docs/client.md': Array(4).fill('demo/main.ts'),
-  'docs/events.md': Array(12).fill('examples/events.ts'),
-  'docs/operations.md': ['examples/backup.ts'],
+  'docs/documents.md': Array(4).fill('examples/documents.ts'),
+  'docs/events.md': Array(14).fill('examples/events.ts'),
+  'docs/operations.md': ['examples/backup.ts', 'examples/inspector.ts'],
+  'docs/rest.md': ['examples/rest.ts'],
   'docs/security.md': ['examples/cookie-auth.ts'],
   'docs/webhooks.md': ['examples/webhook-receiver.ts', 'examples/webhooks.ts'],
   'README.md': ['examples/embed.ts'],

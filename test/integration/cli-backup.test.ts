@@ -215,7 +215,7 @@ describe('synckit-engine import: bad input', () => {
       ],
       [['export', '--storage', 'memory'], 'Invalid --storage "memory" for export'],
       [['export', '--verbose'], 'Unknown option "--verbose" (see --help)'],
-      [['backup'], 'Unknown command "backup" (commands: start, export, import; see --help)'],
+      [['backup'], 'Unknown command "backup" (commands: start, export, import, docs; see --help)'],
     ]
     for (const [args, message] of cases) {
       const run = await runCommand(args)

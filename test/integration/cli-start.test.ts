@@ -98,6 +98,14 @@ describe('synckit-engine CLI', () => {
     expect(await page.text()).toContain('<script type="module" src="/demo/app.js"></script>')
     const info = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) })
     expect(await info.json()).toMatchObject({ name: 'synckit-engine' })
+    // The inspector comes with it, open in anonymous development mode.
+    expect(run.stdout()).toContain(`Inspector  http://127.0.0.1:${port}/inspector   (open: anonymous mode)`)
+    const inspector = await fetch(`http://127.0.0.1:${port}/inspector`, { signal: AbortSignal.timeout(5000) })
+    expect(await inspector.text()).toContain('<script type="module" src="/inspector/app.js"></script>')
+    const stats = await fetch(`http://127.0.0.1:${port}/inspector/api/stats`, {
+      signal: AbortSignal.timeout(5000),
+    })
+    expect(stats.status).toBe(200)
 
     // Both client dialects against the real server: they converge on every write.
     const url = `ws://127.0.0.1:${port}/ws`

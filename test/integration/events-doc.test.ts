@@ -44,7 +44,7 @@ describe('docs/events.md examples', () => {
       lines.set(name, list)
       register(sync, (line) => list.push(line))
     }
-    expect([...lines.keys()].length).toBe(12)
+    expect([...lines.keys()].length).toBe(14)
 
     await sync.upgrade({ remoteAddress: '203.0.113.9', headers: { origin: 'https://evil.example' } })
     const socket = new FakeSocket()
@@ -66,6 +66,7 @@ describe('docs/events.md examples', () => {
     await waitFor(() => socket.ofType('sync_response').length === 2)
     handle.receive(frame('unsubscribe', { documentId: 'todo:2' }))
     await waitFor(() => (lines.get('onDocumentEvicted') ?? []).length > 0)
+    await sync.documents.delete('todo:1', { actor: 'admin-1' })
     handle.closed()
 
     expect(Object.fromEntries(lines)).toEqual({
@@ -76,6 +77,8 @@ describe('docs/events.md examples', () => {
       onSubscribed: [`${id} follows todo:1`, `${id} follows todo:2`],
       onUnsubscribed: [`${id} left todo:1`, `${id} left todo:2`],
       onDocumentChange: ['anonymous set "Buy milk" in todo:1.title', 'anonymous deleted todo:1.old'],
+      onDocumentCommitted: ['stored title, old of todo:1'],
+      onDocumentDeleted: ['todo:1 deleted (local) by admin-1'],
       onDocumentLoaded: ['loaded todo:1 (0 fields)', 'loaded todo:2 (0 fields)'],
       onDocumentEvicted: ['evicted todo:1 from memory'],
       onAwarenessChange: ['tab-1 is {"cursor":3} on todo:1', 'tab-1 left on todo:1'],

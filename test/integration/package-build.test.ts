@@ -105,7 +105,7 @@ describe('npm run build', () => {
     expect([...new Set(bare)].sort()).toEqual(['eventemitter3', 'jose'])
   })
 
-  it('ships the demo in dist/web with a self-contained browser client, and serves it from memory', async () => {
+  it('ships the demo and the inspector in dist/web with a self-contained browser client, and serves it from memory', async () => {
     const { readFile } = await import('node:fs/promises')
     const client = await readFile(join(root, 'dist/web/client/synckit-client.js'), 'utf8')
     // One ES module a browser can load as is: nothing left to resolve (esbuild puts static imports
@@ -116,17 +116,23 @@ describe('npm run build', () => {
     const app = await readFile(join(root, 'dist/web/demo/app.js'), 'utf8')
     expect(app).toContain('from"../client/synckit-client.js"')
 
-    const { loadDemoFiles } = await import(pathToFileURL(join(root, 'dist/demo.js')).href)
+    const { loadDemoFiles, loadInspectorFiles } = await import(pathToFileURL(join(root, 'dist/demo.js')).href)
     const files = await loadDemoFiles()
     for (const [path, type] of [
       ['/', 'text/html; charset=utf-8'],
       ['/demo/app.js', 'text/javascript; charset=utf-8'],
       ['/demo/app.css', 'text/css; charset=utf-8'],
       ['/client/synckit-client.js', 'text/javascript; charset=utf-8'],
+      ['/inspector', 'text/html; charset=utf-8'],
+      ['/inspector/app.js', 'text/javascript; charset=utf-8'],
+      ['/inspector/app.css', 'text/css; charset=utf-8'],
     ]) {
       expect((await files(path))?.contentType, path).toBe(type)
     }
     expect(await files('/../package.json')).toBeUndefined()
+    const inspector = await loadInspectorFiles()
+    expect((await inspector('/inspector/app.js'))?.contentType).toBe('text/javascript; charset=utf-8')
+    expect(await inspector('/')).toBeUndefined()
     const cjs = createRequire(import.meta.url)(join(root, 'dist/demo.cjs'))
     expect((await (await cjs.loadDemoFiles())('/'))?.contentType).toBe('text/html; charset=utf-8')
   })

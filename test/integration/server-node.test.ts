@@ -111,6 +111,9 @@ describe('node adapter (attachToHttpServer)', () => {
       body: 'x'.repeat(2_000_000),
     })
     expect(huge.status).toBe(413)
+    expect(await huge.json()).toEqual({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body larger than 1048576 bytes' },
+    })
   })
 
   it('close() detaches and closes its sockets with 1001', async () => {

@@ -111,6 +111,8 @@ describe('docs/webhooks.md configuration example (examples/webhooks.ts)', () => 
     const handle = sync.handleConnection(new FakeSocket(), { remoteAddress: '127.0.0.1' })
     handle.receive(frame('delta', { documentId: 'board-7', delta: { title: 'Roadmap' } }, 'json'))
     await waitFor(() => events.length === 1, 5000, 'first call')
+    // The receiver handled it before its 2xx reached the dispatcher, which counts it then.
+    await waitFor(() => webhooks.stats().delivered === 1, 5000, 'first call answered')
     expect(await (await sync.fetch(new Request('http://localhost/metrics'))).text()).toMatch(
       /^synckit_webhook_delivered_total 1$/m,
     )

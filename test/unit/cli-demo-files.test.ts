@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { demoFilesFor } from '../../src/cli/start.js'
+import { webFilesFor } from '../../src/cli/start.js'
 import type { Logger } from '../../src/server/logger.js'
 
 /** A logger that keeps its warnings. */
@@ -25,26 +25,36 @@ const missing = async () => {
 describe('the CLI demo page', () => {
   it('in development mode, a build without the demo files serves the API alone and says why', async () => {
     const logger = recordingLogger()
-    await expect(demoFilesFor({ demo: true, mode: 'development' }, logger, missing)).resolves.toBeUndefined()
+    await expect(
+      webFilesFor({ demo: true, inspector: true, mode: 'development' }, logger, missing),
+    ).resolves.toBeUndefined()
     expect(logger.warnings).toEqual(['demo page not served: its files are missing'])
   })
 
   it('asked for outside development mode (--demo), missing files stop the start', async () => {
     const logger = recordingLogger()
-    await expect(demoFilesFor({ demo: true, mode: 'production' }, logger, missing)).rejects.toThrow(
-      /demo files are missing/,
-    )
+    await expect(
+      webFilesFor({ demo: true, inspector: true, mode: 'production' }, logger, missing),
+    ).rejects.toThrow(/demo files are missing/)
   })
 
-  it('is not loaded when the demo is off', async () => {
+  it('is not loaded when the demo and the inspector are off', async () => {
     let loaded = false
     const load = async () => {
       loaded = true
       return () => undefined
     }
     await expect(
-      demoFilesFor({ demo: false, mode: 'development' }, recordingLogger(), load),
+      webFilesFor({ demo: false, inspector: false, mode: 'development' }, recordingLogger(), load),
     ).resolves.toBeUndefined()
     expect(loaded).toBe(false)
+  })
+
+  it('with --inspector alone, serves the inspector page and not the demo at /', async () => {
+    const files = await webFilesFor({ demo: false, inspector: true, mode: 'production' }, recordingLogger())
+    expect((await files?.('/inspector'))?.contentType).toBe('text/html; charset=utf-8')
+    expect((await files?.('/inspector/app.js'))?.contentType).toBe('text/javascript; charset=utf-8')
+    expect(await files?.('/')).toBeUndefined()
+    expect(await files?.('/demo/app.js')).toBeUndefined()
   })
 })

@@ -28,6 +28,7 @@ describe('configFromEnv: defaults', () => {
       anonymous: true,
       logLevel: 'info',
       demo: true,
+      inspector: true,
     })
   })
 
@@ -57,6 +58,15 @@ describe('configFromEnv: defaults', () => {
     expect(configFromEnv({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' }, ['--demo']).demo).toBe(
       true,
     )
+  })
+
+  it('serves the inspector with the demo, or alone with --inspector', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: SECRET }
+    expect(configFromEnv({ NODE_ENV: 'development' }).inspector).toBe(true)
+    expect(configFromEnv(production).inspector).toBe(false)
+    expect(configFromEnv(production, ['--demo']).inspector).toBe(true)
+    const alone = configFromEnv(production, ['--inspector'])
+    expect([alone.inspector, alone.demo]).toEqual([true, false])
   })
 })
 
@@ -97,9 +107,26 @@ describe('configFromEnv: settings', () => {
       heartbeat: { intervalMs: 15000 },
       trustProxy: true,
       http: { exposeDocumentIds: false, metricsToken: 'mon_0123456789abcdef' },
+      // Authentication is required: the REST API is served.
+      rest: true,
     })
     expect(auth?.required).toBe(true)
     expect(typeof auth?.verifyCredentials).toBe('function')
+  })
+
+  it('serves the REST API when auth is required, or when asked; never unasked on an anonymous server', () => {
+    const rest = (env: Record<string, string>, argv: string[] = []) => configFromEnv(env, argv).server.rest
+    expect(rest({})).toBeUndefined()
+    expect(rest({ NODE_ENV: 'production', SYNCKIT_AUTH_REQUIRED: 'false' })).toBeUndefined()
+    expect(rest({}, ['--rest'])).toBe(true)
+    expect(rest({ SYNCKIT_REST: 'true' })).toBe(true)
+    expect(rest({ JWT_SECRET: SECRET, SYNCKIT_AUTH_REQUIRED: 'true' })).toBe(true)
+    expect(rest({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toBe(true)
+    expect(rest({ NODE_ENV: 'production', JWT_SECRET: SECRET, SYNCKIT_REST: 'false' })).toBeUndefined()
+    expect(rest({ SYNCKIT_REST: 'false' }, ['--rest'])).toBe(true)
+    expect(errorOf({ SYNCKIT_REST: 'maybe' }).message).toBe(
+      'Invalid SYNCKIT_REST "maybe": expected true or false',
+    )
   })
 
   it('flags win over the environment, in both --flag value and --flag=value forms', () => {

@@ -130,8 +130,8 @@ describe('citations of the protocol', () => {
   const SELF = resolve(import.meta.dirname, 'protocol-doc.test.ts')
   /** What a reader of the repository sees: code, tests, docs, benchmarks, examples, README, CONTRIBUTING. */
   const files = [
-    ...['src', 'adapters', 'test', 'docs', 'bench', 'examples', 'scripts', 'demo'].flatMap((top) =>
-      sourceFiles(resolve(ROOT, top)),
+    ...['src', 'adapters', 'test', 'docs', 'bench', 'examples', 'scripts', 'demo', 'inspector'].flatMap(
+      (top) => sourceFiles(resolve(ROOT, top)),
     ),
     ...['README.md', 'CONTRIBUTING.md'].map((name) => resolve(ROOT, name)),
   ].filter((file) => file !== resolve(ROOT, DOC_PATH) && file !== SELF)

@@ -16,5 +16,6 @@ export function handleSubscribe(ctx: EngineContext, connection: Connection, mess
   const entry = readyOrPark(ctx, connection, message)
   if (!entry?.doc) return
   if (!subscribe(ctx, connection, entry)) return
+  connection.dialect ??= 'sdk'
   sendInitialSync(ctx, connection, entry, message.id ?? ctx.options.newId())
 }

@@ -21,6 +21,7 @@ export function handleSyncRequest(
   const entry = readyOrPark(ctx, connection, message)
   if (!entry?.doc) return
   if (!subscribe(ctx, connection, entry)) return
+  connection.dialect ??= 'legacy'
   sendSyncResponse(ctx, connection, entry, message.id ?? ctx.options.newId(), message.vectorClock)
 }
 
