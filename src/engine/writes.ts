@@ -167,7 +167,8 @@ export function applyWrites(
   }
   const fieldLevel = ctx.policy !== rbacPolicy
   let accepted = 0
-  for (const [index, write] of writes.entries()) {
+  for (let index = 0; index < writes.length; index++) {
+    const write = writes[index] as IncomingWrite
     if (fieldLevel && !authorize(ctx, connection, 'write', entry.id, write.field)) {
       refuseField(ctx, connection, entry, write.field, messageId)
       continue
