@@ -41,7 +41,7 @@ export class EngineContext {
   /** Acks of this turn's writes, released at flush (with the persist batch when durable). */
   acksThisTurn: PendingAck[] = []
   /** Documents touched since the last flush (echo, persist, publish), each once (`entry.touched`). */
-  readonly touched: DocumentEntry[] = []
+  touched: DocumentEntry[] = []
   nextBatchId = 1
   /** Per-user token buckets, dropped when the user's last connection closes (`rate-limits.ts`). */
   readonly userBuckets = new Map<string, UserBucket>()
