@@ -1,4 +1,5 @@
 import type { EngineContext } from './context.js'
+import { rbacAllows, rbacPolicy } from './rbac.js'
 import type { Connection } from './state.js'
 import type { AuthorizeRequest, DocumentAction } from './types.js'
 
@@ -14,6 +15,8 @@ export function authorize(
   const principal = connection.principal
   if (!principal) return false
   try {
+    // The default policy reads principal, action and document only: no request object per message.
+    if (ctx.policy === rbacPolicy) return rbacAllows(principal, action, documentId)
     const request: AuthorizeRequest = { principal, action, documentId, field, context: connection.context }
     if (op !== undefined) request.op = op
     return ctx.policy(request) === true
