@@ -53,7 +53,7 @@ export function startLoad(ctx: EngineContext, documentId: string, conn?: Connect
     subscribers: new SubscriberSet(),
     pendingEcho: new Set(),
     dirty: new Map(),
-    changesToAnnounce: new Map(),
+    changesToAnnounce: undefined,
     writer: undefined,
     writers: undefined,
     touched: false,

@@ -33,6 +33,7 @@ export function flushTurn(ctx: EngineContext): void {
     if (entry.dirty.size === 0 && !clockMoved) continue
     entry.persistedClockVersion = entry.doc.clockVersion
     const registers = Array.from(entry.dirty.values())
+    // Before `dirty` is replaced: the turn's changes are usually `dirty` itself.
     announceChanges(ctx, entry)
     entry.dirty = new Map()
     if (snapshots === undefined) snapshots = []
@@ -116,6 +117,8 @@ export function persistFailed(ctx: EngineContext, batchId: number, error: string
     if (!entry) continue
     // The clock of the failed batch is not stored either: the next flush persists the current one.
     entry.persistedClockVersion = -1
+    // What goes back was announced already: from now on the turn's changes are not all of `dirty`.
+    entry.changesToAnnounce ??= new Map(entry.dirty)
     for (const register of registers) {
       // Batches can fail in any order: keep the LWW winner of the field, never just the first back.
       const queued = entry.dirty.get(register.field)

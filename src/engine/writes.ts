@@ -202,7 +202,7 @@ export function applyWrites(
 
 export function markApplied(entry: DocumentEntry, register: Register): void {
   entry.dirty.set(register.field, register)
-  entry.changesToAnnounce.set(register.field, register)
+  entry.changesToAnnounce?.set(register.field, register)
 }
 
 /** Records a field's quota size when a new register wins it; keeps the document total in step. */
