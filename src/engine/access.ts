@@ -1,4 +1,5 @@
 import type { EngineContext } from './context.js'
+import { rbacAllows, rbacPolicy } from './rbac.js'
 import type { Connection } from './state.js'
 import type { AuthorizePolicy, AuthorizeRequest, DocumentAction } from './types.js'
 
@@ -22,6 +23,15 @@ export function authorize(
 ): boolean {
   const principal = connection.principal
   if (!principal) return false
+  // The default policy reads principal, action and document only: no request object per message.
+  if (ctx.policy === rbacPolicy) {
+    try {
+      return rbacAllows(principal, action, documentId)
+    } catch {
+      // A malformed principal (an app's authenticate hook) denies, as askPolicy does.
+      return false
+    }
+  }
   const request: AuthorizeRequest = { principal, action, documentId, field, context: connection.context }
   if (op !== undefined) request.op = op
   return askPolicy(ctx.policy, request)

@@ -27,20 +27,21 @@ export function noteWriter(entry: DocumentEntry, field: string, writer: Writer):
   }
   // A second writer: every field announced so far is the first writer's.
   const writers = new Map<string, Writer>()
-  for (const announced of entry.changesToAnnounce.keys()) writers.set(announced, entry.writer)
+  for (const announced of changesOf(entry).keys()) writers.set(announced, entry.writer)
   writers.set(field, writer)
   entry.writers = writers
 }
 
 /** Emits the turn's `document-change` events of one document, one per writer, and resets. */
 export function announceChanges(ctx: EngineContext, entry: DocumentEntry): void {
-  if (entry.changesToAnnounce.size === 0) return
+  const changes = changesOf(entry)
+  if (changes.size === 0) return
   // An array of its own per event: listeners get it, and must not touch what is persisted.
   if (entry.writers === undefined) {
-    emitChange(ctx, entry.id, Array.from(entry.changesToAnnounce.values()), entry.writer ?? 'server')
+    emitChange(ctx, entry.id, Array.from(changes.values()), entry.writer ?? 'server')
   } else {
     const byWriter = new Map<Writer, Register[]>()
-    for (const [field, register] of entry.changesToAnnounce) {
+    for (const [field, register] of changes) {
       const writer = entry.writers.get(field) ?? 'server'
       const list = byWriter.get(writer)
       if (list) list.push(register)
@@ -48,9 +49,14 @@ export function announceChanges(ctx: EngineContext, entry: DocumentEntry): void 
     }
     for (const [writer, registers] of byWriter) emitChange(ctx, entry.id, registers, writer)
   }
-  entry.changesToAnnounce = new Map()
+  entry.changesToAnnounce = undefined
   entry.writer = undefined
   entry.writers = undefined
+}
+
+/** The registers applied this turn: `dirty` itself unless a failed batch put some back (state.ts). */
+function changesOf(entry: DocumentEntry): Map<string, Register> {
+  return entry.changesToAnnounce ?? entry.dirty
 }
 
 function emitChange(ctx: EngineContext, documentId: string, registers: Register[], writer: Writer): void {

@@ -1,4 +1,5 @@
 import { HybridLogicalClock } from '../crdt/index.js'
+import type { DecodeOptions } from '../protocol/index.js'
 import type { ErrorCode, JsonObject, ServerMessage } from '../protocol/types.js'
 import { InFlightBatches } from './batches.js'
 import { resolveLimits } from './limits.js'
@@ -29,6 +30,8 @@ export type OutgoingBody = DistributiveOmit<ServerMessage, 'id' | 'timestamp'>
 export class EngineContext {
   readonly options: EngineOptions
   readonly limits: EngineLimits
+  /** `decodeClientFrame`'s options for a client frame, made once rather than per frame. */
+  readonly frameDecoding: DecodeOptions
   readonly policy: AuthorizePolicy
   /** The compiled `validate` option; undefined when writes are not validated. */
   readonly validation: WriteValidation | undefined
@@ -42,7 +45,7 @@ export class EngineContext {
   /** `document-change` events of this flush, handed to its persist batch (`document-committed`). */
   changesThisTurn: DocumentChangeEngineEvent[] = []
   /** Documents touched since the last flush (echo, persist, publish), each once (`entry.touched`). */
-  readonly touched: DocumentEntry[] = []
+  touched: DocumentEntry[] = []
   nextBatchId = 1
   /** Per-user token buckets, dropped when the user's last connection closes (`rate-limits.ts`). */
   readonly userBuckets = new Map<string, UserBucket>()
@@ -59,6 +62,7 @@ export class EngineContext {
     if (!options.nodeId) throw new TypeError('EngineOptions.nodeId is required')
     this.options = options
     this.limits = resolveLimits(options.limits)
+    this.frameDecoding = { maxFrameBytes: this.limits.maxFrameBytes }
     this.policy = options.authorize ?? rbacPolicy
     this.validation = options.validate ? new WriteValidation(options.validate) : undefined
     this.hlc = new HybridLogicalClock(options.nodeId)

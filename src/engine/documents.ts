@@ -67,7 +67,7 @@ export function newEntry(
     subscribers: new SubscriberSet(),
     pendingEcho: new Set(),
     dirty: new Map(),
-    changesToAnnounce: new Map(),
+    changesToAnnounce: undefined,
     writer: undefined,
     writers: undefined,
     touched: false,

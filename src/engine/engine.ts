@@ -45,7 +45,7 @@ export class SyncEngine {
 
   /** A transport accepted a connection. */
   open(conn: ConnectionId, now: number, info?: ConnectionInfo): Effect[] {
-    return this.#run(now, (ctx) => openConnection(ctx, conn, info))
+    return this.#run(now, openConnection, conn, info)
   }
 
   /**
@@ -54,15 +54,12 @@ export class SyncEngine {
    * `sync_response`: the client never left, so it holds the state already.
    */
   resume(conn: ConnectionId, now: number, resumed: ResumedConnection, ip?: string): Effect[] {
-    return this.#run(now, (ctx) => resumeConnection(ctx, conn, resumed, ip))
+    return this.#run(now, resumeConnection, conn, resumed, ip)
   }
 
   /** A frame arrived: a text frame as a string, a binary frame as bytes. */
   receive(conn: ConnectionId, frame: string | Uint8Array, now: number): Effect[] {
-    return this.#run(now, (ctx) => {
-      const connection = ctx.connections.get(conn)
-      if (connection && !connection.closed) receiveFrame(ctx, connection, frame)
-    })
+    return this.#run(now, receiveFrame, conn, frame)
   }
 
   /**
@@ -70,20 +67,17 @@ export class SyncEngine {
    * elsewhere or not at all (in-process). Replies use the connection's format (binary by default).
    */
   receiveMessage(conn: ConnectionId, message: ClientMessage, now: number, bytes = 0): Effect[] {
-    return this.#run(now, (ctx) => {
-      const connection = ctx.connections.get(conn)
-      if (connection && !connection.closed) receiveDecoded(ctx, connection, message, bytes)
-    })
+    return this.#run(now, receiveDecoded, conn, message, bytes)
   }
 
   /** The transport closed the connection (either side). Idempotent. */
   close(conn: ConnectionId, now: number): Effect[] {
-    return this.#run(now, (ctx) => connectionClosed(ctx, conn))
+    return this.#run(now, connectionClosed, conn)
   }
 
   /** Periodic: deadlines, presence expiry, chunk expiry, idle document eviction. */
   tick(now: number): Effect[] {
-    return this.#run(now, (ctx) => tickEngine(ctx))
+    return this.#run(now, tickEngine)
   }
 
   /**
@@ -92,12 +86,12 @@ export class SyncEngine {
    * only once the store committed it (`resolve` with `persisted`).
    */
   flush(now: number): Effect[] {
-    return this.#run(now, (ctx) => flushTurn(ctx))
+    return this.#run(now, flushTurn)
   }
 
   /** Completion of an effect the runtime performed (auth, load, persist, remote update). */
   resolve(result: Resolution, now: number): Effect[] {
-    return this.#run(now, (ctx) => applyResolution(ctx, result))
+    return this.#run(now, applyResolution, result)
   }
 
   /**
@@ -111,7 +105,7 @@ export class SyncEngine {
 
   /** Live revocation of a user's connections or of access to a document (see `revoke.ts`). */
   revoke(target: RevokeTarget, now: number): Effect[] {
-    return this.#run(now, (ctx) => revoke(ctx, target))
+    return this.#run(now, revoke, target)
   }
 
   /**
@@ -213,11 +207,21 @@ export class SyncEngine {
     return this.#ctx.documents.get(documentId)?.doc?.snapshot()
   }
 
-  #run(now: number, step: (ctx: EngineContext) => void): Effect[] {
+  /**
+   * One step with its arguments, rather than a closure over them: `receive`, `flush` and
+   * `resolve` run for every frame, and a closure per call is an object per call.
+   */
+  #run<A, B, C>(
+    now: number,
+    step: (ctx: EngineContext, a: A, b: B, c: C) => void,
+    a?: A,
+    b?: B,
+    c?: C,
+  ): Effect[] {
     const ctx = this.#ctx
     ctx.now = now
     try {
-      step(ctx)
+      step(ctx, a as A, b as B, c as C)
     } catch (error) {
       // A bug must not take the node down or leave a half-applied turn unreported.
       ctx.emit({

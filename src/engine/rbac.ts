@@ -1,4 +1,4 @@
-import type { AuthorizeRequest } from './types.js'
+import type { AuthorizeRequest, DocumentAction, Principal } from './types.js'
 
 /**
  * One permission pattern: `*` matches every document, `prefix*` every id starting with `prefix`
@@ -12,6 +12,11 @@ export function matchesPattern(pattern: string, documentId: string): boolean {
 
 /** Default policy (docs/protocol.md §5.1, D18): `isAdmin`, `*`, prefixes; write implies read. */
 export function rbacPolicy({ principal, action, documentId }: AuthorizeRequest): boolean {
+  return rbacAllows(principal, action, documentId)
+}
+
+/** `rbacPolicy` without a request object: the engine's check under the default policy, per message. */
+export function rbacAllows(principal: Principal, action: DocumentAction, documentId: string): boolean {
   const { permissions } = principal
   if (permissions.isAdmin) return true
   if (anyMatches(permissions.canWrite, documentId)) return true

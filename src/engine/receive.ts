@@ -8,11 +8,17 @@ import { handleAuth } from './handlers/auth.js'
 import { handlePing } from './handlers/ping.js'
 import { takeMessageToken } from './rate-limits.js'
 import type { Connection, DispatchedMessage } from './state.js'
+import type { ConnectionId } from './types.js'
 
-/** Decode, answer malformed frames precisely, then run the per-message pipeline. */
-export function receiveFrame(ctx: EngineContext, connection: Connection, frame: string | Uint8Array): void {
+/**
+ * A frame for `conn`, dropped once it closed: decode, answer malformed frames precisely, then run
+ * the per-message pipeline.
+ */
+export function receiveFrame(ctx: EngineContext, conn: ConnectionId, frame: string | Uint8Array): void {
+  const connection = ctx.connections.get(conn)
+  if (!connection || connection.closed) return
   if (connection.format === undefined) connection.format = detectFormat(frame)
-  const result = decodeClientFrame(frame, { maxFrameBytes: ctx.limits.maxFrameBytes })
+  const result = decodeClientFrame(frame, ctx.frameDecoding)
   countInbound(ctx, result.ok ? result.message.type : 'invalid', result.bytes)
   if (!result.ok) {
     const { message, code, documentId } = result.error
@@ -25,10 +31,12 @@ export function receiveFrame(ctx: EngineContext, connection: Connection, frame: 
 /** A message decoded elsewhere (`SyncEngine.receiveMessage`): counted, then the same pipeline. */
 export function receiveDecoded(
   ctx: EngineContext,
-  connection: Connection,
+  conn: ConnectionId,
   message: ClientMessage,
   bytes: number,
 ): void {
+  const connection = ctx.connections.get(conn)
+  if (!connection || connection.closed) return
   countInbound(ctx, message.type, bytes)
   processMessage(ctx, connection, message, bytes)
 }

@@ -121,8 +121,12 @@ export interface DocumentEntry {
   pendingEcho: Set<string>
   /** Registers applied locally and not yet handed to a `persist` effect. */
   dirty: Map<string, Register>
-  /** Registers applied locally since the last flush, for the `document-change` event. */
-  changesToAnnounce: Map<string, Register>
+  /**
+   * Registers applied locally since the last flush, for the `document-change` event. Undefined
+   * while they are exactly `dirty` (nearly always: one map set per write instead of two); made
+   * from `dirty` once a failed batch puts back registers that were announced already.
+   */
+  changesToAnnounce: Map<string, Register> | undefined
   /** The one writer of `changesToAnnounce` this turn (see `changes.ts`)... */
   writer: Connection | string | undefined
   /** ...or each field's writer, once a turn has several (a string: the server, see `Writer`). */

@@ -185,7 +185,8 @@ export function applyWrites(
   }
   const fieldLevel = ctx.policy !== rbacPolicy
   let accepted = 0
-  for (const [index, write] of writes.entries()) {
+  for (let index = 0; index < writes.length; index++) {
+    const write = writes[index] as IncomingWrite
     if (fieldLevel && !authorize(ctx, connection, 'write', entry.id, write.field)) {
       refuseField(ctx, connection, entry, write.field, messageId)
       continue
@@ -219,7 +220,7 @@ export function applyWrites(
 
 export function markApplied(entry: DocumentEntry, register: Register): void {
   entry.dirty.set(register.field, register)
-  entry.changesToAnnounce.set(register.field, register)
+  entry.changesToAnnounce?.set(register.field, register)
 }
 
 /** Records a field's quota size when a new register wins it; keeps the document total in step. */

@@ -5,8 +5,8 @@
 import { ERRORS, protocolError } from './errors.js'
 import { getOwn } from './own.js'
 import { parseFrame } from './parse.js'
-import type { DecodeResult } from './types.js'
-import { validateClientMessage } from './validate.js'
+import type { DecodeResult, MessageEnvelope } from './types.js'
+import { validateWithEnvelope } from './validate.js'
 
 /** Frames above this are refused unless `maxFrameBytes` says otherwise. */
 export const DEFAULT_MAX_FRAME_BYTES = 1_048_576
@@ -24,9 +24,10 @@ export function decodeClientFrame(frame: string | Uint8Array, options?: DecodeOp
   const { format, bytes, timestamp } = parsed
   // A non-string id, or an empty one, counts as absent (the reference generates one if falsy).
   const id = getOwn(parsed.fields, 'id')
-  const envelope = typeof id === 'string' && id.length > 0 ? { id, timestamp } : { timestamp }
+  const envelope: MessageEnvelope =
+    typeof id === 'string' && id.length > 0 ? { id, timestamp } : { timestamp }
   try {
-    const result = validateClientMessage(parsed.type, parsed.fields, envelope)
+    const result = validateWithEnvelope(parsed.type, parsed.fields, envelope)
     return result.ok
       ? { ok: true, message: result.message, format, bytes }
       : { ok: false, error: result.error, format, bytes }

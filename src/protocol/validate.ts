@@ -60,14 +60,26 @@ export function validateClientMessage(
   fields: Record<string, unknown>,
   envelope: { id?: string; timestamp: number },
 ): ValidationResult {
-  if (!isClientMessageType(type)) {
-    return { ok: false, error: protocolError(invalidMessageType(type), 'INVALID_MESSAGE', type) }
-  }
   const env: MessageEnvelope =
     typeof envelope.id === 'string'
       ? { id: envelope.id, timestamp: envelope.timestamp }
       : { timestamp: envelope.timestamp }
+  return validateWithEnvelope(type, fields, env)
+}
 
+/**
+ * `validateClientMessage` without the copy of the envelope, for the decoder, whose envelope is
+ * fresh and holds only `id` (when set) and `timestamp`: one object less per frame. Internal: the
+ * package entry re-exports `validateClientMessage` only.
+ */
+export function validateWithEnvelope(
+  type: string,
+  fields: Record<string, unknown>,
+  env: MessageEnvelope,
+): ValidationResult {
+  if (!isClientMessageType(type)) {
+    return { ok: false, error: protocolError(invalidMessageType(type), 'INVALID_MESSAGE', type) }
+  }
   if (!DOCUMENT_TYPES.has(type)) return validateDocumentless(type, fields, env)
 
   const rawId = getOwn(fields, 'documentId')

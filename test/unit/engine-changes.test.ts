@@ -33,6 +33,30 @@ describe('document-change actors', () => {
     ])
   })
 
+  it('announces a write once: what a failed batch puts back is persisted again, not announced again', () => {
+    const h = new EngineHarness({ autoSettle: false })
+    h.open('a')
+    h.send('a', 'subscribe', { documentId: 'd' })
+    h.settle()
+    const delta = (field: string) =>
+      h.receive('a', encodeFrame('delta', { documentId: 'd', field, value: 1 }, h.now, 'binary'))
+    delta('x')
+    h.flush()
+    // In the next turn: y applied, then x's batch fails and x goes back, then z applied.
+    delta('y')
+    expect(h.failPersist()).toBe(true)
+    delta('z')
+    h.flush()
+    expect(changes(h).map((c) => c.registers.map((r) => r.field))).toEqual([['x'], ['y', 'z']])
+    const batches = h.effects.flatMap((e) => (e.kind === 'persist' ? [e.documents] : []))
+    expect(
+      batches
+        .at(-1)
+        ?.flatMap((d) => d.registers.map((r) => r.field))
+        .sort(),
+    ).toEqual(['x', 'y', 'z'])
+  })
+
   it('names the server for seeded fields and the remote node for cluster updates', () => {
     const h = new EngineHarness()
     h.open('a')
