@@ -29,6 +29,7 @@ export function textStateGrowth(
   connection: Connection,
   entry: DocumentEntry,
   states: readonly TextStateToKeep[],
+  messageId?: string,
 ): number | undefined {
   const max = ctx.limits.maxTextStateBytes
   const latest = new Map<string, number>()
@@ -37,6 +38,7 @@ export function textStateGrowth(
       ctx.sendError(connection.id, `Text state too large (${bytes} bytes, max ${max})`, 'LIMIT_EXCEEDED', {
         documentId: entry.id,
         clientId,
+        ...(messageId === undefined ? {} : { messageId }),
       })
       return undefined
     }

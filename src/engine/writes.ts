@@ -52,10 +52,12 @@ function measureWithinQuota(
   entry: DocumentEntry,
   writes: readonly IncomingWrite[],
   reservedBytes: number,
+  messageId: string | undefined,
 ): number[] | undefined {
   const measured = measureWrites(ctx, entry, writes, reservedBytes)
   if (Array.isArray(measured)) return measured
-  ctx.sendError(connection.id, measured.message, 'LIMIT_EXCEEDED', measured.details)
+  const details = messageId === undefined ? measured.details : { ...measured.details, messageId }
+  ctx.sendError(connection.id, measured.message, 'LIMIT_EXCEEDED', details)
   return undefined
 }
 
@@ -108,11 +110,13 @@ export function withinDocumentQuota(
   connection: Connection,
   entry: DocumentEntry,
   growth: number,
+  messageId?: string,
 ): boolean {
   const max = ctx.limits.maxDocumentBytes
   if (growth <= 0 || entry.bytes + growth <= max) return true
   ctx.sendError(connection.id, `Document size limit reached (max ${max} bytes)`, 'LIMIT_EXCEEDED', {
     documentId: entry.id,
+    ...(messageId === undefined ? {} : { messageId }),
   })
   return false
 }
@@ -178,7 +182,7 @@ export function applyWrites(
 ): number | undefined {
   const doc = entry.doc
   if (!doc) return undefined
-  const sizes = measureWithinQuota(ctx, connection, entry, writes, reservedBytes)
+  const sizes = measureWithinQuota(ctx, connection, entry, writes, reservedBytes, messageId)
   if (!sizes) return undefined
   if (ctx.validation && refuseInvalidWrites(ctx, connection, entry, writes, rollbackEcho, messageId)) {
     return undefined

@@ -267,6 +267,37 @@ describe('engine: limits and quotas', () => {
     expect(h.engine.documentState('doc')).toEqual({ a: 'x' })
   })
 
+  it('a quota refusal names the refused message (docs/security.md: an ack means applied)', () => {
+    const h = new EngineHarness({ limits: { maxDocumentBytes: 64, maxFieldValueBytes: 30 } })
+    h.open('a')
+    h.send('a', 'delta', { documentId: 'doc', field: 'big', value: 'x'.repeat(40), messageId: 'value' })
+    h.send('a', 'delta', {
+      documentId: 'doc',
+      delta: { a: 'x'.repeat(25), b: 'y'.repeat(25), c: 'z'.repeat(25) },
+      messageId: 'document',
+    })
+    h.send('a', 'delta_batch', {
+      documentId: 'doc',
+      messageId: 'text',
+      deltas: [{ type: 'text-state', state: 't'.repeat(80) }],
+    })
+    const refusals = h.ofType('a', 'error').map((e) => e.details)
+    expect(refusals.map((d) => d?.code)).toEqual(['LIMIT_EXCEEDED', 'LIMIT_EXCEEDED', 'LIMIT_EXCEEDED'])
+    expect(refusals.map((d) => d?.messageId)).toEqual(['value', 'document', 'text'])
+    expect(h.ofType('a', 'ack')).toHaveLength(0)
+    const small = new EngineHarness({ limits: { maxTextStateBytes: 16 } })
+    small.open('a')
+    small.send('a', 'delta_batch', {
+      documentId: 'doc',
+      messageId: 'one-text',
+      deltas: [{ type: 'text-state', state: 't'.repeat(40) }],
+    })
+    expect(small.ofType('a', 'error')[0]?.details).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      messageId: 'one-text',
+    })
+  })
+
   it('refuses new fields beyond maxFieldsPerDocument', () => {
     const h = new EngineHarness({ limits: { maxFieldsPerDocument: 2 } })
     h.open('a')

@@ -42,14 +42,14 @@ export function handleDeltaBatch(
     if (op.kind === 'text-state') texts.push(measureTextState(owned.clientId ?? connection.id, owned.op))
     else relays.push(owned.op)
   }
-  const textBytes = texts.length > 0 ? textStateGrowth(ctx, connection, entry, texts) : 0
+  const textBytes = texts.length > 0 ? textStateGrowth(ctx, connection, entry, texts, messageId) : 0
   if (textBytes === undefined) return
   let applied = 0
   if (writes.length > 0) {
     const accepted = applyWrites(ctx, connection, entry, writes, undefined, messageId, textBytes)
     if (accepted === undefined) return
     applied = accepted
-  } else if (!withinDocumentQuota(ctx, connection, entry, textBytes)) {
+  } else if (!withinDocumentQuota(ctx, connection, entry, textBytes, messageId)) {
     return
   }
   for (const text of texts) keepTextState(ctx, connection, entry, text)
