@@ -111,7 +111,7 @@ ${STORE_ENV_HELP}  REDIS_URL                         redis:// URL for multi-node
   SYNCKIT_EXPOSE_DOCUMENT_IDS       true | false: list document ids in GET /health (default false)
   SYNCKIT_ALLOWED_ORIGINS           Comma-separated browser origins allowed to open a WebSocket
                                     (https://app.example.com, https://*.example.com, *); others get
-                                    403. Default: any origin
+                                    403. Default: every origin
   SYNCKIT_REST                      true | false: serve the REST API at /v1 (listing and deleting need
                                     an admin). Default: true when authentication is required, false
                                     for an anonymous server (then --rest or SYNCKIT_REST=true)

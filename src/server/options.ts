@@ -153,7 +153,7 @@ export interface SyncServerOptions<Context = unknown> {
    * Browser origins allowed to open a WebSocket (`Origin` header): exact origins such as
    * `https://app.example.com`, `https://*.example.com` for subdomains, `*` for any, or a
    * function. Requests without an `Origin` header (non-browser clients) are not affected.
-   * Refused with HTTP 403 at the upgrade (close 1008 after it). Default: any origin. Set it
+   * Refused with HTTP 403 at the upgrade (close 1008 after it). Default: every origin. Set it
    * whenever a cookie authenticates (docs/security.md, cross-site WebSocket hijacking).
    */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean)

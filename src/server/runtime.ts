@@ -18,13 +18,13 @@ import {
   connectionInfo,
   HeartbeatSweep,
   heartbeatGapMs,
-  IpCounter,
   REFUSED,
   retainedRequest,
   ServerConnection,
   type SocketEvents,
   SocketHandle,
 } from './connection.js'
+import { ConnectionSlots, type Reservation } from './connection-slots.js'
 import { DocumentsApi } from './documents-api.js'
 import { closeCodeOf, type DoorDecision, passDoor } from './door.js'
 import {
@@ -62,19 +62,6 @@ import {
 } from './transport.js'
 import type { RuntimeLimits, ServerStats, SyncServer } from './types.js'
 
-/** A connection slot held by `upgrade` for the socket that is about to open. */
-interface Reservation {
-  readonly ip: string | undefined
-  /** ms; Infinity while the door check runs (it has its own time limit). */
-  expiresAt: number
-}
-
-/** What `upgrade` handed out, looked up when the admission comes back to `handleConnection`. */
-interface Ticket {
-  reservation: Reservation | undefined
-  verifiedCredentials: boolean
-}
-
 /** Flush/wait rounds at shutdown: a failed persist is retried by the next flush, but not forever. */
 const SHUTDOWN_ROUNDS = 5
 
@@ -95,9 +82,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   readonly #host: EffectHost
   readonly #connections = new Map<string, ServerConnection>()
   /** Counts open connections and reserved slots alike. */
-  readonly #perIp = new IpCounter()
-  readonly #reservations = new Set<Reservation>()
-  readonly #tickets = new WeakMap<object, Ticket>()
+  readonly #slots: ConnectionSlots
   readonly #inFlight = new Set<Promise<void>>()
   /** Last local or remote change per in-memory document (for `/health` when ids are exposed). */
   readonly #lastModified = new Map<string, number>()
@@ -126,6 +111,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     this.nodeId = options.nodeId
     this.logger = options.logger
     this.limits = Object.freeze({ ...options.limits })
+    this.#slots = new ConnectionSlots(this.limits)
     this.#engine = new SyncEngine(options.engine)
     this.#metrics = new ServerMetrics({
       connections: () => this.#connections.size,
@@ -174,17 +160,17 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const ip = this.#clientIp(request)
     const refusal = this.#checkDoor(request, ip)
     if (refusal) return this.#refuseUpgrade(refusal, ip)
-    const reservation = this.#reserve(ip)
+    const reservation = this.#slots.reserve(ip)
     const decision = await this.#passDoor(request, ip, true)
     if (!decision.admitted || this.#state !== 'running') {
-      this.#release(reservation)
+      this.#slots.release(reservation)
       return this.#refuseUpgrade(decision.admitted ? 'SERVER_SHUTTING_DOWN' : decision.code, ip)
     }
     reservation.expiresAt = Date.now() + this.#options.door.timeoutMs
     const admission: UpgradeAdmission = { ok: true }
     if (decision.principal) admission.principal = decision.principal
     if (decision.context !== undefined) admission.context = decision.context
-    this.#tickets.set(admission, { reservation, verifiedCredentials: decision.verifiedCredentials === true })
+    this.#slots.issue(admission, { reservation, verifiedCredentials: decision.verifiedCredentials === true })
     return admission
   }
 
@@ -194,17 +180,15 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     options?: ConnectionOptions,
   ): ConnectionHandle {
     const ip = this.#clientIp(request)
-    const ticket = options ? this.#tickets.get(options) : undefined
-    const reserved = ticket?.reservation !== undefined && this.#reservations.has(ticket.reservation)
-    if (ticket?.reservation) this.#release(ticket.reservation)
+    const { ticket, reserved } = this.#slots.claim(options)
     // A held slot was counted at the upgrade; otherwise every check of the door runs here.
-    const refusal = reserved ? this.#checkAdmitted(ticket.reservation, ip) : this.#checkDoor(request, ip)
+    const refusal = reserved ? this.#checkAdmitted(ticket?.reservation, ip) : this.#checkDoor(request, ip)
     if (refusal) return this.#refuse(socket, ip, refusal)
     const now = Date.now()
     const id = `conn-${this.#nextConnection++}`
     const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
     this.#connections.set(id, connection)
-    if (ip !== undefined) this.#perIp.add(ip)
+    this.#slots.opened(ip)
     this.#metrics.connectionsTotal.inc()
     const handle = this.#handleOf(connection)
     if (options?.principal || ticket || !this.#options.door.authenticate) {
@@ -236,7 +220,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     const connection = new ServerConnection(id, socket, ip, request, this.limits, now)
     connection.context = resumed.context
     this.#connections.set(id, connection)
-    if (ip !== undefined) this.#perIp.add(ip)
+    this.#slots.opened(ip)
     this.#safeEmit('connection', {
       connectionId: id,
       ip,
@@ -285,27 +269,16 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
   #checkDoor(request: UpgradeRequest, ip: string | undefined): UpgradeRefusalCode | undefined {
     if (this.#state !== 'running') return 'SERVER_SHUTTING_DOWN'
     if (this.#options.originAllowed && !this.#options.originAllowed(request)) return 'ORIGIN_NOT_ALLOWED'
-    if (ip !== undefined && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) {
-      return 'TOO_MANY_CONNECTIONS'
-    }
-    if (this.#connections.size + this.#reservations.size >= this.limits.maxConnections) {
-      return 'SERVER_AT_CAPACITY'
-    }
-    return undefined
+    return this.#slots.refusal(ip, this.#connections.size)
   }
 
-  /**
-   * A socket whose slot `upgrade` held: counted already, but the per-IP cap is checked now when
-   * the upgrade request did not carry the address the socket has (crossws's Node adapter).
-   */
+  /** A socket whose slot `upgrade` held (see `ConnectionSlots.admittedRefusal`). */
   #checkAdmitted(
     reservation: Reservation | undefined,
     ip: string | undefined,
   ): UpgradeRefusalCode | undefined {
     if (this.#state !== 'running') return 'SERVER_SHUTTING_DOWN'
-    const unseen = reservation?.ip === undefined && ip !== undefined
-    if (unseen && this.#perIp.count(ip) >= this.limits.maxConnectionsPerIp) return 'TOO_MANY_CONNECTIONS'
-    return undefined
+    return this.#slots.admittedRefusal(reservation, ip)
   }
 
   #passDoor(
@@ -316,25 +289,6 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     return passDoor(this.#options.door, request, ip, checkCredentials, (error, what) =>
       this.#fail(error, { operation: what === 'authenticate' ? 'authenticate' : 'verify-credentials' }),
     )
-  }
-
-  #reserve(ip: string | undefined): Reservation {
-    const reservation: Reservation = { ip, expiresAt: Number.POSITIVE_INFINITY }
-    this.#reservations.add(reservation)
-    if (ip !== undefined) this.#perIp.add(ip)
-    return reservation
-  }
-
-  #release(reservation: Reservation): void {
-    if (!this.#reservations.delete(reservation)) return
-    if (reservation.ip !== undefined) this.#perIp.remove(reservation.ip)
-  }
-
-  /** Slots held for sockets that never opened (a client that went away mid-handshake). */
-  #expireReservations(now: number): void {
-    for (const reservation of this.#reservations) {
-      if (reservation.expiresAt <= now) this.#release(reservation)
-    }
   }
 
   #clientIp(request: UpgradeRequest): string | undefined {
@@ -396,7 +350,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
     connection.closed = true
     connection.outbound.clear()
     this.#connections.delete(connection.id)
-    if (connection.ip !== undefined) this.#perIp.remove(connection.ip)
+    this.#slots.closed(connection.ip)
     // Still at the door: the engine never saw it, and no `connection` event announced it.
     if (connection.held) return
     if (this.#performing > 0) {
@@ -481,7 +435,7 @@ export class SyncServerRuntime extends EventEmitter<SyncServerEvents> implements
 
   #tick(): void {
     const now = Date.now()
-    this.#expireReservations(now)
+    this.#slots.expire(now)
     this.#run(this.#engine.tick(now))
     for (const connection of this.#connections.values()) {
       if (connection.outbound.pressured) this.#drain(connection)
